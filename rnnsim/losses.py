@@ -1,0 +1,41 @@
+"""Losses with PyTorch's meaning (nn.MSELoss, nn.CrossEntropyLoss), each returning the loss and ∂L/∂output."""
+import numpy as np
+
+
+def mse(output, target, reduction):
+    """output, target: same shape. Mean divides by the number of elements."""
+    diff = output - target
+    loss = float(np.sum(diff * diff))
+    grad = 2.0 * diff
+    if reduction == "mean":
+        loss /= diff.size
+        grad /= diff.size
+    return loss, grad
+
+
+def log_softmax(logits):
+    """Stable log-softmax over the last axis."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def cross_entropy(logits, target, reduction):
+    """logits (..., C); target (...) integer class indices. Mean divides by the number of positions."""
+    classes = logits.shape[-1]
+    flat = logits.reshape(-1, classes)
+    idx = target.reshape(-1)
+    logp = log_softmax(flat)
+    rows = np.arange(flat.shape[0])
+    loss = float(-np.sum(logp[rows, idx]))
+    grad = np.exp(logp)
+    grad[rows, idx] -= 1.0
+    if reduction == "mean":
+        loss /= flat.shape[0]
+        grad /= flat.shape[0]
+    return loss, grad.reshape(logits.shape)
+
+
+def compute(kind, output, target, reduction):
+    if kind == "mse":
+        return mse(output, target, reduction)
+    return cross_entropy(output, target, reduction)

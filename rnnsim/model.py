@@ -1,0 +1,130 @@
+"""Model: a ModelSpec plus parameters under their PyTorch names — the public face of the engine."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import io, network
+from .errors import InputError, ConfigError
+from .init import initialise
+from .spec import ModelSpec
+
+
+class Model:
+    """A recurrent network as PyTorch's ``nn.RNN/LSTM/GRU`` (batch_first) plus an optional ``nn.Linear`` head.
+
+    ``params`` maps each PyTorch parameter name to a float64 array; ``extras`` holds arrays a
+    loaded file carried beyond the model (kept on save).
+    """
+
+    def __init__(self, spec: ModelSpec, params: dict, extras: dict | None = None):
+        self.spec = spec
+        self.params = {k: np.ascontiguousarray(params[k], dtype=np.float64) for k in spec.param_shapes()}
+        self.extras = dict(extras or {})
+
+    # ---- construction and files ---------------------------------------------------------
+    @classmethod
+    def create(cls, spec: ModelSpec, init: str = "pytorch", seed: int = 0,
+               forget_bias: float | None = None) -> "Model":
+        return cls(spec, initialise(spec, init, seed, forget_bias))
+
+    @classmethod
+    def load(cls, path) -> "Model":
+        spec, params, extras = io.load(path)
+        return cls(spec, params, extras)
+
+    def save(self, path) -> None:
+        io.save(path, self.spec, self.params, self.extras)
+
+    def state_dict(self) -> dict:
+        """{name: float64 array}, copies, in PyTorch's order."""
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def copy(self) -> "Model":
+        return Model(self.spec, self.state_dict(), {k: v.copy() for k, v in self.extras.items()})
+
+    # ---- computation --------------------------------------------------------------------
+    def predict(self, x) -> np.ndarray:
+        """x (batch, T, input_size) -> (batch, T, out) for output "sequence", (batch, out) for "last"."""
+        x = self.check_input(x)
+        out = network.forward(self.spec, self.params, network.to_time_major(x)).output
+        return out.swapaxes(0, 1).copy() if self.spec.output == "sequence" else out
+
+    def loss_and_grads(self, x, target, truncate: int | None = None, l2: float = 0.0):
+        """Loss of the spec's kind on (x, target) and its gradient for every parameter.
+
+        x (batch, T, input_size); target shaped like ``predict``'s output for "mse", integer
+        class indices (batch, T) or (batch,) for "cross_entropy". ``truncate``: BPTT window in
+        steps (None = full BPTT). ``l2``: adds l2/2 · Σ w² over the weight matrices.
+        Returns (loss: float, {name: ndarray}) with the names and shapes of ``state_dict()``.
+        """
+        x = self.check_input(x)
+        target = self.check_target(target, x)
+        truncate = check_truncate(truncate)
+        if not (np.isfinite(l2) and l2 >= 0):
+            raise ConfigError(f"l2 must be a finite number ≥ 0, got {l2!r}")
+        loss, grads, _ = network.loss_and_grads(self.spec, self.params, x, target, truncate, float(l2))
+        return loss, grads
+
+    # ---- validation ---------------------------------------------------------------------
+    def check_input(self, x) -> np.ndarray:
+        """Contiguous float64 (batch, T, input_size) with finite values, or InputError."""
+        try:
+            x = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError("input must be numbers") from None
+        if x.ndim != 3 or x.shape[2] != self.spec.input_size:
+            raise InputError(f"input must have shape (batch, T, {self.spec.input_size}), got {x.shape}")
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise InputError(f"input must hold at least one sequence of at least one step, got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise InputError("input contains NaN or infinity")
+        return np.ascontiguousarray(x)
+
+    def output_shape(self, batch: int, steps: int) -> tuple:
+        out = self.spec.out_features
+        return (batch, steps, out) if self.spec.output == "sequence" else (batch, out)
+
+    def check_target(self, target, x) -> np.ndarray:
+        batch, steps, _ = x.shape
+        shape = self.output_shape(batch, steps)
+        if self.spec.loss == "mse":
+            try:
+                target = np.asarray(target, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InputError("target must be numbers") from None
+            if target.shape != shape:
+                raise InputError(f"target must have shape {shape} for loss 'mse', got {target.shape}")
+            if not np.all(np.isfinite(target)):
+                raise InputError("target contains NaN or infinity")
+            return np.ascontiguousarray(target)
+        target = np.asarray(target)
+        if target.shape != shape[:-1]:
+            raise InputError(f"target must hold class indices of shape {shape[:-1]}, got {target.shape}")
+        if target.dtype.kind == "f":
+            if not np.all(np.isfinite(target)) or np.any(target != np.round(target)):
+                raise InputError("cross-entropy targets must be whole class indices")
+        elif target.dtype.kind not in "iub":
+            raise InputError(f"cross-entropy targets must be integers, got dtype {target.dtype}")
+        target = target.astype(np.int64)
+        classes = self.spec.output_size
+        if target.size and (target.min() < 0 or target.max() >= classes):
+            raise InputError(f"class indices must be in 0..{classes - 1}, got {target.min()}..{target.max()}")
+        return target
+
+    def __repr__(self):
+        s = self.spec
+        return (f"Model({s.cell}, input={s.input_size}, hidden={s.hidden_size}, layers={s.num_layers}, "
+                f"bidirectional={s.bidirectional}, output_size={s.output_size}, output={s.output})")
+
+
+def check_truncate(truncate):
+    if truncate is None or truncate == 0:
+        return None
+    if isinstance(truncate, bool) or int(truncate) != truncate or truncate < 1:
+        raise ConfigError(f"truncate must be a whole number of steps ≥ 1 (or None), got {truncate!r}")
+    return int(truncate)
+
+
+def load_model(path) -> Model:
+    """Read a model file (CONTRACT.md §2); raises ModelFileError naming the problem."""
+    return Model.load(path)

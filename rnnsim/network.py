@@ -1,0 +1,179 @@
+"""The whole network — layers × directions × head — composed around the cell kernels.
+
+Everything here is time-major, ``(T, batch, ·)``: a time step is then one contiguous
+``(batch, ·)`` block for the kernels. The input projections of all steps are one matrix product
+before a kernel runs, the weight gradients of all steps one product after it; only the recurrent
+product h(t-1)·W_hhᵀ and its backward run inside the compiled time loop.
+
+The backward direction of a bidirectional layer runs the same kernel on the time-reversed input;
+its outputs are flipped back, so ``top[-1]`` holds the backward direction's state after its
+*first* step, exactly as PyTorch's ``out[:, -1, :]``.
+
+Truncated BPTT with window k detaches the recurrent state: counting steps in each direction's
+own processing order s = 0..T-1, the gradient does not flow from step s into step s-1 when
+(T - s) is a multiple of k. The last k steps therefore form one whole window (the one a
+many-to-one loss sees), and no gradient travels more than k-1 recurrent links.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import losses
+from .cells import CELLS, Record
+from .spec import ModelSpec
+
+
+@dataclass
+class DirectionPass:
+    """One direction of one layer: its input in processing order and what the kernel recorded."""
+
+    x: np.ndarray            # (T, B, I) input, time-reversed for the backward direction
+    h0: np.ndarray           # (B, H)
+    c0: np.ndarray           # (B, H) (zeros; used by LSTM only)
+    record: Record
+
+
+@dataclass
+class ForwardPass:
+    """Everything a forward pass computed, time-major."""
+
+    layers: list = field(default_factory=list)   # [layer][direction] -> DirectionPass
+    top: np.ndarray | None = None                # (T, B, D·H) top layer output, original time order
+    features: np.ndarray | None = None           # top, or top[-1] (B, D·H) for output "last"
+    output: np.ndarray | None = None             # (T, B, out) or (B, out): logits / head output
+
+
+def cut_mask(steps: int, truncate: int | None) -> np.ndarray:
+    """(T,) uint8: 1 at step s when the gradient must not flow from s into s-1."""
+    mask = np.zeros(steps, dtype=np.uint8)
+    if truncate:
+        s = np.arange(1, steps)
+        mask[1:] = ((steps - s) % truncate == 0)
+    return mask
+
+
+def _bias(params, name, size):
+    b = params.get(name)
+    return b if b is not None else np.zeros(size)
+
+
+def forward(spec: ModelSpec, params: dict, x: np.ndarray, frozen: ForwardPass | None = None,
+            truncate: int | None = None) -> ForwardPass:
+    """Run the network on time-major ``x (T, B, input_size)``.
+
+    With ``frozen`` (an earlier pass) and ``truncate``, each truncation window starts from the
+    state ``frozen`` recorded there instead of the one just computed: the function whose exact
+    gradient truncated BPTT is — what the gradient checker differentiates numerically.
+    """
+    cell = CELLS[spec.cell]
+    steps, batch, _ = x.shape
+    hidden = spec.hidden_size
+    gates = cell.gate_blocks * hidden
+    cuts = np.flatnonzero(cut_mask(steps, truncate)) if frozen is not None else []
+    fp = ForwardPass()
+    layer_in = x
+    for layer in range(spec.num_layers):
+        passes = []
+        outputs = []
+        for direction in range(spec.directions):
+            sfx = spec.suffix(layer, direction)
+            w_ih = params["rnn.weight_ih" + sfx]
+            w_hh_t = np.ascontiguousarray(params["rnn.weight_hh" + sfx].T)
+            b_ih = _bias(params, "rnn.bias_ih" + sfx, gates)
+            b_hh = _bias(params, "rnn.bias_hh" + sfx, gates)
+            xd = layer_in if direction == 0 else np.ascontiguousarray(layer_in[::-1])
+            xproj = (xd.reshape(steps * batch, -1) @ w_ih.T + b_ih).reshape(steps, batch, gates)
+            h0 = np.zeros((batch, hidden))
+            c0 = np.zeros((batch, hidden))
+            rec = cell.allocate(steps, batch, hidden)
+            start = 0
+            for stop in list(cuts) + [steps]:
+                if start == 0:
+                    hs, cs = h0, c0
+                else:
+                    old = frozen.layers[layer][direction].record
+                    hs = old.h[start - 1]
+                    cs = old.c[start - 1] if old.c is not None else c0
+                cell.forward(rec, xproj, w_hh_t, b_hh, hs, cs, start, stop)
+                start = stop
+            passes.append(DirectionPass(xd, h0, c0, rec))
+            outputs.append(rec.h if direction == 0 else rec.h[::-1])
+        fp.layers.append(passes)
+        layer_in = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
+    fp.top = layer_in
+    fp.features = fp.top[-1] if spec.output == "last" else fp.top
+    if spec.output_size is not None:
+        fp.output = fp.features @ params["fc.weight"].T + params["fc.bias"]
+    else:
+        fp.output = fp.features
+    return fp
+
+
+def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarray,
+             truncate: int | None = None) -> dict:
+    """Gradients of every parameter given ∂L/∂output (same shape as ``fp.output``)."""
+    cell = CELLS[spec.cell]
+    steps, batch, _ = fp.top.shape
+    hidden = spec.hidden_size
+    grads = {}
+    if spec.output_size is not None:
+        feats = fp.features.reshape(-1, fp.features.shape[-1])
+        d_out2 = d_output.reshape(-1, spec.output_size)
+        grads["fc.weight"] = d_out2.T @ feats
+        grads["fc.bias"] = d_out2.sum(axis=0)
+        d_features = d_output @ params["fc.weight"]
+    else:
+        d_features = d_output
+    if spec.output == "last":
+        d_top = np.zeros_like(fp.top)
+        d_top[-1] = d_features
+    else:
+        d_top = d_features
+    cut = cut_mask(steps, truncate)
+    for layer in range(spec.num_layers - 1, -1, -1):
+        d_in = None
+        for direction in range(spec.directions):
+            sfx = spec.suffix(layer, direction)
+            dp = fp.layers[layer][direction]
+            block = d_top[:, :, direction * hidden:(direction + 1) * hidden]
+            dh_out = np.ascontiguousarray(block if direction == 0 else block[::-1])
+            w_hh = params["rnn.weight_hh" + sfx]
+            w_ih = params["rnn.weight_ih" + sfx]
+            dxpre, dhpre, _, _ = cell.backward(dp.record, dh_out, w_hh, cut, dp.h0, dp.c0)
+            gates = dxpre.shape[2]
+            dx2 = dxpre.reshape(steps * batch, gates)
+            dh2 = dhpre.reshape(steps * batch, gates)
+            h_prev = np.concatenate([dp.h0[None], dp.record.h[:-1]]).reshape(steps * batch, hidden)
+            grads["rnn.weight_ih" + sfx] = dx2.T @ dp.x.reshape(steps * batch, -1)
+            grads["rnn.weight_hh" + sfx] = dh2.T @ h_prev
+            if spec.bias:
+                grads["rnn.bias_ih" + sfx] = dx2.sum(axis=0)
+                grads["rnn.bias_hh" + sfx] = dh2.sum(axis=0)
+            if layer > 0:
+                dx = (dx2 @ w_ih).reshape(steps, batch, -1)
+                dx = dx if direction == 0 else dx[::-1]
+                d_in = dx if d_in is None else d_in + dx
+        d_top = d_in
+    return {name: grads[name] for name in spec.param_shapes()}
+
+
+def to_time_major(a: np.ndarray) -> np.ndarray:
+    """(B, T, ...) -> contiguous (T, B, ...)."""
+    return np.ascontiguousarray(a.swapaxes(0, 1))
+
+
+def loss_and_grads(spec: ModelSpec, params: dict, x: np.ndarray, target: np.ndarray,
+                   truncate: int | None = None, l2: float = 0.0):
+    """x (B,T,I) and target batch-first, already validated -> (loss, grads, ForwardPass)."""
+    fp = forward(spec, params, to_time_major(x))
+    tgt = to_time_major(target) if spec.output == "sequence" else target
+    loss, d_output = losses.compute(spec.loss, fp.output, tgt, spec.reduction)
+    grads = backward(spec, params, fp, d_output, truncate)
+    if l2:
+        for name, w in params.items():
+            if ".weight" in name:
+                loss += 0.5 * l2 * float(np.sum(w * w))
+                grads[name] = grads[name] + l2 * w
+    return loss, grads, fp
