@@ -4,8 +4,6 @@
 pair serves all four, chosen by an integer code. Arrays are time-major inside the engine:
 ``xproj (T, batch, H)`` already holds U·x(t) + b_ih for every step.
 """
-import math
-
 import numpy as np
 
 from .._jit import kernel
@@ -13,12 +11,51 @@ from .._jit import kernel
 IDENTITY, TANH, RELU, SIGMOID = 0, 1, 2, 3
 
 
+# ---- activations: exp-based and branch-free, so the gate loops compile to SIMD -----------
+# This block is identical in elman.py, lstm.py and gru.py (tests/engine/test_kernels_source.py
+# keeps it so): numba's on-disk cache does not notice edits to jitted helpers imported from
+# another file, so each kernel module carries its own copy.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01    # ln 2 split in two (Cody–Waite): k·_LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND = 6755399441055744.0             # 1.5·2^52: adding then subtracting it rounds to an integer
+
+
+@kernel
+def _exp_parts(x):
+    """exp(x) = s·(1 + q) with s = 2^k exact and q = expm1(r), |r| ≤ ln2/2 (Taylor, degree 13)."""
+    x = min(max(x, -708.0), 709.0)
+    k = (x * _LOG2E + _ROUND) - _ROUND
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    q = 1.0 / 6227020800.0
+    q = q * r + 1.0 / 479001600.0
+    q = q * r + 1.0 / 39916800.0
+    q = q * r + 1.0 / 3628800.0
+    q = q * r + 1.0 / 362880.0
+    q = q * r + 1.0 / 40320.0
+    q = q * r + 1.0 / 5040.0
+    q = q * r + 1.0 / 720.0
+    q = q * r + 1.0 / 120.0
+    q = q * r + 1.0 / 24.0
+    q = q * r + 1.0 / 6.0
+    q = q * r + 0.5
+    q = (q * r) * r + r
+    s = np.int64((np.int64(k) + 1023) << 52).view(np.float64)
+    return s, q
+
+
+@kernel
+def _sigmoid(v):
+    s, q = _exp_parts(-v)
+    return 1.0 / (1.0 + (s * q + s))
+
+
 @kernel
 def _tanh(v):
-    # exp-based tanh: ~2.5x faster than libm's tanh and within 2 ulp of it.
-    e = math.expm1(-2.0 * abs(v))
-    r = -e / (e + 2.0)
-    return r if v >= 0.0 else -r
+    s, q = _exp_parts(-2.0 * abs(v))
+    e = s * q + (s - 1.0)          # expm1(-2|v|) ≤ 0, accurate near 0
+    t = abs(e) / (e + 2.0)
+    return t if v >= 0.0 else -t
 
 
 @kernel
@@ -28,7 +65,7 @@ def _activate(v, act):
     if act == RELU:
         return v if v > 0.0 else 0.0
     if act == SIGMOID:
-        return 1.0 / (1.0 + math.exp(-v))
+        return _sigmoid(v)
     return v
 
 
