@@ -112,8 +112,12 @@ def forward(spec: ModelSpec, params: dict, x: np.ndarray, frozen: ForwardPass | 
 
 
 def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarray,
-             truncate: int | None = None) -> dict:
-    """Gradients of every parameter given ∂L/∂output (same shape as ``fp.output``)."""
+             truncate: int | None = None, state_grads: dict | None = None) -> dict:
+    """Gradients of every parameter given ∂L/∂output (same shape as ``fp.output``).
+
+    With a ``state_grads`` dict, also stores ∂L/∂h(t) (T, B, H), original time order, under
+    (layer, direction) — the gradient-over-time view of vanishing and exploding gradients.
+    """
     cell = CELLS[spec.cell]
     steps, batch, _ = fp.top.shape
     hidden = spec.hidden_size
@@ -141,7 +145,10 @@ def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarra
             dh_out = np.ascontiguousarray(block if direction == 0 else block[::-1])
             w_hh = params["rnn.weight_hh" + sfx]
             w_ih = params["rnn.weight_ih" + sfx]
-            dxpre, dhpre, _, _ = cell.backward(dp.record, dh_out, w_hh, cut, dp.h0, dp.c0)
+            cg = cell.backward(dp.record, dh_out, w_hh, cut, dp.h0, dp.c0)
+            dxpre, dhpre = cg.dxpre, cg.dhpre
+            if state_grads is not None:
+                state_grads[(layer, direction)] = cg.dh if direction == 0 else cg.dh[::-1]
             gates = dxpre.shape[2]
             dx2 = dxpre.reshape(steps * batch, gates)
             dh2 = dhpre.reshape(steps * batch, gates)
@@ -165,12 +172,12 @@ def to_time_major(a: np.ndarray) -> np.ndarray:
 
 
 def loss_and_grads(spec: ModelSpec, params: dict, x: np.ndarray, target: np.ndarray,
-                   truncate: int | None = None, l2: float = 0.0):
+                   truncate: int | None = None, l2: float = 0.0, state_grads: dict | None = None):
     """x (B,T,I) and target batch-first, already validated -> (loss, grads, ForwardPass)."""
     fp = forward(spec, params, to_time_major(x))
     tgt = to_time_major(target) if spec.output == "sequence" else target
     loss, d_output = losses.compute(spec.loss, fp.output, tgt, spec.reduction)
-    grads = backward(spec, params, fp, d_output, truncate)
+    grads = backward(spec, params, fp, d_output, truncate, state_grads)
     if l2:
         for name, w in params.items():
             if ".weight" in name:

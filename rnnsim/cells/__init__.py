@@ -24,6 +24,17 @@ class Record:
     hn: np.ndarray | None = None     # (T, B, H) GRU W_n·h(t-1) + b_hn
 
 
+@dataclass
+class Gradients:
+    """What one layer-direction's BPTT returns (time-major, processing order)."""
+
+    dxpre: np.ndarray                # (T, B, G·H) ∂L/∂(U·x(t) + b_ih)
+    dhpre: np.ndarray                # (T, B, G·H) ∂L/∂(W·h(t-1) + b_hh) (the same array except for GRU)
+    dh: np.ndarray                   # (T, B, H)   the whole ∂L/∂h(t): from above plus from step t+1
+    dh0: np.ndarray                  # (B, H)      ∂L/∂h(-1)
+    dc0: np.ndarray | None           # (B, H)      ∂L/∂c(-1) (LSTM)
+
+
 class ElmanCell:
     """linear / rnn_tanh / rnn_relu / rnn_sigmoid: one block, no cell state."""
 
@@ -42,8 +53,9 @@ class ElmanCell:
     def backward(self, rec, dh_out, w_hh, cut, h0, c0):
         dpre = np.empty_like(rec.h)
         dh0 = np.empty_like(h0)
-        elman.backward(dh_out, rec.h, w_hh, self.act, cut, dpre, dh0)
-        return dpre, dpre, dh0, None
+        dh = np.empty_like(rec.h)
+        elman.backward(dh_out, rec.h, w_hh, self.act, cut, dpre, dh0, dh)
+        return Gradients(dpre, dpre, dh, dh0, None)
 
 
 class LSTMCell:
@@ -63,8 +75,9 @@ class LSTMCell:
         dpre = np.empty_like(rec.gates)
         dh0 = np.empty_like(h0)
         dc0 = np.empty_like(c0)
-        lstm.backward(dh_out, c0, rec.c, rec.gates, rec.tanh_c, w_hh, cut, dpre, dh0, dc0)
-        return dpre, dpre, dh0, dc0
+        dh = np.empty_like(rec.h)
+        lstm.backward(dh_out, c0, rec.c, rec.gates, rec.tanh_c, w_hh, cut, dpre, dh0, dc0, dh)
+        return Gradients(dpre, dpre, dh, dh0, dc0)
 
 
 class GRUCell:
@@ -83,8 +96,9 @@ class GRUCell:
         dxpre = np.empty_like(rec.gates)
         dhpre = np.empty_like(rec.gates)
         dh0 = np.empty_like(h0)
-        gru.backward(dh_out, h0, rec.h, rec.gates, rec.hn, w_hh, cut, dxpre, dhpre, dh0)
-        return dxpre, dhpre, dh0, None
+        dh = np.empty_like(rec.h)
+        gru.backward(dh_out, h0, rec.h, rec.gates, rec.hn, w_hh, cut, dxpre, dhpre, dh0, dh)
+        return Gradients(dxpre, dhpre, dh, dh0, None)
 
 
 CELLS = {

@@ -98,12 +98,13 @@ def forward(xproj, w_hh_t, b_hh, h0, act, h):
 
 
 @kernel
-def backward(dh_out, h, w_hh, act, cut, dpre, dh0):
+def backward(dh_out, h, w_hh, act, cut, dpre, dh0, dh_total):
     """BPTT from t = T-1 down to 0.
 
     dh_out (T,B,H): ∂L/∂h(t) arriving from above (outputs or the next layer).
     cut (T,) uint8: 1 where the recurrent gradient into step t-1 is cut (truncated BPTT).
-    Writes dpre (T,B,H) = ∂L/∂(pre-activation) and dh0 (B,H) = ∂L/∂h(-1).
+    Writes dpre (T,B,H) = ∂L/∂(pre-activation), dh_total (T,B,H) = the whole ∂L/∂h(t)
+    (from above plus from step t+1) and dh0 (B,H) = ∂L/∂h(-1).
     """
     steps, batch, hidden = h.shape
     carry = np.zeros((batch, hidden))
@@ -111,9 +112,12 @@ def backward(dh_out, h, w_hh, act, cut, dpre, dh0):
         ht = h[t]
         dt = dpre[t]
         gt = dh_out[t]
+        tot = dh_total[t]
         for b in range(batch):
             for j in range(hidden):
-                dt[b, j] = (gt[b, j] + carry[b, j]) * _slope(ht[b, j], act)
+                dh = gt[b, j] + carry[b, j]
+                tot[b, j] = dh
+                dt[b, j] = dh * _slope(ht[b, j], act)
         if cut[t]:
             carry[:, :] = 0.0
         else:

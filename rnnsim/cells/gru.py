@@ -88,12 +88,13 @@ def forward(xproj, w_hh_t, b_hh, h0, h, gates, hn):
 
 
 @kernel
-def backward(dh_out, h0, h, gates, hn, w_hh, cut, dxpre, dhpre, dh0):
+def backward(dh_out, h0, h, gates, hn, w_hh, cut, dxpre, dhpre, dh0, dh_total):
     """BPTT from t = T-1 down to 0.
 
     dh_out (T,B,H): ∂L/∂h(t) from above; cut (T,) uint8: 1 cuts the flow into step t-1.
     Writes dxpre (T,B,3H) = ∂L/∂(U·x + b_ih), dhpre (T,B,3H) = ∂L/∂(W·h(t-1) + b_hh) —
-    they differ in the n block, where r multiplies the recurrent part — and dh0 (B,H).
+    they differ in the n block, where r multiplies the recurrent part —, dh_total (T,B,H) = the
+    whole ∂L/∂h(t), and dh0 (B,H).
     """
     steps, batch, hidden = h.shape
     carry = np.zeros((batch, hidden))
@@ -105,12 +106,14 @@ def backward(dh_out, h0, h, gates, hn, w_hh, cut, dxpre, dhpre, dh0):
         dxt = dxpre[t]
         dht_pre = dhpre[t]
         dht = dh_out[t]
+        tot = dh_total[t]
         for b in range(batch):
             for j in range(hidden):
                 r = gt[b, j]
                 z = gt[b, hidden + j]
                 n = gt[b, 2 * hidden + j]
                 dh = dht[b, j] + carry[b, j]
+                tot[b, j] = dh
                 dn_pre = dh * (1.0 - z) * (1.0 - n * n)
                 dz_pre = dh * (h_prev[b, j] - n) * z * (1.0 - z)
                 dr_pre = dn_pre * hnt[b, j] * r * (1.0 - r)

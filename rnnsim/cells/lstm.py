@@ -93,11 +93,11 @@ def forward(xproj, w_hh_t, b_hh, h0, c0, h, c, gates, tanh_c):
 
 
 @kernel
-def backward(dh_out, c0, c, gates, tanh_c, w_hh, cut, dpre, dh0, dc0):
+def backward(dh_out, c0, c, gates, tanh_c, w_hh, cut, dpre, dh0, dc0, dh_total):
     """BPTT from t = T-1 down to 0.
 
     dh_out (T,B,H): ∂L/∂h(t) from above; cut (T,) uint8: 1 cuts the flow into step t-1.
-    Writes dpre (T,B,4H) = ∂L/∂[i f g o]_pre, and dh0, dc0 (B,H).
+    Writes dpre (T,B,4H) = ∂L/∂[i f g o]_pre, dh_total (T,B,H) = the whole ∂L/∂h(t), and dh0, dc0 (B,H).
     """
     steps, batch, hidden = c.shape
     carry_h = np.zeros((batch, hidden))
@@ -108,6 +108,7 @@ def backward(dh_out, c0, c, gates, tanh_c, w_hh, cut, dpre, dh0, dc0):
         tct = tanh_c[t]
         dt = dpre[t]
         dht = dh_out[t]
+        tot = dh_total[t]
         for b in range(batch):
             for j in range(hidden):
                 i = gt[b, j]
@@ -116,6 +117,7 @@ def backward(dh_out, c0, c, gates, tanh_c, w_hh, cut, dpre, dh0, dc0):
                 o = gt[b, 3 * hidden + j]
                 tc = tct[b, j]
                 dh = dht[b, j] + carry_h[b, j]
+                tot[b, j] = dh
                 dc = carry_c[b, j] + dh * o * (1.0 - tc * tc)
                 dt[b, j] = dc * g * i * (1.0 - i)
                 dt[b, hidden + j] = dc * c_prev[b, j] * f * (1.0 - f)
