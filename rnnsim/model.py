@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import io, network
+from . import io, losses, network
 from .errors import InputError, ConfigError
 from .init import initialise
 from .spec import ModelSpec
@@ -48,6 +48,14 @@ class Model:
         x = self.check_input(x)
         out = network.forward(self.spec, self.params, network.to_time_major(x)).output
         return out.swapaxes(0, 1).copy() if self.spec.output == "sequence" else out
+
+    def loss(self, x, target) -> float:
+        """The spec's loss on (x, target), without gradients."""
+        x = self.check_input(x)
+        target = self.check_target(target, x)
+        out = network.forward(self.spec, self.params, network.to_time_major(x)).output
+        tgt = network.to_time_major(target) if self.spec.output == "sequence" else target
+        return losses.compute(self.spec.loss, out, tgt, self.spec.reduction)[0]
 
     def loss_and_grads(self, x, target, truncate: int | None = None, l2: float = 0.0):
         """Loss of the spec's kind on (x, target) and its gradient for every parameter.

@@ -46,7 +46,7 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, lr=0.01, momentum=0.0, dampening=0.0, nesterov=False):
+    def __init__(self, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False):
         super().__init__(lr)
         self.momentum = _check("momentum", momentum, high=1.0 + 1e-12)
         self.dampening = _check("dampening", dampening, high=1.0 + 1e-12)
@@ -80,7 +80,7 @@ class Rprop(Optimizer):
     def __init__(self, lr=0.01, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0)):
         super().__init__(lr)
         self.eta_minus = _check("η−", etas[0], open_low=True, high=1.0)
-        self.eta_plus = _check("η+", etas[1], low=1.0)
+        self.eta_plus = _check("η+", etas[1], low=1.0, open_low=True)
         self.step_min = _check("minimum step", step_sizes[0])
         self.step_max = _check("maximum step", step_sizes[1], open_low=True)
 
@@ -183,7 +183,8 @@ class Adagrad(Optimizer):
         p -= clr * g / (np.sqrt(s) + self.eps)
 
     def hyperparameters(self):
-        return {"lr": self.lr, "lr_decay": self.lr_decay, "eps": self.eps}
+        return {"lr": self.lr, "lr_decay": self.lr_decay, "eps": self.eps,
+                "initial_accumulator_value": self.initial}
 
 
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Rprop, Adam, RMSprop, Adagrad)}

@@ -85,15 +85,16 @@ def _slope(h, act):
 def forward(xproj, w_hh_t, b_hh, h0, act, h):
     """Run T steps. xproj (T,B,H); w_hh_t = W_hhᵀ (H,H); b_hh (H,); h0 (B,H) -> h (T,B,H)."""
     steps, batch, hidden = xproj.shape
-    rec = np.empty((batch, hidden))
     h_prev = h0
     for t in range(steps):
-        np.dot(h_prev, w_hh_t, rec)
         ht = h[t]
+        np.dot(h_prev, w_hh_t, ht)
         xt = xproj[t]
         for b in range(batch):
+            hr = ht[b]
+            xr = xt[b]
             for j in range(hidden):
-                ht[b, j] = _activate(xt[b, j] + rec[b, j] + b_hh[j], act)
+                hr[j] = _activate(hr[j] + xr[j] + b_hh[j], act)
         h_prev = ht
 
 

@@ -60,34 +60,43 @@ def _tanh(v):
 
 @kernel
 def forward(xproj, w_hh_t, b_hh, h0, c0, h, c, gates, tanh_c):
-    """Run T steps. w_hh_t = W_hhᵀ (H,4H); h0, c0 (B,H) -> h, c, tanh_c (T,B,H), gates (T,B,4H)."""
+    """Run T steps. w_hh_t = W_hhᵀ (H,4H); h0, c0 (B,H) -> h, c, tanh_c (T,B,H), gates (T,B,4H).
+
+    Each step works row by row in short single-purpose loops: LLVM vectorises a loop only
+    when it can rule out aliasing between the few arrays it touches.
+    """
     steps, batch, four_h = xproj.shape
     hidden = four_h // 4
-    rec = np.empty((batch, four_h))
     h_prev = h0
     c_prev = c0
     for t in range(steps):
-        np.dot(h_prev, w_hh_t, rec)
-        xt = xproj[t]
         gt = gates[t]
+        np.dot(h_prev, w_hh_t, gt)
+        xt = xproj[t]
         ct = c[t]
-        ht = h[t]
         tct = tanh_c[t]
+        ht = h[t]
         for b in range(batch):
+            row = gt[b]
+            xr = xt[b]
+            for k in range(four_h):
+                row[k] += xr[k] + b_hh[k]
+            for k in range(2 * hidden):
+                row[k] = _sigmoid(row[k])
+            for k in range(2 * hidden, 3 * hidden):
+                row[k] = _tanh(row[k])
+            for k in range(3 * hidden, four_h):
+                row[k] = _sigmoid(row[k])
+            cp = c_prev[b]
+            cr = ct[b]
             for j in range(hidden):
-                i = _sigmoid(xt[b, j] + rec[b, j] + b_hh[j])
-                f = _sigmoid(xt[b, hidden + j] + rec[b, hidden + j] + b_hh[hidden + j])
-                g = _tanh(xt[b, 2 * hidden + j] + rec[b, 2 * hidden + j] + b_hh[2 * hidden + j])
-                o = _sigmoid(xt[b, 3 * hidden + j] + rec[b, 3 * hidden + j] + b_hh[3 * hidden + j])
-                gt[b, j] = i
-                gt[b, hidden + j] = f
-                gt[b, 2 * hidden + j] = g
-                gt[b, 3 * hidden + j] = o
-                cv = f * c_prev[b, j] + i * g
-                ct[b, j] = cv
-                tc = _tanh(cv)
-                tct[b, j] = tc
-                ht[b, j] = o * tc
+                cr[j] = row[hidden + j] * cp[j] + row[j] * row[2 * hidden + j]
+            tr = tct[b]
+            for j in range(hidden):
+                tr[j] = _tanh(cr[j])
+            hr = ht[b]
+            for j in range(hidden):
+                hr[j] = row[3 * hidden + j] * tr[j]
         h_prev = ht
         c_prev = ct
 

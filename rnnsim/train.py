@@ -1,0 +1,318 @@
+"""Trainer: epochs, mini-batches, clipping, schedules, validation and early stopping — no Qt.
+
+The app's worker thread and ``rnnsim train`` drive the same Trainer. It reports through a
+callback that receives a cheap ``Snapshot`` after every step; the costly parts (the probe
+sequence's hidden states, gate means and ∂L/∂h(k) over k, copies of the weights) are filled in
+only when the caller's ``want_detail()`` says so — the UI asks ~30 times a second at most.
+Same data, model, config and seed → the same run, bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import clip, network, optim
+from .data.dataset import Dataset, accuracy
+from .errors import ConfigError
+from .model import Model, check_truncate
+from .schedules import Schedule
+
+
+@dataclass
+class TrainConfig:
+    """Every training hyperparameter, validated by ``check()``."""
+
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.0
+    nesterov: bool = False
+    schedule: str = "constant"
+    gamma: float = 0.1
+    step_size: int = 10
+    epochs: int = 100
+    max_steps: int | None = None
+    batch_size: int | None = None          # None: the full batch every step
+    clip: float | None = None
+    clip_mode: str = "norm"                # "norm" (global norm) or "value"
+    truncate: int | None = None            # truncated BPTT window (steps)
+    weight_decay: float = 0.0              # L2 term λ/2·Σw² added to the loss
+    seed: int = 0
+    validation_split: float = 0.0
+    patience: int | None = None            # early stopping: epochs without improvement
+    min_delta: float = 0.0
+
+    def check(self) -> "TrainConfig":
+        """Raise ConfigError with the reason for the first value out of range."""
+        optim.make(self.optimizer, self.lr, self.momentum, self.nesterov)
+        Schedule(self.schedule, self.gamma, self.step_size)
+        _whole("epochs", self.epochs, 1)
+        if self.max_steps is not None:
+            _whole("max steps", self.max_steps, 1)
+        if self.batch_size is not None:
+            _whole("batch size", self.batch_size, 1)
+        if self.clip is not None and not (math.isfinite(self.clip) and self.clip > 0):
+            raise ConfigError(f"gradient clipping threshold must be a positive number, got {self.clip!r}")
+        if self.clip_mode not in ("norm", "value"):
+            raise ConfigError(f"clip mode must be 'norm' or 'value', got {self.clip_mode!r}")
+        check_truncate(self.truncate)
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigError(f"weight decay must be a number ≥ 0, got {self.weight_decay!r}")
+        if not (0 <= self.validation_split < 1):
+            raise ConfigError(f"validation split must be in [0, 1), got {self.validation_split!r}")
+        if self.patience is not None:
+            _whole("patience", self.patience, 1)
+        if not (math.isfinite(self.min_delta) and self.min_delta >= 0):
+            raise ConfigError(f"min delta must be a number ≥ 0, got {self.min_delta!r}")
+        _whole("seed", self.seed, 0)
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _whole(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{name} must be a whole number ≥ {low}, got {value!r}")
+
+
+@dataclass
+class Probe:
+    """The probe sequence's state after a step (original time order).
+
+    hidden, dh: {(layer, direction): (T, H)}; gate_means: {(layer, direction): (T, gates)}.
+    """
+
+    hidden: dict
+    dh: dict
+    dh_norms: dict                 # {(layer, direction): (T,)} ‖∂L/∂h(k)‖ for every k
+    gate_means: dict
+    output: np.ndarray             # (T, out) or (out,)
+    loss: float
+
+
+@dataclass
+class Snapshot:
+    """What the Trainer reports after a step. ``params``/``grads``/``probe`` only when detail was asked."""
+
+    step: int
+    epoch: int
+    loss: float
+    lr: float
+    grad_norm: float                        # global norm before clipping
+    grad_norms: dict                        # {name: ‖∂L/∂name‖} before clipping
+    clipped: bool
+    epoch_done: bool = False
+    train_loss: float | None = None         # mean loss of the epoch just finished
+    val_loss: float | None = None
+    accuracy: float | None = None
+    val_accuracy: float | None = None
+    diverged: bool = False
+    params: dict | None = None
+    grads: dict | None = None
+    probe: Probe | None = None
+
+
+@dataclass
+class History:
+    """Per step: step, loss, lr, grad_norm; per epoch: epoch, train/val loss and accuracy."""
+
+    step: list = field(default_factory=list)
+    loss: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    grad_norm: list = field(default_factory=list)
+    epoch: list = field(default_factory=list)
+    epoch_step: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Trainer:
+    """Trains ``model`` in place on ``data`` with ``config``.
+
+    ``probe``: (x (1, T, I), target) — the sequence whose inner state detailed snapshots show;
+    by default the first training sequence.
+    """
+
+    def __init__(self, model: Model, data: Dataset, config: TrainConfig, probe=None):
+        self.model = model
+        self.config = config.check()
+        if data.input_size != model.spec.input_size:
+            raise ConfigError(f"the data has {data.input_size} input feature(s) but the model reads "
+                              f"{model.spec.input_size}")
+        self.train_set, self.val_set = data.split(config.validation_split, config.seed)
+        model.check_target(self.train_set.y[:1], self.train_set.x[:1])
+        self.optimizer = optim.make(config.optimizer, config.lr, config.momentum, config.nesterov)
+        self.schedule = Schedule(config.schedule, config.gamma, config.step_size)
+        self.rng = np.random.default_rng(config.seed)
+        self.history = History()
+        self.step_count = 0
+        self.epoch = 0
+        self.best = math.inf
+        self.bad_epochs = 0
+        self.finished = False
+        self.stop_reason = ""
+        self.last_finite = model.state_dict()
+        self._stop = False
+        self._order = None
+        self._pos = 0
+        self._epoch_losses = []
+        probe = probe if probe is not None else (self.train_set.x[:1], self.train_set.y[:1])
+        self.probe_x = model.check_input(probe[0])
+        self.probe_y = model.check_target(probe[1], self.probe_x)
+
+    # ---- control ----------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Ask a running ``run()`` to return after the current step (thread-safe: a flag)."""
+        self._stop = True
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    # ---- one step ---------------------------------------------------------------------
+    def _next_batch(self):
+        n = self.train_set.size
+        size = self.config.batch_size or n
+        if self._order is None:
+            self._order = self.rng.permutation(n) if size < n else np.arange(n)
+            self._pos = 0
+        index = np.sort(self._order[self._pos:self._pos + size]) if size < n else self._order
+        self._pos += size
+        return self.train_set.x[index], self.train_set.y[index], self._pos >= n
+
+    def step(self, want_detail: bool = False) -> Snapshot:
+        """One optimizer update on the next mini-batch; an epoch ends after its last batch."""
+        cfg = self.config
+        x, y, epoch_done = self._next_batch()
+        lr = self.optimizer.lr = cfg.lr * self.schedule.factor(self.epoch)
+        loss, grads, _ = network.loss_and_grads(self.model.spec, self.model.params, x, y,
+                                                cfg.truncate, cfg.weight_decay)
+        grad_norms = {k: float(np.sqrt(np.sum(g * g))) for k, g in grads.items()}
+        norm = float(np.sqrt(sum(v * v for v in grad_norms.values())))
+        clipped = False
+        if cfg.clip is not None and math.isfinite(norm):
+            if cfg.clip_mode == "norm":
+                clip.clip_by_norm(grads, cfg.clip)
+                clipped = norm > cfg.clip
+            else:
+                clip.clip_by_value(grads, cfg.clip)
+                clipped = any(np.abs(g).max() > cfg.clip for g in grads.values() if g.size)
+        snap = Snapshot(self.step_count + 1, self.epoch, loss, lr, norm, grad_norms, clipped)
+        if not (math.isfinite(loss) and math.isfinite(norm)):
+            return self._diverged(snap)
+        self.optimizer.step(self.model.params, grads)
+        if not all(np.all(np.isfinite(p)) for p in self.model.params.values()):
+            return self._diverged(snap)
+        self.last_finite = self.model.state_dict()
+        self.step_count += 1
+        self._record_step(snap)
+        self._epoch_losses.append((loss, len(x)))
+        if epoch_done:
+            self._end_epoch(snap)
+        if want_detail:
+            self.fill_detail(snap, grads)
+        return snap
+
+    def _record_step(self, snap: Snapshot) -> None:
+        h = self.history
+        h.step.append(snap.step)
+        h.loss.append(snap.loss)
+        h.lr.append(snap.lr)
+        h.grad_norm.append(snap.grad_norm)
+
+    def _diverged(self, snap: Snapshot) -> Snapshot:
+        """Loss, gradients or weights became NaN/inf: restore the last finite weights and stop."""
+        for k, v in self.last_finite.items():
+            self.model.params[k][...] = v
+        snap.diverged = True
+        self.finished = True
+        self.stop_reason = "diverged"
+        return snap
+
+    def _end_epoch(self, snap: Snapshot) -> None:
+        total = sum(w for _, w in self._epoch_losses)
+        train_loss = sum(l * w for l, w in self._epoch_losses) / total
+        self._epoch_losses = []
+        self._order = None
+        self.epoch += 1
+        snap.epoch_done = True
+        snap.train_loss = train_loss
+        kind = self.train_set.accuracy
+        if kind is not None:
+            snap.accuracy = accuracy(kind, self.model.predict(self.train_set.x), self.train_set.y)
+        if self.val_set is not None:
+            snap.val_loss = self.model.loss(self.val_set.x, self.val_set.y)
+            if kind is not None:
+                snap.val_accuracy = accuracy(kind, self.model.predict(self.val_set.x), self.val_set.y)
+        h = self.history
+        h.epoch.append(self.epoch)
+        h.epoch_step.append(self.step_count)
+        h.train_loss.append(train_loss)
+        h.val_loss.append(snap.val_loss)
+        h.accuracy.append(snap.accuracy)
+        h.val_accuracy.append(snap.val_accuracy)
+        monitored = snap.val_loss if snap.val_loss is not None else train_loss
+        if monitored < self.best - self.config.min_delta:
+            self.best, self.bad_epochs = monitored, 0
+        else:
+            self.bad_epochs += 1
+        if self.config.patience is not None and self.bad_epochs >= self.config.patience:
+            self.finished, self.stop_reason = True, f"early stop: no improvement for {self.bad_epochs} epochs"
+        elif self.epoch >= self.config.epochs:
+            self.finished, self.stop_reason = True, f"done: {self.epoch} epochs"
+
+    # ---- detail for plots ---------------------------------------------------------------
+    def fill_detail(self, snap: Snapshot, grads: dict | None = None) -> Snapshot:
+        """Add copies of the weights (and gradients) and the probe's inner state to ``snap``."""
+        snap.params = self.model.state_dict()
+        snap.grads = {k: v.copy() for k, v in grads.items()} if grads is not None else None
+        snap.probe = self.probe_state()
+        return snap
+
+    def probe_state(self) -> Probe:
+        spec, params = self.model.spec, self.model.params
+        dh = {}
+        loss, _, fp = network.loss_and_grads(spec, params, self.probe_x, self.probe_y,
+                                             self.config.truncate, 0.0, state_grads=dh)
+        hidden, gate_means = {}, {}
+        for layer, passes in enumerate(fp.layers):
+            for direction, dp in enumerate(passes):
+                flip = slice(None, None, -1) if direction else slice(None)
+                hidden[(layer, direction)] = dp.record.h[flip, 0]
+                if dp.record.gates is not None:
+                    g = dp.record.gates[flip, 0]
+                    gate_means[(layer, direction)] = g.reshape(g.shape[0], -1, spec.hidden_size).mean(axis=2)
+        dh = {k: v[:, 0] for k, v in dh.items()}
+        out = fp.output[:, 0] if spec.output == "sequence" else fp.output[0]
+        return Probe(hidden, dh, {k: np.sqrt(np.sum(v * v, axis=1)) for k, v in dh.items()},
+                     gate_means, out, loss)
+
+    # ---- the loop -----------------------------------------------------------------------
+    def run(self, callback=None, want_detail=None, max_steps: int | None = None) -> History:
+        """Train until the epochs or step budget are used, early stopping, divergence or a stop request.
+
+        callback(snapshot) is called after every step; want_detail() -> bool decides whether that
+        snapshot carries weights and the probe's state. ``max_steps`` limits this call only.
+        """
+        self._stop = False
+        done_here = 0
+        while not self.finished and not self._stop:
+            if max_steps is not None and done_here >= max_steps:
+                break
+            if self.config.max_steps is not None and self.step_count >= self.config.max_steps:
+                self.finished, self.stop_reason = True, f"done: {self.step_count} steps"
+                break
+            snap = self.step(want_detail=bool(want_detail and want_detail()))
+            done_here += 1
+            if callback is not None:
+                callback(snap)
+        if self._stop and not self.finished:
+            self.stop_reason = "stopped"
+        return self.history
