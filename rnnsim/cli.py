@@ -129,7 +129,7 @@ def build_parser():
     p.add_argument("--truncate", type=positive_int, default=None, help="truncated BPTT window (steps)")
     p.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 weight-decay term")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eps", type=positive_float, default=1e-6, help="central-difference step")
+    p.add_argument("--eps", type=positive_float, default=1e-4, help="central-difference step")
     p.add_argument("--tolerance", type=positive_float, default=1e-6)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_gradcheck)

@@ -20,19 +20,30 @@ def _read_arrays(path) -> dict:
     if os.path.isdir(name):
         raise ModelFileError(f"{name}: is a folder, not a model file")
     try:
-        archive = np.load(name, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"{name}: not a model file (.npz expected): {exc}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ModelFileError(f"{name}: holds a single array, not a model (.npz with a 'spec' expected)")
+        fh = open(name, "rb")  # our own handle, closed even when numpy refuses the file
+    except OSError as exc:
+        raise ModelFileError(f"{name}: cannot be read ({exc.strerror})") from None
+    with fh:
+        try:
+            archive = np.load(fh, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise ModelFileError(f"{name}: not a model file (.npz expected): {exc}") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ModelFileError(f"{name}: holds a single array, not a model (.npz with a 'spec' expected)")
+        return _members(name, archive)
+
+
+def _members(name, archive) -> dict:
     arrays = {}
     with archive:
         for key in archive.files:
             try:
                 arrays[key] = archive[key]
-            except ValueError:
-                raise ModelFileError(f"{name}: array '{key}' holds Python objects (a pickle); "
-                                     "rnnsim never loads pickles") from None
+            except ValueError as exc:
+                if "allow_pickle" in str(exc):
+                    raise ModelFileError(f"{name}: array '{key}' holds Python objects (a pickle); "
+                                         "rnnsim never loads pickles") from None
+                raise ModelFileError(f"{name}: array '{key}' is damaged ({exc})") from None
             except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
                 raise ModelFileError(f"{name}: array '{key}' is damaged ({exc})") from None
     return arrays
