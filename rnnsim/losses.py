@@ -2,14 +2,15 @@
 import numpy as np
 
 
-def mse(output, target, reduction):
-    """output, target: same shape. Mean divides by the number of elements."""
+def mse(output, target, reduction, count=None):
+    """output, target: same shape. Mean divides by the number of elements (or ``count``)."""
     diff = output - target
     loss = float(np.sum(diff * diff))
     grad = 2.0 * diff
     if reduction == "mean":
-        loss /= diff.size
-        grad /= diff.size
+        count = count or diff.size
+        loss /= count
+        grad /= count
     return loss, grad
 
 
@@ -19,8 +20,9 @@ def log_softmax(logits):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def cross_entropy(logits, target, reduction):
-    """logits (..., C); target (...) integer class indices. Mean divides by the number of positions."""
+def cross_entropy(logits, target, reduction, count=None):
+    """logits (..., C); target (...) integer class indices. Mean divides by the number of positions
+    (or ``count``)."""
     classes = logits.shape[-1]
     flat = logits.reshape(-1, classes)
     idx = target.reshape(-1)
@@ -30,12 +32,14 @@ def cross_entropy(logits, target, reduction):
     grad = np.exp(logp)
     grad[rows, idx] -= 1.0
     if reduction == "mean":
-        loss /= flat.shape[0]
-        grad /= flat.shape[0]
+        count = count or flat.shape[0]
+        loss /= count
+        grad /= count
     return loss, grad.reshape(logits.shape)
 
 
-def compute(kind, output, target, reduction):
+def compute(kind, output, target, reduction, count=None):
+    """(loss, ∂L/∂output). ``count``: the mean's divisor when ``output`` is one chunk of a larger batch."""
     if kind == "mse":
-        return mse(output, target, reduction)
-    return cross_entropy(output, target, reduction)
+        return mse(output, target, reduction, count)
+    return cross_entropy(output, target, reduction, count)

@@ -45,9 +45,7 @@ class Model:
     # ---- computation --------------------------------------------------------------------
     def predict(self, x) -> np.ndarray:
         """x (batch, T, input_size) -> (batch, T, out) for output "sequence", (batch, out) for "last"."""
-        x = self.check_input(x)
-        out = network.forward(self.spec, self.params, network.to_time_major(x)).output
-        return out.swapaxes(0, 1).copy() if self.spec.output == "sequence" else out
+        return network.predict(self.spec, self.params, self.check_input(x))
 
     def loss(self, x, target) -> float:
         """The spec's loss on (x, target), without gradients."""

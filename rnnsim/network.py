@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import losses
+from . import losses, parallel
 from .cells import CELLS, Record
 from .spec import ModelSpec
 
@@ -171,13 +171,49 @@ def to_time_major(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a.swapaxes(0, 1))
 
 
+def _chunks(spec: ModelSpec, batch: int, steps: int) -> list:
+    gate_units = spec.gate_blocks * spec.hidden_size
+    n = parallel.chunk_count(batch, steps, gate_units, spec.num_layers * spec.directions)
+    return [slice(int(a[0]), int(a[-1]) + 1) for a in np.array_split(np.arange(batch), n)]
+
+
+def predict(spec: ModelSpec, params: dict, x: np.ndarray) -> np.ndarray:
+    """Batch-first x (B,T,I) -> batch-first output (B,T,out) or (B,out), in parallel chunks when large."""
+    def run(rows):
+        out = forward(spec, params, to_time_major(x[rows])).output
+        return out.swapaxes(0, 1) if spec.output == "sequence" else out
+
+    with parallel.single_threaded_blas():
+        return np.concatenate(parallel.map_chunks(run, _chunks(spec, *x.shape[:2])))
+
+
 def loss_and_grads(spec: ModelSpec, params: dict, x: np.ndarray, target: np.ndarray,
                    truncate: int | None = None, l2: float = 0.0, state_grads: dict | None = None):
-    """x (B,T,I) and target batch-first, already validated -> (loss, grads, ForwardPass)."""
-    fp = forward(spec, params, to_time_major(x))
-    tgt = to_time_major(target) if spec.output == "sequence" else target
-    loss, d_output = losses.compute(spec.loss, fp.output, tgt, spec.reduction)
-    grads = backward(spec, params, fp, d_output, truncate, state_grads)
+    """x (B,T,I) and target batch-first, already validated -> (loss, grads, ForwardPass or None).
+
+    A large batch runs as chunks in parallel, whose losses and gradients add up exactly to the
+    whole batch's (the mean's divisor is the whole batch's); the ForwardPass is then None.
+    With ``state_grads`` (see ``backward``) it runs as one chunk.
+    """
+    count = target.size if spec.reduction == "mean" else None  # elements (mse) or positions (cross-entropy)
+
+    def run(rows):
+        fp = forward(spec, params, to_time_major(x[rows]))
+        part = target[rows]
+        tgt = to_time_major(part) if spec.output == "sequence" else part
+        loss, d_output = losses.compute(spec.loss, fp.output, tgt, spec.reduction, count)
+        return loss, backward(spec, params, fp, d_output, truncate, state_grads), fp
+
+    rows = [slice(None)] if state_grads is not None else _chunks(spec, *x.shape[:2])
+    with parallel.single_threaded_blas():
+        results = parallel.map_chunks(run, rows)
+    loss, grads, fp = results[0]
+    if len(results) > 1:
+        fp = None
+        for part_loss, part_grads, _ in results[1:]:
+            loss += part_loss
+            for name, g in part_grads.items():
+                grads[name] += g
     if l2:
         for name, w in params.items():
             if ".weight" in name:
