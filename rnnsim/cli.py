@@ -70,82 +70,12 @@ def spec_from_args(args):
                      loss=args.loss, reduction=args.reduction)
 
 
-# ---- gradcheck ---------------------------------------------------------------------------
-def cmd_gradcheck(args, out):
-    from . import gradcheck
-    from .model import Model, load_model
-    model = load_model(args.model) if args.model else Model.create(spec_from_args(args), seed=args.seed)
-    x, target = gradcheck.random_problem(model, batch=args.batch, steps=args.steps, seed=args.seed)
-    result = gradcheck.gradcheck(model, x, target, truncate=args.truncate, l2=args.l2,
-                                 eps=args.eps, tolerance=args.tolerance)
-    if args.json:
-        out(json.dumps(result.to_json()))
-    else:
-        for name, err in result.parameters.items():
-            out(f"{name:28} {err:.3e}")
-        verdict = "passed" if result.passed else "FAILED"
-        out(f"worst relative error {result.max_rel_error:.3e} (tolerance {result.tolerance:.0e}): {verdict}")
-    return 0 if result.passed else 1
-
-
-# ---- predict -----------------------------------------------------------------------------
-def cmd_predict(args, out):
-    from .inputs import as_batch, read_values
-    from .model import load_model
-    model = load_model(args.model)
-    x = as_batch(read_values(args.input), model.spec.input_size)
-    y = model.predict(x)
-    if args.json:
-        out(json.dumps({"output": y.tolist(), "shape": list(y.shape)}))
-    else:
-        with np.printoptions(precision=6, suppress=True, linewidth=100):
-            out(str(y[0] if y.shape[0] == 1 else y))
-    return 0
-
-
-# ---- bench -------------------------------------------------------------------------------
-def cmd_bench(args, out):
-    from . import bench
-    with_torch = False if args.no_torch else None
-    if args.json:
-        results = bench.run(min_time=args.seconds, with_torch=with_torch)
-        out(json.dumps({"results": results, "unit": "training steps/s (forward + BPTT + SGD), float64"}))
-    else:
-        out("training steps/s (forward + BPTT + SGD update), float64")
-        out(bench.HEADER)
-        bench.run(min_time=args.seconds, with_torch=with_torch, progress=lambda r: out(bench.format_row(r)))
-    return 0
-
-
 def build_parser():
+    from .commands import bench, gradcheck, predict, train
     parser = Parser(prog="rnnsim", description="Recurrent networks, visible. Without a command: open the app.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("gradcheck", help="compare BPTT gradients with central differences")
-    add_architecture(p)
-    p.add_argument("--model", help="check this model file instead of a random one")
-    p.add_argument("--steps", type=positive_int, default=5, help="sequence length T")
-    p.add_argument("--batch", type=positive_int, default=2)
-    p.add_argument("--truncate", type=positive_int, default=None, help="truncated BPTT window (steps)")
-    p.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 weight-decay term")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eps", type=positive_float, default=1e-4, help="central-difference step")
-    p.add_argument("--tolerance", type=positive_float, default=1e-6)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=cmd_gradcheck)
-
-    p = sub.add_parser("predict", help="print a model's output for an input sequence")
-    p.add_argument("--model", required=True, help="model file (.npz)")
-    p.add_argument("--input", required=True,
-                   help="a .npy/.csv file, or inline values: commas separate timesteps, spaces features")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=cmd_predict)
-
-    p = sub.add_parser("bench", help="training throughput beside PyTorch (when installed)")
-    p.add_argument("--seconds", type=positive_float, default=1.0, help="time per measurement")
-    p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=cmd_bench)
+    for command in (train, gradcheck, predict, bench):
+        command.register(sub)
     return parser
 
 

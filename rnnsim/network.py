@@ -180,7 +180,8 @@ def _chunks(spec: ModelSpec, batch: int, steps: int) -> list:
 def predict(spec: ModelSpec, params: dict, x: np.ndarray) -> np.ndarray:
     """Batch-first x (B,T,I) -> batch-first output (B,T,out) or (B,out), in parallel chunks when large."""
     def run(rows):
-        out = forward(spec, params, to_time_major(x[rows])).output
+        with np.errstate(all="ignore"):  # overflow is reported by the values (inf/NaN), not warnings
+            out = forward(spec, params, to_time_major(x[rows])).output
         return out.swapaxes(0, 1) if spec.output == "sequence" else out
 
     with parallel.single_threaded_blas():
@@ -198,11 +199,12 @@ def loss_and_grads(spec: ModelSpec, params: dict, x: np.ndarray, target: np.ndar
     count = target.size if spec.reduction == "mean" else None  # elements (mse) or positions (cross-entropy)
 
     def run(rows):
-        fp = forward(spec, params, to_time_major(x[rows]))
-        part = target[rows]
-        tgt = to_time_major(part) if spec.output == "sequence" else part
-        loss, d_output = losses.compute(spec.loss, fp.output, tgt, spec.reduction, count)
-        return loss, backward(spec, params, fp, d_output, truncate, state_grads), fp
+        with np.errstate(all="ignore"):  # a diverging model shows inf/NaN in its results, not warnings
+            fp = forward(spec, params, to_time_major(x[rows]))
+            part = target[rows]
+            tgt = to_time_major(part) if spec.output == "sequence" else part
+            loss, d_output = losses.compute(spec.loss, fp.output, tgt, spec.reduction, count)
+            return loss, backward(spec, params, fp, d_output, truncate, state_grads), fp
 
     rows = [slice(None)] if state_grads is not None else _chunks(spec, *x.shape[:2])
     with parallel.single_threaded_blas():

@@ -194,8 +194,9 @@ class Trainer:
         lr = self.optimizer.lr = cfg.lr * self.schedule.factor(self.epoch)
         loss, grads, _ = network.loss_and_grads(self.model.spec, self.model.params, x, y,
                                                 cfg.truncate, cfg.weight_decay)
-        grad_norms = {k: float(np.sqrt(np.sum(g * g))) for k, g in grads.items()}
-        norm = float(np.sqrt(sum(v * v for v in grad_norms.values())))
+        with np.errstate(all="ignore"):
+            grad_norms = {k: float(np.sqrt(np.sum(g * g))) for k, g in grads.items()}
+            norm = float(np.sqrt(sum(v * v for v in grad_norms.values())))
         clipped = False
         if cfg.clip is not None and math.isfinite(norm):
             if cfg.clip_mode == "norm":
@@ -207,7 +208,8 @@ class Trainer:
         snap = Snapshot(self.step_count + 1, self.epoch, loss, lr, norm, grad_norms, clipped)
         if not (math.isfinite(loss) and math.isfinite(norm)):
             return self._diverged(snap)
-        self.optimizer.step(self.model.params, grads)
+        with np.errstate(all="ignore"):
+            self.optimizer.step(self.model.params, grads)
         if not all(np.all(np.isfinite(p)) for p in self.model.params.values()):
             return self._diverged(snap)
         self.last_finite = self.model.state_dict()

@@ -1,0 +1,1 @@
+"""The subcommands of ``rnnsim``: each module has ``register(subparsers)`` and a ``run(args, out)``."""

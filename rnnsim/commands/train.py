@@ -1,0 +1,163 @@
+"""``rnnsim train``: train headless on a built-in task or a data file, with a progress bar; save the model."""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import time
+
+from .. import recipe
+from ..cli import UsageError, nonnegative_float, positive_float, positive_int
+from ..data import TASKS, load_data, make_task
+from ..init import SCHEMES
+from ..model import load_model
+from ..optim import OPTIMIZERS
+from ..schedules import SCHEDULES
+from ..spec import GATE_BLOCKS
+from ..train import Trainer
+
+
+def register(sub):
+    p = sub.add_parser("train", help="train on a built-in task or a data file and save the model")
+    src = p.add_argument_group("data")
+    src.add_argument("--task", help=f"built-in task: {', '.join(TASKS)}")
+    src.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                     help="a task option, e.g. --option delay=30 (repeatable)")
+    src.add_argument("--data", help="data file: .npz (arrays x, y), .csv time series, or .txt text")
+    src.add_argument("--columns", help="CSV: comma-separated input columns (default: all numeric)")
+    src.add_argument("--target-columns", help="CSV: comma-separated target columns (default: the last)")
+    src.add_argument("--window", type=positive_int, help="CSV/text: steps per training sequence")
+    src.add_argument("--horizon", type=positive_int, help="CSV: how many rows ahead to forecast")
+    arch = p.add_argument_group("model (default: the task's suggestion)")
+    arch.add_argument("--model", help="start from this saved model instead of a fresh one")
+    arch.add_argument("--cell", choices=sorted(GATE_BLOCKS))
+    arch.add_argument("--hidden", type=positive_int, help="hidden units per layer")
+    arch.add_argument("--layers", type=positive_int)
+    arch.add_argument("--bidirectional", action="store_true", default=None)
+    arch.add_argument("--init", choices=SCHEMES, help="initialisation (default: pytorch)")
+    arch.add_argument("--forget-bias", type=float, help="LSTM: initial forget-gate bias")
+    tr = p.add_argument_group("training (default: the task's suggestion)")
+    tr.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
+    tr.add_argument("--lr", type=positive_float, help="learning rate (Rprop: the initial step Δ0)")
+    tr.add_argument("--momentum", type=nonnegative_float)
+    tr.add_argument("--nesterov", action="store_true", default=None)
+    tr.add_argument("--schedule", choices=SCHEDULES)
+    tr.add_argument("--gamma", type=positive_float, help="schedule decay factor")
+    tr.add_argument("--step-size", type=positive_int, help="step schedule: epochs per decay")
+    tr.add_argument("--epochs", type=positive_int)
+    tr.add_argument("--steps", type=positive_int, dest="max_steps", help="stop after this many updates")
+    tr.add_argument("--batch-size", type=positive_int, help="mini-batch size (default: full batch)")
+    tr.add_argument("--clip", type=positive_float, help="clip the gradient's global norm to this")
+    tr.add_argument("--clip-mode", choices=("norm", "value"))
+    tr.add_argument("--truncate", type=positive_int, help="truncated BPTT window (steps)")
+    tr.add_argument("--weight-decay", type=nonnegative_float, help="L2 term λ/2·Σw² added to the loss")
+    tr.add_argument("--validation-split", type=float, help="fraction held out for validation")
+    tr.add_argument("--patience", type=positive_int, help="early stopping: epochs without improvement")
+    tr.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="save the trained model here (.npz)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=run)
+
+
+def _task_options(items):
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"rnnsim train: --option takes KEY=VALUE, got '{item}'")
+        try:
+            options[key] = int(value)
+        except ValueError:
+            try:
+                options[key] = float(value)
+            except ValueError:
+                options[key] = value
+    return options
+
+
+def _columns(text):
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+def load_inputs(args):
+    """(dataset, task or None) from --task or --data."""
+    if bool(args.task) == bool(args.data):
+        raise UsageError("rnnsim train: give exactly one of --task NAME or --data FILE (see --help)")
+    if args.task:
+        return make_task(args.task, seed=args.seed, **_task_options(args.option))
+    options = {"inputs": _columns(args.columns), "targets": _columns(args.target_columns),
+               "window": args.window, "horizon": args.horizon}
+    return load_data(args.data, **{k: v for k, v in options.items() if v is not None}), None
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self, total_epochs, stream=None):
+        self.total, self.stream, self.last = total_epochs, stream or sys.stderr, 0.0
+
+    def update(self, snap, force=False):
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        done = min(snap.epoch + (1 if snap.epoch_done else 0), self.total)
+        filled = int(30 * done / self.total)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] epoch {done}/{self.total} "
+                          f"step {snap.step} loss {snap.loss:.6g}   ")
+        self.stream.flush()
+
+    def close(self):
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def run(args, out):
+    data, task = load_inputs(args)
+    overrides = {"optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum,
+                 "nesterov": args.nesterov, "schedule": args.schedule, "gamma": args.gamma,
+                 "step_size": args.step_size, "epochs": args.epochs, "max_steps": args.max_steps,
+                 "batch_size": args.batch_size, "clip": args.clip, "clip_mode": args.clip_mode,
+                 "truncate": args.truncate, "weight_decay": args.weight_decay, "seed": args.seed,
+                 "validation_split": args.validation_split, "patience": args.patience}
+    config = recipe.build_config(task.training if task else None, overrides)
+    if args.model:
+        given = [f"--{n}" for n in ("cell", "hidden", "layers", "init") if getattr(args, n) is not None]
+        if given:
+            raise UsageError(f"rnnsim train: {', '.join(given)} cannot change a model loaded with --model")
+        model = load_model(args.model)
+        recipe.check_fits(model, data)
+    else:
+        arch = {"cell": args.cell, "hidden_size": args.hidden, "num_layers": args.layers,
+                "bidirectional": args.bidirectional}
+        spec = recipe.build_spec(data, task.model if task else None, arch)
+        # a lesson's start point (bitcount's (-1.5, 2)) only fits the task's own architecture and init
+        untouched = args.init is None and args.forget_bias is None and all(v is None for v in arch.values())
+        start = task.initial_params if task and untouched else None
+        init = args.init or (task.training.get("init", "pytorch") if task else "pytorch")
+        model = recipe.build_model(spec, init, args.seed, args.forget_bias, start)
+    trainer = Trainer(model, data, config)
+    bar = None if args.json else ProgressBar(config.epochs)
+    previous = signal.signal(signal.SIGINT, lambda *_: trainer.request_stop())
+    try:
+        trainer.run(callback=bar.update if bar else None)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if bar:
+            bar.close()
+    interrupted = trainer.stop_reason == "stopped"
+    if args.out:
+        model.save(args.out)
+    h = trainer.history
+    final = h.loss[-1] if h.loss else math.nan
+    if args.json:
+        out(json.dumps({"final_loss": final, "epochs": trainer.epoch, "steps": trainer.step_count,
+                        "stop_reason": trainer.stop_reason, "saved": args.out, "history": h.to_dict()}))
+    else:
+        out(f"final loss {final:.6g} after {trainer.epoch} epochs ({trainer.step_count} steps): "
+            f"{trainer.stop_reason}" + (f"; saved {args.out}" if args.out else ""))
+        if trainer.stop_reason == "diverged":
+            out("the loss or weights became NaN/inf: lower the learning rate, clip gradients (--clip), "
+                "or use fewer layers; the last finite weights were kept")
+    return 130 if interrupted else 0

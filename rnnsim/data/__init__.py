@@ -1,0 +1,14 @@
+"""Data for the engine: the Dataset type, built-in tasks (LESSONS.md experiments) and file loaders.
+
+    from rnnsim.data import make_task, load_data
+    dataset, task = make_task("bitcount", seed=0)
+    dataset = load_data("series.csv", window=20)
+"""
+from .dataset import ACCURACY_KINDS, Dataset, accuracy
+from .loaders import (decode, denormalise_targets, encode, load_csv_series, load_data, load_npz, load_text,
+                      normalise_inputs)
+from .tasks import ALIASES, TASKS, Task, get_task, make_task
+
+__all__ = ["Dataset", "accuracy", "ACCURACY_KINDS", "Task", "TASKS", "ALIASES", "get_task", "make_task",
+           "load_data", "load_npz", "load_csv_series", "load_text", "encode", "decode",
+           "normalise_inputs", "denormalise_targets"]

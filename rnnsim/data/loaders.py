@@ -1,0 +1,448 @@
+"""Data files a learner brings: ``.npz`` arrays, a ``.csv`` time series, a ``.txt`` text.
+
+Every loader returns a :class:`~rnnsim.data.dataset.Dataset` or raises :class:`DataError`
+with one line that names the file, where in it the problem is (line, column, array) and what
+was expected. Nothing is ever unpickled.
+
+- :func:`load_npz` — arrays ``x`` (N, T, features) and ``y`` (targets); loss and output are
+  inferred from ``y``'s dtype and shape.
+- :func:`load_csv_series` — a table with a header row, cut into sliding windows for
+  forecasting (many-to-one, mse); every column is normalised by its mean and std, kept in
+  ``meta`` so predictions can be mapped back (:func:`normalise_inputs`, :func:`denormalise_targets`).
+- :func:`load_text` — character-level next-character prediction (the char-RNN of LESSONS 004);
+  the vocabulary is kept in ``meta['vocab']`` (:func:`encode`, :func:`decode`).
+- :func:`load_data` — picks one of the above by the file's suffix.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .dataset import Dataset
+
+#: refuse to build more than this many bytes of one-hot text input (ask for max_chars instead).
+MAX_TEXT_BYTES = 512 * 1024 * 1024
+MAX_VOCAB = 256
+SUFFIXES = {".npz": "npz", ".csv": "csv", ".txt": "text", ".text": "text", ".md": "text"}
+
+
+# ---- shared helpers ------------------------------------------------------------------------
+def _name(path) -> str:
+    return str(path)
+
+
+def _check_file(path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{_name(path)}: file not found")
+    if not p.is_file():
+        raise DataError(f"{_name(path)}: not a file (a directory?)")
+    return p
+
+
+def _read_bytes(path) -> bytes:
+    p = _check_file(path)
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{_name(path)}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _decode_utf8(path, raw: bytes) -> str:
+    """UTF-8 text (a leading byte-order mark dropped, line ends made '\\n'), or DataError with the byte offset."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"{_name(path)}: byte offset {exc.start} (line {line}) is not valid UTF-8 "
+                        f"(byte 0x{raw[exc.start]:02x}); save the file as UTF-8 text") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _whole(name, value, low=1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise DataError(f"{name} must be a whole number ≥ {low}, got {value!r}")
+    return int(value)
+
+
+# ---- .npz ----------------------------------------------------------------------------------
+def load_npz(path, output: str | None = None, loss: str | None = None) -> Dataset:
+    """Arrays ``x`` (N, T, features) and ``y`` from an ``.npz`` file.
+
+    Inferred unless given: integer ``y`` → loss "cross_entropy" (``y`` (N, T) → output
+    "sequence", (N,) → "last"); float ``y`` → loss "mse" ((N, T, O) → "sequence", (N, O) →
+    "last"; (N,) is read as (N, 1)). Cross-entropy data counts accuracy by argmax.
+    """
+    name = _name(path)
+    p = _check_file(path)
+    if output not in (None, "sequence", "last"):
+        raise DataError(f"{name}: output must be 'sequence' or 'last', got {output!r}")
+    if loss not in (None, "mse", "cross_entropy"):
+        raise DataError(f"{name}: loss must be 'mse' or 'cross_entropy', got {loss!r}")
+    arrays = _read_npz(name, p)
+    for key in ("x", "y"):
+        if key not in arrays:
+            present = ", ".join(sorted(arrays)) or "none"
+            raise DataError(f"{name}: array '{key}' is missing (the file holds: {present}); "
+                            f"expected 'x' (N, T, features) and 'y' (targets)")
+    x, y = arrays["x"], arrays["y"]
+    for key, a in (("x", x), ("y", y)):
+        if a.dtype.kind not in "biuf":
+            raise DataError(f"{name}: array '{key}' must hold numbers, got dtype {a.dtype}")
+    if x.ndim != 3:
+        raise DataError(f"{name}: array 'x' must have 3 dimensions (N, T, features), got shape {x.shape}")
+    if 0 in x.shape:
+        raise DataError(f"{name}: array 'x' is empty (shape {x.shape}); expected at least one sequence "
+                        f"of at least one step with at least one feature")
+    n, steps, _ = x.shape
+    if y.ndim == 0 or y.shape[0] != n:
+        raise DataError(f"{name}: array 'y' has {y.shape[0] if y.ndim else 0} sequences (shape {y.shape}) "
+                        f"but 'x' has {n}; expected the same N")
+    x = x.astype(np.float64)
+    if not np.all(np.isfinite(x)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise DataError(f"{name}: array 'x' contains NaN or infinity (first at index {bad})")
+
+    integer = y.dtype.kind in "biu"
+    if loss is None:
+        loss = "cross_entropy" if integer else "mse"
+    if loss == "cross_entropy":
+        y = _class_targets(name, y, n, steps, output)
+        output = "sequence" if y.ndim == 2 else "last"
+        classes = int(y.max()) + 1
+        meta = {"source": p.name, "classes": classes}
+        return Dataset(p.stem, x, y, output, "cross_entropy", "argmax",
+                       f"{p.name}: {n} sequences of {steps} steps, {classes} classes", meta)
+    y = y.astype(np.float64)
+    if y.ndim == 1:
+        y = y[:, None]
+    if output is None:
+        output = "sequence" if y.ndim == 3 else "last"
+    if output == "sequence" and y.ndim == 2 and y.shape[1] == steps:
+        y = y[:, :, None]
+    want = "(N, T, outputs)" if output == "sequence" else "(N, outputs)"
+    if y.ndim != (3 if output == "sequence" else 2):
+        raise DataError(f"{name}: array 'y' of shape {y.shape} does not fit output '{output}'; expected {want}")
+    if 0 in y.shape:
+        raise DataError(f"{name}: array 'y' is empty (shape {y.shape}); expected {want}")
+    if output == "sequence" and y.shape[1] != steps:
+        raise DataError(f"{name}: array 'y' has {y.shape[1]} steps but 'x' has {steps}; expected the same T")
+    if not np.all(np.isfinite(y)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
+        raise DataError(f"{name}: array 'y' contains NaN or infinity (first at index {bad})")
+    return Dataset(p.stem, x, y, output, "mse", None,
+                   f"{p.name}: {n} sequences of {steps} steps, {y.shape[-1]} target values", {"source": p.name})
+
+
+def _read_npz(name, p: Path) -> dict:
+    try:
+        with open(p, "rb") as f:                      # our own handle: closed even when numpy fails
+            return _read_npz_arrays(name, f)
+    except OSError as exc:
+        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _read_npz_arrays(name, f) -> dict:
+    try:
+        data = np.load(f, allow_pickle=False)
+    except ValueError:
+        # np.load falls back to unpickling anything that is neither .npy nor .npz
+        raise DataError(f"{name}: not an .npz archive (expected arrays saved with numpy.savez)") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{name}: not a readable .npz archive ({exc})".replace("\n", " ")) from None
+    if isinstance(data, np.ndarray):
+        raise DataError(f"{name}: holds a single .npy array, expected an .npz archive with arrays 'x' and 'y'")
+    arrays = {}
+    with data:
+        for key in data.files:
+            try:
+                arrays[key] = data[key]
+            except ValueError:
+                raise DataError(f"{name}: array '{key}' holds Python objects (a pickle), which rnnsim never "
+                                f"loads; save plain numeric arrays") from None
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise DataError(f"{name}: array '{key}' cannot be read ({exc})".replace("\n", " ")) from None
+    return arrays
+
+
+def _class_targets(name, y, n, steps, output):
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)):
+            raise DataError(f"{name}: array 'y' contains NaN or infinity; expected class indices")
+        if np.any(y != np.round(y)):
+            raise DataError(f"{name}: array 'y' must hold whole class indices for loss 'cross_entropy'")
+    if output is None and y.ndim == 2 and y.shape[1] == 1 and steps != 1:
+        y = y[:, 0]                                       # a column of labels, one per sequence
+    if output is None:
+        if y.ndim not in (1, 2):
+            raise DataError(f"{name}: array 'y' of class indices must have shape (N,) = ({n},) or (N, T) = "
+                            f"{(n, steps)}, got {y.shape}")
+        output = "sequence" if y.ndim == 2 else "last"
+    want = (n, steps) if output == "sequence" else (n,)
+    if y.shape != want:
+        raise DataError(f"{name}: array 'y' of class indices must have shape {want} for output '{output}' "
+                        f"(N, T for 'sequence', N for 'last'), got {y.shape}")
+    y = y.astype(np.int64)
+    if y.min() < 0:
+        bad = tuple(int(i) for i in np.argwhere(y < 0)[0])
+        raise DataError(f"{name}: array 'y' holds a negative class index {int(y.min())} (first at index {bad}); "
+                        f"classes are numbered 0, 1, 2, ...")
+    return y
+
+
+# ---- .csv time series ----------------------------------------------------------------------
+def _parse_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    if "," in first_line:
+        return ","
+    for d in (";", "\t"):
+        if d in first_line:
+            return d
+    return ","
+
+
+def read_csv_table(path) -> tuple[list[str], dict[str, list], list[int]]:
+    """(header, {column: list of cell strings}, line number of each data row)."""
+    name = _name(path)
+    text = _decode_utf8(path, _read_bytes(path))
+    if not text.strip():
+        raise DataError(f"{name}: the file is empty; expected a header row of column names and rows of numbers")
+    first = next(line for line in text.split("\n") if line.strip())
+    reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(first), strict=True)
+    header, rows, lines = None, [], []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise DataError(f"{name}: line {start} is not valid CSV ({exc}; is a quote not closed?)") from None
+        if not row or all(not c.strip() for c in row):
+            continue
+        row = [c.strip() for c in row]
+        if header is None:
+            header = row
+            header_line = reader.line_num
+            continue
+        if len(row) != len(header):
+            raise DataError(f"{name}: line {reader.line_num} has {len(row)} field{'s' * (len(row) != 1)}, "
+                            f"expected {len(header)} as in the header")
+        rows.append(row)
+        lines.append(reader.line_num)
+    if header is None:
+        raise DataError(f"{name}: no header row; expected a first line of column names")
+    if all(_parse_float(c) is not None for c in header):
+        raise DataError(f"{name}: line {header_line} holds numbers, expected a header row of column names "
+                        f"(e.g. 'time,temperature')")
+    for i, c in enumerate(header):
+        if not c:
+            raise DataError(f"{name}: line {header_line}, column {i + 1} has no name; every column needs one")
+    dup = sorted({c for c in header if header.count(c) > 1})
+    if dup:
+        raise DataError(f"{name}: line {header_line}: column name '{dup[0]}' appears more than once")
+    if not rows:
+        raise DataError(f"{name}: no data rows after the header (line {header_line})")
+    columns = {c: [r[i] for r in rows] for i, c in enumerate(header)}
+    return header, columns, lines
+
+
+def _numeric_column(name, column, cells, lines) -> np.ndarray:
+    values = np.empty(len(cells))
+    for k, (cell, line) in enumerate(zip(cells, lines)):
+        v = _parse_float(cell)
+        if v is None:
+            shown = f"'{cell}'" if cell else "an empty cell"
+            raise DataError(f"{name}: line {line}, column '{column}': {shown} is not a number")
+        if not math.isfinite(v):
+            raise DataError(f"{name}: line {line}, column '{column}': '{cell}' is not a finite number "
+                            f"(NaN and infinity are refused)")
+        values[k] = v
+    return values
+
+
+def _column_list(name, what, value, header) -> list[str]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    value = list(value)
+    if not value:
+        raise DataError(f"{name}: {what} names no column; available columns: {', '.join(header)}")
+    for c in value:
+        if c not in header:
+            raise DataError(f"{name}: unknown column '{c}' in {what}; available columns: {', '.join(header)}")
+    return value
+
+
+def load_csv_series(path, inputs=None, targets=None, window: int = 20, horizon: int = 1) -> Dataset:
+    """Sliding windows over a CSV time series (one row per time step, a header row of names).
+
+    ``x[s]`` = the input columns of rows s .. s+window-1, ``y[s]`` = the target columns of row
+    s+window-1+horizon (many-to-one, loss mse). Defaults: every numeric column as an input
+    (columns whose first value is not a number, such as dates, are skipped), the last column
+    as the target. Each column is normalised to mean 0, std 1 (std 0 → 1); ``meta`` keeps the
+    means and stds for :func:`normalise_inputs` / :func:`denormalise_targets`.
+    """
+    name = _name(path)
+    window = _whole(f"{name}: window", window)
+    horizon = _whole(f"{name}: horizon", horizon)
+    header, cells, lines = read_csv_table(path)
+    if inputs is None:
+        inputs = [c for c in header if _parse_float(cells[c][0]) is not None]
+        if not inputs:
+            raise DataError(f"{name}: line {lines[0]}: no column holds numbers; expected numeric columns "
+                            f"(available columns: {', '.join(header)})")
+    else:
+        inputs = _column_list(name, "inputs", inputs, header)
+    targets = [header[-1]] if targets is None else _column_list(name, "targets", targets, header)
+    used = list(dict.fromkeys(list(inputs) + list(targets)))
+    table = {c: _numeric_column(name, c, cells[c], lines) for c in used}
+    rows = len(lines)
+    if window + horizon > rows:
+        raise DataError(f"{name}: window {window} + horizon {horizon} = {window + horizon} rows are needed "
+                        f"but the series has only {rows} rows")
+    return series_dataset(Path(path).stem, table, inputs, targets, window, horizon,
+                          description=f"{Path(path).name}: forecast {', '.join(targets)} {horizon} step(s) "
+                                      f"ahead from the last {window} rows of {', '.join(inputs)}",
+                          source=Path(path).name)
+
+
+def series_dataset(name, table: dict, inputs, targets, window, horizon, description="", source=None) -> Dataset:
+    """Sliding-window forecasting data from ``{column: 1-D float array}`` (all of equal length)."""
+    columns = list(dict.fromkeys(list(inputs) + list(targets)))
+    mean = {c: float(np.mean(table[c])) for c in columns}
+    std = {}
+    for c in columns:
+        s = float(np.std(table[c]))
+        std[c] = s if s > 0 else 1.0
+    norm = {c: (np.asarray(table[c], dtype=np.float64) - mean[c]) / std[c] for c in columns}
+    rows = len(norm[columns[0]])
+    count = rows - window - horizon + 1
+    xin = np.stack([norm[c] for c in inputs], axis=1)                     # (rows, I)
+    x = np.lib.stride_tricks.sliding_window_view(xin, window, axis=0)[:count]  # (count, I, window)
+    x = np.ascontiguousarray(x.transpose(0, 2, 1))
+    yall = np.stack([norm[c] for c in targets], axis=1)
+    y = yall[window - 1 + horizon: window - 1 + horizon + count]
+    meta = {"columns": columns, "inputs": list(inputs), "targets": list(targets), "mean": mean, "std": std,
+            "window": int(window), "horizon": int(horizon)}
+    if source:
+        meta["source"] = source
+    return Dataset(name, x, y, "last", "mse", None, description, meta)
+
+
+def normalise_inputs(meta: dict, raw) -> np.ndarray:
+    """Raw input values (..., len(meta['inputs'])) in the order of meta['inputs'] → model units."""
+    raw = np.asarray(raw, dtype=np.float64)
+    mean = np.array([meta["mean"][c] for c in meta["inputs"]])
+    std = np.array([meta["std"][c] for c in meta["inputs"]])
+    if raw.shape[-1:] != mean.shape:
+        raise DataError(f"raw inputs need {len(mean)} values per step ({', '.join(meta['inputs'])}), "
+                        f"got shape {raw.shape}")
+    return (raw - mean) / std
+
+
+def denormalise_targets(meta: dict, y) -> np.ndarray:
+    """Model outputs (..., len(meta['targets'])) → values in the data's own units."""
+    y = np.asarray(y, dtype=np.float64)
+    mean = np.array([meta["mean"][c] for c in meta["targets"]])
+    std = np.array([meta["std"][c] for c in meta["targets"]])
+    if y.shape[-1:] != mean.shape:
+        raise DataError(f"outputs need {len(mean)} values ({', '.join(meta['targets'])}), got shape {y.shape}")
+    return y * std + mean
+
+
+# ---- text ----------------------------------------------------------------------------------
+def encode(vocab: str, text: str) -> np.ndarray:
+    """Character indices (int64) of ``text`` in ``vocab``; an unknown character is refused."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    try:
+        return np.fromiter((index[ch] for ch in text), dtype=np.int64, count=len(text))
+    except KeyError as exc:
+        pos = next(i for i, ch in enumerate(text) if ch not in index)
+        raise DataError(f"character {exc.args[0]!r} at position {pos} is not in the model's vocabulary "
+                        f"of {len(vocab)} characters") from None
+
+
+def decode(vocab: str, indices) -> str:
+    """The text of character indices (any integer array-like) in ``vocab``."""
+    idx = np.asarray(indices).reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= len(vocab)):
+        raise DataError(f"character index out of range 0..{len(vocab) - 1}")
+    return "".join(vocab[int(i)] for i in idx)
+
+
+def one_hot(indices, size: int) -> np.ndarray:
+    idx = np.asarray(indices, dtype=np.int64)
+    out = np.zeros(idx.shape + (size,))
+    np.put_along_axis(out, idx[..., None], 1.0, axis=-1)
+    return out
+
+
+def load_text(path, window: int = 32, max_chars: int | None = None) -> Dataset:
+    """Character-level next-character prediction: x one-hot (N, window, V), y (N, window) indices.
+
+    The vocabulary is the sorted set of the text's characters (``meta['vocab']``); windows do
+    not overlap (stride = window); the target at each step is the next character.
+    """
+    name = _name(path)
+    window = _whole(f"{name}: window", window)
+    if max_chars is not None:
+        max_chars = _whole(f"{name}: max_chars", max_chars, low=2)
+    text = _decode_utf8(path, _read_bytes(path))
+    if not text:
+        raise DataError(f"{name}: the file is empty; expected text to learn from")
+    if max_chars is not None:
+        text = text[:max_chars]
+    if len(text) < window + 1:
+        raise DataError(f"{name}: the text has {len(text)} characters, fewer than window {window} + 1 "
+                        f"(one window and its next character); use a longer text or a smaller window")
+    vocab = "".join(sorted(set(text)))
+    if len(vocab) > MAX_VOCAB:
+        raise DataError(f"{name}: the text uses {len(vocab)} different characters, more than {MAX_VOCAB}; "
+                        f"expected a text in one alphabet")
+    count = (len(text) - 1) // window
+    need = count * window * len(vocab) * 8
+    if need > MAX_TEXT_BYTES:
+        fit = MAX_TEXT_BYTES // (len(vocab) * 8)
+        raise DataError(f"{name}: {len(text)} characters would need {need / 2**20:.0f} MiB of one-hot input; "
+                        f"pass max_chars (at most about {fit})")
+    codes = encode(vocab, text[: count * window + 1])
+    x = one_hot(codes[:-1].reshape(count, window), len(vocab))
+    y = codes[1:].reshape(count, window)
+    meta = {"vocab": vocab, "classes": len(vocab), "window": window, "source": Path(path).name}
+    return Dataset(Path(path).stem, x, y, "sequence", "cross_entropy", "argmax",
+                   f"{Path(path).name}: predict the next character; {count} windows of {window} characters, "
+                   f"{len(vocab)} different characters", meta)
+
+
+# ---- dispatch ------------------------------------------------------------------------------
+_LOADERS = {"npz": load_npz, "csv": load_csv_series, "text": load_text}
+_OPTIONS = {"npz": ("output", "loss"), "csv": ("inputs", "targets", "window", "horizon"),
+            "text": ("window", "max_chars")}
+
+
+def load_data(path, **options) -> Dataset:
+    """Load a data file by its suffix: .npz (arrays), .csv (time series), .txt/.text/.md (text)."""
+    name = _name(path)
+    kind = SUFFIXES.get(Path(path).suffix.lower())
+    if kind is None:
+        raise DataError(f"{name}: unsupported file type '{Path(path).suffix or '(none)'}'; supported: "
+                        f"{', '.join(SUFFIXES)}")
+    unknown = [k for k in options if k not in _OPTIONS[kind]]
+    if unknown:
+        raise DataError(f"{name}: option '{unknown[0]}' does not apply to {Path(path).suffix} files; "
+                        f"known options: {', '.join(_OPTIONS[kind])}")
+    return _LOADERS[kind](path, **options)

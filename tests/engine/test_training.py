@@ -1,0 +1,101 @@
+"""The Trainer: lessons reproduced end to end, determinism, early stopping, divergence, step budgets."""
+import math
+
+import numpy as np
+import pytest
+
+from rnnsim import ConfigError, recipe
+from rnnsim.data import make_task
+from rnnsim.train import TrainConfig, Trainer
+
+
+def trainer_for(task_name, seed=0, model_overrides=None, **config):
+    data, task = make_task(task_name, seed=seed)
+    spec = recipe.build_spec(data, task.model, model_overrides)
+    start = task.initial_params if not model_overrides else None
+    model = recipe.build_model(spec, task.training.get("init", "pytorch"), seed, None, start)
+    return Trainer(model, data, recipe.build_config(task.training, {"seed": seed, **config}))
+
+
+def test_long_memory_separates_tanh_rnn_and_lstm():
+    lstm = trainer_for("long-memory")
+    lstm.run()
+    tanh = trainer_for("long-memory", model_overrides={"cell": "rnn_tanh"})
+    tanh.run()
+    assert lstm.history.val_accuracy[-1] > 0.95
+    assert tanh.history.val_accuracy[-1] < 0.75
+
+
+def test_xor_solved_by_2_3_2_sigmoid_network():
+    trainer = trainer_for("xor")
+    assert trainer.model.spec.cell == "rnn_sigmoid" and trainer.model.spec.hidden_size == 3
+    trainer.run()
+    assert trainer.history.accuracy[-1] == 1.0
+
+
+def test_same_seed_same_run_bit_for_bit():
+    runs = []
+    for _ in range(2):
+        trainer = trainer_for("parity", seed=3, epochs=3, batch_size=16, validation_split=0.25)
+        trainer.run()
+        runs.append((trainer.history.to_dict(), trainer.model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for name in runs[0][1]:
+        assert np.array_equal(runs[0][1][name], runs[1][1][name])
+
+
+def test_split_runs_equal_one_run():
+    whole = trainer_for("parity", epochs=2, batch_size=32)
+    whole.run()
+    parts = trainer_for("parity", epochs=2, batch_size=32)
+    parts.run(max_steps=5)
+    assert parts.step_count == 5 and not parts.finished
+    parts.run()
+    assert parts.history.loss == whole.history.loss
+
+
+def test_early_stopping_with_patience():
+    trainer = trainer_for("bitcount", epochs=10_000, patience=2, lr=5.0, optimizer="sgd")
+    trainer.run()
+    assert trainer.finished and trainer.stop_reason.startswith(("early stop", "diverged"))
+
+
+def test_divergence_stops_and_keeps_last_finite_weights():
+    trainer = trainer_for("bitcount", optimizer="sgd", lr=10.0, epochs=200)
+    trainer.run()
+    assert trainer.stop_reason == "diverged"
+    assert all(np.all(np.isfinite(p)) for p in trainer.model.params.values())
+    assert all(math.isfinite(v) for v in trainer.history.loss)
+
+
+def test_stop_request_and_callback_snapshots():
+    trainer = trainer_for("parity", epochs=50, batch_size=32)
+    seen = []
+
+    def callback(snap):
+        seen.append(snap)
+        if snap.step == 7:
+            trainer.request_stop()
+
+    trainer.run(callback=callback, want_detail=lambda: True)
+    assert trainer.stop_reason == "stopped" and trainer.step_count == 7 and len(seen) == 7
+    snap = seen[-1]
+    assert snap.probe is not None and snap.params is not None
+    assert set(snap.grad_norms) == set(trainer.model.params)
+    assert snap.probe.dh_norms[(0, 0)].shape == (trainer.train_set.steps,)
+    assert snap.grad_norm == pytest.approx(math.sqrt(sum(v * v for v in snap.grad_norms.values())))
+
+
+def test_clipping_reports_norm_before():
+    trainer = trainer_for("bitcount", optimizer="sgd", lr=1e-4, clip=1e-3, epochs=3)
+    trainer.run()
+    assert trainer.history.grad_norm[0] > 1e-3
+
+
+@pytest.mark.parametrize("bad", [{"lr": 0.0}, {"epochs": 0}, {"batch_size": 0}, {"clip": -1.0},
+                                 {"truncate": -2}, {"weight_decay": float("nan")},
+                                 {"validation_split": 1.0}, {"patience": 0}, {"optimizer": "lbfgs"},
+                                 {"schedule": "cosine"}, {"momentum": 0.9, "optimizer": "adam"}])
+def test_bad_hyperparameters_refused_with_reason(bad):
+    with pytest.raises(ConfigError):
+        TrainConfig(**bad).check()
