@@ -152,9 +152,9 @@ def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarra
             gates = dxpre.shape[2]
             dx2 = dxpre.reshape(steps * batch, gates)
             dh2 = dhpre.reshape(steps * batch, gates)
-            h_prev = np.concatenate([dp.h0[None], dp.record.h[:-1]]).reshape(steps * batch, hidden)
             grads["rnn.weight_ih" + sfx] = dx2.T @ dp.x.reshape(steps * batch, -1)
-            grads["rnn.weight_hh" + sfx] = dh2.T @ h_prev
+            # Σ_t ∂L/∂pre(t) ⊗ h(t-1); the t = 0 term vanishes because h(-1) = h0 = 0
+            grads["rnn.weight_hh" + sfx] = dh2[batch:].T @ dp.record.h[:-1].reshape(-1, hidden)
             if spec.bias:
                 grads["rnn.bias_ih" + sfx] = dx2.sum(axis=0)
                 grads["rnn.bias_hh" + sfx] = dh2.sum(axis=0)
