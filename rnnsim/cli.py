@@ -71,10 +71,10 @@ def spec_from_args(args):
 
 
 def build_parser():
-    from .commands import bench, gradcheck, predict, train
+    from .commands import bench, gradcheck, predict, trace, train
     parser = Parser(prog="rnnsim", description="Recurrent networks, visible. Without a command: open the app.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (train, gradcheck, predict, bench):
+    for command in (train, gradcheck, predict, bench, trace):
         command.register(sub)
     return parser
 

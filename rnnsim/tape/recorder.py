@@ -1,0 +1,441 @@
+"""Recording a probe batch through a model: plain numpy, one timestep at a time.
+
+This is the readable reference of the engine (the kernels in rnnsim/cells are the fast one, and a
+test holds the two together). Each cell has its forward step and, beside it, its backward step —
+every backward rule written under the forward formula it differentiates. Everything is kept:
+
+    Trace (one direction of one layer, in its processing order s = 0..T-1, time-major (T, B, ·))
+      x      (T, B, I)    the layer's input; time-reversed for the reverse direction
+      pre    (T, B, G·H)  pre-activations, PyTorch's gate order
+      act    (T, B, G·H)  gate values after their squashing function (Elman: h itself)
+      h      (T+1, B, H)  h[0] the initial state (zeros), h[s+1] the state after step s
+      c      (T+1, B, H)  LSTM cell state, the same layout
+      dh_out (T, B, H)    ∂L/∂h arriving from the output (top layer) or from the layer above
+      dh_next(T+1, B, H)  dh_next[k] = ∂L/∂h[k] arriving from the step that reads h[k]
+      dh     (T, B, H)    the whole ∂L/∂h after step s: dh_out[s] + dh_next[s+1]
+      dpre   (T, B, G·H)  ∂L/∂pre (the U·x + b_ih side)
+      drec   (T, B, G·H)  ∂L/∂(W·h(t-1) + b_hh) — the same array as dpre except for the GRU
+
+The reverse direction runs the same steps on the time-reversed input, as network.py does.
+Truncated BPTT with window k: counting steps in processing order, the gradient does not flow
+from step s into step s-1 when (T − s) is a multiple of k (network.py's definition).
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+
+from .. import clip as clipping
+from .. import losses, parallel
+from ..errors import ConfigError, InputError
+from ..model import check_truncate
+from ..optim import Optimizer
+from ..spec import GATE_BLOCKS
+from .cursor import Recording, Tape
+from .events import PHASE_OF, Event, Naming
+
+MAX_BATCH = 4
+
+
+def sigmoid(a, out):
+    """σ(a) = 1 / (1 + e^(−a)), written into ``out`` (e^(−a) may overflow to inf: σ is then 0)."""
+    np.negative(a, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
+
+
+def cuts(steps: int, window: int | None) -> np.ndarray:
+    """(T,) bool: True at processing step s when no gradient flows from s into s-1."""
+    s = np.arange(steps)
+    return (s >= 1) & ((steps - s) % window == 0) if window else np.zeros(steps, dtype=bool)
+
+
+class Trace:
+    """Forward and backward values of one direction of one layer (see the module docstring)."""
+
+    def __init__(self, cell: str, layer: int, direction: int, x: np.ndarray, hidden: int, params: dict, bias: bool):
+        steps, batch, _ = x.shape
+        gates = GATE_BLOCKS[cell] * hidden
+        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        self.cell, self.layer, self.direction = cell, layer, direction
+        self.names = {k: f"rnn.{k}{sfx}" for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        self.U = params[self.names["weight_ih"]]
+        self.W = params[self.names["weight_hh"]]
+        self.b_ih = params[self.names["bias_ih"]] if bias else np.zeros(gates)
+        self.b_hh = params[self.names["bias_hh"]] if bias else np.zeros(gates)
+        self.x = x
+        self.pre = np.empty((steps, batch, gates))
+        self.h = np.zeros((steps + 1, batch, hidden))
+        self.act = self.h[1:] if GATE_BLOCKS[cell] == 1 else np.empty((steps, batch, gates))
+        self.c = np.zeros((steps + 1, batch, hidden)) if cell == "lstm" else None
+        self.tanh_c = np.empty((steps, batch, hidden)) if cell == "lstm" else None
+        self.rec = np.empty((steps, batch, gates)) if cell == "gru" else None   # W·h(t-1) + b_hh
+        self.slope = None                       # (T, B, G·H) derivative of each squashing function
+        self.dh_out = np.zeros((steps, batch, hidden))
+        self.dh_next = np.zeros((steps + 1, batch, hidden))
+        self.dh = np.empty((steps, batch, hidden))
+        self.dc = np.empty((steps, batch, hidden)) if cell == "lstm" else None
+        self.dc_next = np.zeros((steps + 1, batch, hidden)) if cell == "lstm" else None
+        self.dpre = np.empty((steps, batch, gates))
+        self.drec = np.empty((steps, batch, gates)) if cell == "gru" else self.dpre
+        self.cut = None
+        self.blocked = {}                       # s -> (∂L/∂h, ∂L/∂c or None) that truncation stopped
+
+    def original_t(self, s: int) -> int:
+        return s if self.direction == 0 else self.dpre.shape[0] - 1 - s
+
+    def step_of(self, t: int) -> int:
+        return self.original_t(t)              # the map is its own inverse
+
+    def flip(self, a):
+        """A (T, ...) array in processing order -> original time order."""
+        return a if self.direction == 0 else a[::-1]
+
+
+# ---- Elman cells: linear, rnn_tanh, rnn_relu, rnn_sigmoid ------------------------------------
+#   forward   h_pre = U·x(t) + W·h(t-1) + b          h(t) = act(h_pre)
+#   backward  ∂L/∂h(t) = from output + from t+1      ∂L/∂h_pre = ∂L/∂h(t) ⊙ act′(h_pre)
+#             ∂L/∂h(t-1) from t = Wᵀ·∂L/∂h_pre
+ACTIVATIONS = {
+    "linear": (lambda a, out: np.copyto(out, a), lambda h, pre: np.ones_like(h)),
+    "rnn_tanh": (lambda a, out: np.tanh(a, out=out), lambda h, pre: 1.0 - h * h),
+    "rnn_relu": (lambda a, out: np.maximum(a, 0.0, out=out), lambda h, pre: (pre > 0.0).astype(np.float64)),
+    "rnn_sigmoid": (lambda a, out: sigmoid(a, out=out), lambda h, pre: h * (1.0 - h)),
+}
+
+
+def elman_forward(tr: Trace) -> None:
+    act, _ = ACTIVATIONS[tr.cell]
+    xproj = tr.x @ tr.U.T + (tr.b_ih + tr.b_hh)       # U·x(t) + b for every step at once
+    w_t = np.ascontiguousarray(tr.W.T)
+    for s in range(len(tr.pre)):
+        a = tr.pre[s]
+        np.dot(tr.h[s], w_t, out=a)                    # W·h(t-1)
+        a += xproj[s]                                  # + U·x(t) + b
+        act(a, tr.h[s + 1])                            # h(t) = act(h_pre)
+    tr.slope = ACTIVATIONS[tr.cell][1](tr.h[1:], tr.pre)
+
+
+def elman_backward(tr: Trace) -> None:
+    for s in range(len(tr.pre) - 1, -1, -1):
+        dh = np.add(tr.dh_out[s], tr.dh_next[s + 1], out=tr.dh[s])   # ∂L/∂h(t)
+        d = np.multiply(dh, tr.slope[s], out=tr.dpre[s])            # ∂L/∂h_pre = ∂L/∂h(t) ⊙ act′
+        _flow_back(tr, s, d)                                        # ∂L/∂h(t-1) = Wᵀ·∂L/∂h_pre
+
+
+# ---- LSTM ------------------------------------------------------------------------------------
+#   forward   [i f g o]_pre = U·x(t) + W·h(t-1) + b;  i, f, o = σ(·);  g = tanh(·)
+#             c(t) = f ⊙ c(t-1) + i ⊙ g;             h(t) = o ⊙ tanh(c(t))
+#   backward  ∂L/∂h(t) = from output + from t+1
+#             ∂L/∂c(t) = from t+1 (∂L/∂c(t+1) ⊙ f(t+1)) + ∂L/∂h(t) ⊙ o ⊙ (1 − tanh²c(t))
+#             ∂L/∂o_pre = ∂L/∂h(t) ⊙ tanh c(t) ⊙ o(1−o);   ∂L/∂i_pre = ∂L/∂c(t) ⊙ g ⊙ i(1−i)
+#             ∂L/∂f_pre = ∂L/∂c(t) ⊙ c(t-1) ⊙ f(1−f);      ∂L/∂g_pre = ∂L/∂c(t) ⊙ i ⊙ (1−g²)
+#             ∂L/∂c(t-1) from t = ∂L/∂c(t) ⊙ f;            ∂L/∂h(t-1) from t = Wᵀ·∂L/∂[i f g o]_pre
+def lstm_forward(tr: Trace) -> None:
+    hidden = tr.h.shape[2]
+    gi, gf, gg, go = (slice(k * hidden, (k + 1) * hidden) for k in range(4))
+    xproj = tr.x @ tr.U.T + (tr.b_ih + tr.b_hh)
+    w_t = np.ascontiguousarray(tr.W.T)
+    for s in range(len(tr.pre)):
+        a = tr.pre[s]
+        np.dot(tr.h[s], w_t, out=a)                    # W·h(t-1)
+        a += xproj[s]                                  # + U·x(t) + b
+        v = tr.act[s]
+        sigmoid(a, out=v)                              # i, f, o = σ(·)   (g is overwritten next)
+        np.tanh(a[:, gg], out=v[:, gg])                # g = tanh(·)
+        c = np.multiply(v[:, gf], tr.c[s], out=tr.c[s + 1])   # c(t) = f ⊙ c(t-1)
+        c += v[:, gi] * v[:, gg]                              #        + i ⊙ g
+        np.tanh(c, out=tr.tanh_c[s])
+        np.multiply(v[:, go], tr.tanh_c[s], out=tr.h[s + 1])  # h(t) = o ⊙ tanh(c(t))
+    slope = np.subtract(1.0, tr.act)                   # σ′ = σ(1 − σ) for i, f, o
+    slope *= tr.act
+    slope[..., gg] = 1.0 - tr.act[..., gg] ** 2        # tanh′ = 1 − tanh² for g
+    tr.slope = slope
+
+
+def lstm_backward(tr: Trace) -> None:
+    hidden = tr.h.shape[2]
+    gi, gf, gg, go = (slice(k * hidden, (k + 1) * hidden) for k in range(4))
+    dtanh_c = 1.0 - tr.tanh_c * tr.tanh_c
+    for s in range(len(tr.pre) - 1, -1, -1):
+        v = tr.act[s]
+        dh = np.add(tr.dh_out[s], tr.dh_next[s + 1], out=tr.dh[s])          # ∂L/∂h(t)
+        dc = np.multiply(dh, v[:, go], out=tr.dc[s])                        # ∂L/∂c(t) = ∂L/∂h ⊙ o
+        dc *= dtanh_c[s]                                                    #   ⊙ (1 − tanh² c(t))
+        dc += tr.dc_next[s + 1]                                             #   + from t+1
+        d = tr.dpre[s]
+        np.multiply(dc, v[:, gg], out=d[:, gi])                             # ∂L/∂i = ∂L/∂c ⊙ g
+        np.multiply(dc, tr.c[s], out=d[:, gf])                              # ∂L/∂f = ∂L/∂c ⊙ c(t-1)
+        np.multiply(dc, v[:, gi], out=d[:, gg])                             # ∂L/∂g = ∂L/∂c ⊙ i
+        np.multiply(dh, tr.tanh_c[s], out=d[:, go])                         # ∂L/∂o = ∂L/∂h ⊙ tanh c(t)
+        d *= tr.slope[s]                                                    # through σ′ / tanh′
+        _flow_back(tr, s, d, dc * v[:, gf])                                 # to h(t-1) and c(t-1)
+
+
+# ---- GRU -------------------------------------------------------------------------------------
+#   forward   r = σ(U_r·x + W_r·h(t-1) + b_r);  z = σ(U_z·x + W_z·h(t-1) + b_z)
+#             hn = W_n·h(t-1) + b_hn;  n = tanh(U_n·x + b_in + r ⊙ hn)
+#             h(t) = (1 − z) ⊙ n + z ⊙ h(t-1)
+#   backward  ∂L/∂n_pre = ∂L/∂h(t) ⊙ (1 − z) ⊙ (1 − n²)
+#             ∂L/∂z_pre = ∂L/∂h(t) ⊙ (h(t-1) − n) ⊙ z(1 − z)
+#             ∂L/∂hn = ∂L/∂n_pre ⊙ r;   ∂L/∂r_pre = ∂L/∂n_pre ⊙ hn ⊙ r(1 − r)
+#             ∂L/∂h(t-1) from t = Wᵀ·[∂L/∂r_pre; ∂L/∂z_pre; ∂L/∂hn] + ∂L/∂h(t) ⊙ z
+def gru_forward(tr: Trace) -> None:
+    hidden = tr.h.shape[2]
+    rz, gn = slice(0, 2 * hidden), slice(2 * hidden, 3 * hidden)
+    xproj = tr.x @ tr.U.T + tr.b_ih                    # U·x(t) + b_ih (b_hh stays inside r ⊙ (·))
+    w_t = np.ascontiguousarray(tr.W.T)
+    for s in range(len(tr.pre)):
+        hp = tr.h[s]
+        rec = np.dot(hp, w_t, out=tr.rec[s])           # W·h(t-1)
+        rec += tr.b_hh                                 #   + b_hh
+        a, v = tr.pre[s], tr.act[s]
+        np.add(xproj[s, :, rz], rec[:, rz], out=a[:, rz])          # [r z]_pre
+        sigmoid(a[:, rz], out=v[:, rz])                            # r, z = σ(·)
+        r, z = v[:, :hidden], v[:, hidden:2 * hidden]
+        np.multiply(r, rec[:, gn], out=a[:, gn])                   # n_pre = r ⊙ hn
+        a[:, gn] += xproj[s, :, gn]                                #   + U_n·x + b_in
+        n = np.tanh(a[:, gn], out=v[:, gn])                        # n = tanh(n_pre)
+        np.add((1.0 - z) * n, z * hp, out=tr.h[s + 1])             # h(t) = (1 − z) ⊙ n + z ⊙ h(t-1)
+    slope = np.subtract(1.0, tr.act)                   # σ′ = σ(1 − σ) for r, z
+    slope *= tr.act
+    slope[..., gn] = 1.0 - tr.act[..., gn] ** 2        # tanh′ = 1 − tanh² for n
+    tr.slope = slope
+
+
+def gru_backward(tr: Trace) -> None:
+    hidden = tr.h.shape[2]
+    gr, gz, gn = (slice(k * hidden, (k + 1) * hidden) for k in range(3))
+    for s in range(len(tr.pre) - 1, -1, -1):
+        v, slope, hp = tr.act[s], tr.slope[s], tr.h[s]
+        dh = np.add(tr.dh_out[s], tr.dh_next[s + 1], out=tr.dh[s])          # ∂L/∂h(t)
+        d, dr = tr.dpre[s], tr.drec[s]
+        np.multiply(dh * (1.0 - v[:, gz]), slope[:, gn], out=d[:, gn])     # ∂L/∂n_pre
+        np.multiply(dh * (hp - v[:, gn]), slope[:, gz], out=d[:, gz])      # ∂L/∂z_pre
+        np.multiply(d[:, gn], v[:, gr], out=dr[:, gn])                     # ∂L/∂hn = ∂L/∂n_pre ⊙ r
+        np.multiply(d[:, gn] * tr.rec[s, :, gn], slope[:, gr], out=d[:, gr])  # ∂L/∂r_pre
+        dr[:, gr] = d[:, gr]
+        dr[:, gz] = d[:, gz]
+        _flow_back(tr, s, dr, direct=dh * v[:, gz])                          # Wᵀ·[…] + ∂L/∂h ⊙ z
+
+
+def _flow_back(tr: Trace, s: int, d, dc_prev=None, direct=None) -> None:
+    """Send ∂L/∂h(t-1) = Wᵀ·d (+ ``direct``) and ∂L/∂c(t-1) = ``dc_prev`` to step s-1 — unless
+    truncated BPTT cuts the flow there: then they are kept in ``tr.blocked`` and nothing flows."""
+    if tr.cut[s]:
+        dh = d @ tr.W
+        if direct is not None:
+            dh += direct
+        tr.blocked[s] = (dh, dc_prev)
+        return
+    dh = np.dot(d, tr.W, out=tr.dh_next[s])
+    if direct is not None:
+        dh += direct
+    if dc_prev is not None:
+        tr.dc_next[s] = dc_prev
+
+
+STEPS = {"lstm": (lstm_forward, lstm_backward), "gru": (gru_forward, gru_backward)}
+
+
+# ---- the whole recording ---------------------------------------------------------------------
+def _check(model, x, target, truncate, l2, clip, clip_mode, optimizer):
+    x = np.array(model.check_input(x))                 # a copy: the caller's array may change later
+    if x.shape[0] > MAX_BATCH:
+        raise InputError(f"a Tape records at most {MAX_BATCH} sequences, got a batch of {x.shape[0]}")
+    target = np.array(model.check_target(target, x))
+    truncate = check_truncate(truncate)
+    if not (np.isfinite(l2) and l2 >= 0):
+        raise ConfigError(f"l2 must be a finite number ≥ 0, got {l2!r}")
+    if clip is not None and not (np.isfinite(clip) and clip > 0):
+        raise ConfigError(f"gradient clipping threshold must be a positive number, got {clip!r}")
+    if clip_mode not in ("norm", "value"):
+        raise ConfigError(f"clip mode must be 'norm' or 'value', got {clip_mode!r}")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise ConfigError(f"optimizer must be an rnnsim.optim.Optimizer, got {type(optimizer).__name__}")
+    return x, target, truncate, float(l2), None if clip is None else float(clip)
+
+
+def record(model, x, target, truncate=None, l2=0.0, clip=None, clip_mode="norm", optimizer=None) -> Tape:
+    """Record ``model`` on the probe batch ``x`` (batch ≤ 4, T, input_size) against ``target``.
+
+    ``target`` as for ``model.loss_and_grads``; ``truncate`` the truncated-BPTT window in steps (None:
+    full BPTT); ``l2`` adds l2/2·Σw² over the weight matrices; ``clip`` (None: no clipping event)
+    clips the gradient's global norm (``clip_mode="norm"``) or each element (``"value"``) as
+    rnnsim.clip; ``optimizer`` (an rnnsim.optim.Optimizer, or None for no update events) is
+    deep-copied: the caller's optimizer and model never change. Clipping then the optimizer's step
+    is what rnnsim.train.Trainer.step does. Returns a Tape of every event in execution order.
+    """
+    x, target, truncate, l2, clip = _check(model, x, target, truncate, l2, clip, clip_mode, optimizer)
+    spec = model.spec
+    params = {k: v.copy() for k, v in model.params.items()}
+    # one BLAS thread, as the engine: the products here are small, and a 2-thread pool collapses
+    # when another thread (the GUI) is busy (STACK-FACTS.md)
+    with parallel.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore", divide="ignore",
+                                                      under="ignore"):
+        return _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer)
+
+
+def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer) -> Tape:
+    batch, steps, _ = x.shape
+    hidden, dirs = spec.hidden_size, spec.directions
+    forward, backward = STEPS.get(spec.cell, (elman_forward, elman_backward))
+    cut = cuts(steps, truncate)
+
+    # forward: layer by layer, each direction over the whole sequence
+    traces = []
+    layer_in = np.ascontiguousarray(x.swapaxes(0, 1))             # (T, B, I) time-major
+    for layer in range(spec.num_layers):
+        row = []
+        for direction in range(dirs):
+            xd = layer_in if direction == 0 else np.ascontiguousarray(layer_in[::-1])
+            tr = Trace(spec.cell, layer, direction, xd, hidden, params, spec.bias)
+            tr.cut = cut
+            forward(tr)
+            row.append(tr)
+        traces.append(row)
+        layer_in = np.concatenate([tr.flip(tr.h[1:]) for tr in row], axis=2)
+
+    # output and loss (rnnsim.losses, as the engine)
+    top = layer_in                                                  # (T, B, D·H)
+    features = top[-1] if spec.output == "last" else top
+    head = spec.output_size is not None
+    output = features @ params["fc.weight"].T + params["fc.bias"] if head else features
+    tgt = np.ascontiguousarray(target.swapaxes(0, 1)) if spec.output == "sequence" else target
+    count = target.size if spec.reduction == "mean" else None
+    loss, d_output = losses.compute(spec.loss, output, tgt, spec.reduction, count)
+    log_probs = losses.log_softmax(output) if spec.loss == "cross_entropy" else None
+    if log_probs is not None:
+        position_loss = -np.take_along_axis(log_probs, tgt[..., None], axis=-1)[..., 0]
+    else:
+        position_loss = np.sum((output - tgt) ** 2, axis=-1)
+    position_loss = position_loss / (count or 1)                    # L(t): Σ over t and batch is L
+
+    # backward: the head, then each layer from the top, each direction from its last step
+    grads = {}
+    if head:
+        grads["fc.weight"] = d_output.reshape(-1, spec.output_size).T @ features.reshape(-1, features.shape[-1])
+        grads["fc.bias"] = d_output.reshape(-1, spec.output_size).sum(axis=0)
+        d_features = d_output @ params["fc.weight"]
+    else:
+        d_features = d_output
+    d_top = np.zeros_like(top)
+    if spec.output == "last":
+        d_top[-1] = d_features
+    else:
+        d_top[...] = d_features
+    for layer in range(spec.num_layers - 1, -1, -1):
+        d_in = None
+        for direction, tr in enumerate(traces[layer]):
+            tr.dh_out[...] = tr.flip(d_top[:, :, direction * hidden:(direction + 1) * hidden])
+            backward(tr)
+            gates = tr.dpre.shape[2]
+            dpre2, drec2 = tr.dpre.reshape(-1, gates), tr.drec.reshape(-1, gates)
+            grads[tr.names["weight_ih"]] = dpre2.T @ tr.x.reshape(steps * batch, -1)
+            grads[tr.names["weight_hh"]] = drec2.T @ tr.h[:-1].reshape(steps * batch, hidden)
+            if spec.bias:
+                grads[tr.names["bias_ih"]] = dpre2.sum(axis=0)
+                grads[tr.names["bias_hh"]] = drec2.sum(axis=0)
+            if layer > 0:
+                dx = tr.flip((dpre2 @ tr.U).reshape(steps, batch, -1))
+                d_in = dx if d_in is None else d_in + dx
+        d_top = d_in
+    grads = {name: grads[name] for name in spec.param_shapes()}
+    bptt_grads = dict(grads)
+    if l2:
+        for name, w in params.items():
+            if ".weight" in name:
+                loss += 0.5 * l2 * float(np.sum(w * w))
+                grads[name] = grads[name] + l2 * w
+
+    # clipping, then the optimizer's update (as rnnsim.train.Trainer.step)
+    clipped = {k: v.copy() for k, v in grads.items()}
+    clip_info = None
+    if clip is not None:
+        before = clipping.global_norm(grads)
+        applied = math.isfinite(before)
+        if applied:
+            (clipping.clip_by_norm if clip_mode == "norm" else clipping.clip_by_value)(clipped, clip)
+        clip_info = {"before": before, "after": clipping.global_norm(clipped), "threshold": clip,
+                     "mode": clip_mode, "applied": applied}
+    update = None
+    if optimizer is not None:
+        opt = copy.deepcopy(optimizer)
+        state_before = copy.deepcopy(opt.state)
+        new_params = {k: v.copy() for k, v in params.items()}
+        opt.step(new_params, clipped)
+        update = {"optimizer": opt, "state_before": state_before, "new": new_params}
+
+    out = output.swapaxes(0, 1) if spec.output == "sequence" else output
+    rec = Recording(spec=spec, x=x, target=target, params=params, traces=traces, features=features,
+                output=np.ascontiguousarray(out), output_tm=output, target_tm=tgt, d_output=d_output,
+                log_probs=log_probs, position_loss=position_loss, loss=loss, count=count, grads=grads,
+                bptt_grads=bptt_grads,
+                clipped_grads=clipped, truncate=truncate, l2=l2, clip=clip_info, update=update)
+    tape = Tape(rec, _events(rec))
+    _freeze(traces, params, x, target, features, output, tgt, d_output, log_probs, position_loss)
+    return tape
+
+
+def _freeze(traces, *arrays):
+    """Make the recorded numbers read-only: quantities are views of them, and replaying must show
+    the same numbers however often it runs (the results — grads, new_params — stay writable)."""
+    for row in traces:
+        for tr in row:
+            arrays += tuple(v for v in vars(tr).values() if isinstance(v, np.ndarray))
+    for a in arrays:
+        if isinstance(a, dict):
+            for v in a.values():
+                v.flags.writeable = False
+        elif a is not None:
+            a.flags.writeable = False
+
+
+def _events(rec) -> list:
+    """Every event in execution order (their formulas and quantities are built when read)."""
+    spec, steps = rec.spec, rec.T
+    naming: Naming = rec.naming
+    events = []
+    index = rec.index
+
+    def add(kind, title, layer=None, direction=None, t=None, param=None):
+        index.setdefault((kind, layer, direction, t), len(events))
+        events.append(Event(len(events), kind, PHASE_OF[kind], layer, direction, t, title, param, rec))
+
+    for row in rec.traces:
+        for tr in row:
+            where = naming.where(tr.layer, tr.direction)
+            for s in range(steps):
+                t = tr.original_t(s)
+                add("forward", f"Forward · {where} · t = {t + 1}", tr.layer, tr.direction, t)
+    for t in rec.output_times:
+        add("output", f"Output · t = {t + 1}" + (" (last step)" if spec.output == "last" else ""), t=t)
+    add("loss", "Loss")
+    for row in reversed(rec.traces):
+        for tr in row:
+            where = naming.where(tr.layer, tr.direction)
+            for s in range(steps - 1, -1, -1):
+                t = tr.original_t(s)
+                add("backward", f"Backward · {where} · t = {t + 1}", tr.layer, tr.direction, t)
+                if tr.cut[s]:
+                    add("truncate", f"Truncation · {where} · t = {t + 1}", tr.layer, tr.direction, t)
+    if rec.l2:
+        add("weight_decay", "Weight decay (L2)")
+    if rec.clip is not None:
+        add("clip", "Gradient clipping" + (" (by value)" if rec.clip["mode"] == "value" else ""))
+    if rec.update is not None:
+        for name in spec.param_shapes():
+            layer, direction = _place(name)
+            add("update", f"Update · {name} ({rec.symbol(name)})", layer, direction, param=name)
+    return events
+
+
+def _place(name: str):
+    """(layer, direction) of a parameter name; (None, None) for the head."""
+    if not name.startswith("rnn."):
+        return None, None
+    tail = name.rsplit("_l", 1)[1]
+    return int(tail.split("_")[0]), 1 if tail.endswith("_reverse") else 0
