@@ -1,0 +1,113 @@
+"""Render the app's main states to PNG (offscreen), for the README and for looking at the app.
+
+    PYTHONPATH=. python scripts/screenshots.py [--out docs/screenshots]
+
+Writes forward-midway.png, bptt-midway.png, lstm-cell.png (and lstm-cell-closeup.png),
+folded.png, inspector.png and stacked-bidirectional.png.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import ui  # noqa: E402,F401  (None refcount guard first)
+from ui.app import make_app  # noqa: E402
+from ui.session import Settings  # noqa: E402
+
+SIZE = (1600, 1000)
+
+
+def settle(app, ms=150):
+    end = time.perf_counter() + ms / 1000
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def open_window(app, **settings):
+    from ui.main_window import MainWindow
+
+    w = MainWindow(settings=Settings(**settings))
+    w.resize(*SIZE)
+    w.show()
+    w.cell.set_animated(False)
+    w.session.start(warm=False)
+    t0 = time.perf_counter()
+    while w.session.tape is None or w.session.busy:
+        app.processEvents()
+        time.sleep(0.01)
+        if time.perf_counter() - t0 > 60:
+            raise TimeoutError("no Tape")
+    settle(app)
+    return w
+
+
+def save(w, path):
+    w.grab().save(str(path))
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    app = make_app()
+
+    # 1-2. an Elman RNN on the running-parity task: forward mid-way, then BPTT mid-way (truncated)
+    w = open_window(app, task="temporal-xor", cell="rnn_tanh", hidden_size=8, steps=10, truncate=4,
+                    optimizer="sgd", lr=0.1)
+    s = w.session
+    s.seek(s.tape.find("forward", 0, 0, 4))
+    settle(app)
+    save(w, out / "forward-midway.png")
+    s.seek(s.tape.find("backward", 0, 0, 5))
+    settle(app)
+    save(w, out / "bptt-midway.png")
+    # the inspector on the shared W, with its gradient so far
+    w.inspect_arrow(("W", 0, 0, 6))
+    settle(app)
+    save(w, out / "inspector.png")
+    # the folded graph (the cycle of LESSONS 000)
+    s.seek(s.tape.find("forward", 0, 0, 6))
+    w.folded_action.trigger()
+    settle(app)
+    save(w, out / "folded.png")
+    w.close()
+
+    # 3. an LSTM on the long-memory task: the cell view with its gates
+    w = open_window(app, task="long-memory", cell="lstm", hidden_size=12, steps=12)
+    s = w.session
+    s.seek(s.tape.find("forward", 0, 0, 5))
+    settle(app)
+    save(w, out / "lstm-cell.png")
+    w.docks["cell"].setFloating(True)
+    w.docks["cell"].resize(1200, 520)
+    settle(app)
+    save(w.cell, out / "lstm-cell-closeup.png")
+    w.close()
+
+    # 4. two stacked bidirectional GRU layers during BPTT
+    w = open_window(app, task="custom", cell="gru", hidden_size=6, steps=8, num_layers=2, bidirectional=True,
+                    input_size=2, output_size=2)
+    s = w.session
+    s.seek(s.tape.find("backward", 0, 1, 4))
+    w.graph.view.zoom(0.8)
+    s.step_back()
+    s.step()
+    settle(app)
+    save(w, out / "stacked-bidirectional.png")
+    w.close()
+    settle(app, 50)
+
+
+if __name__ == "__main__":
+    main()

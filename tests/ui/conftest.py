@@ -1,0 +1,40 @@
+"""Fixtures for the app's tests: a main window whose first Tape has been recorded."""
+import pytest
+
+import ui  # noqa: F401  (first: guards None's reference count against the PySide6 6.12 drain)
+from ui.app import make_app
+from ui.session import Settings
+
+RECORD_TIMEOUT = 20000
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """make_window(**settings) -> a shown MainWindow with its first Tape recorded."""
+    from ui.main_window import MainWindow
+
+    windows = []
+
+    def make(warm=False, **settings):
+        make_app()
+        w = MainWindow(settings=Settings(**settings))
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        w.cell.set_animated(False)
+        w.session.start(warm=warm)
+        qtbot.waitUntil(lambda: w.session.tape is not None and not w.session.recorder.busy, timeout=RECORD_TIMEOUT)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+
+
+@pytest.fixture
+def wait_for_new_tape(qtbot):
+    """wait_for_new_tape(session, old_tape): until a newer Tape has arrived and nothing is pending."""
+    def wait(session, old_tape):
+        qtbot.waitUntil(lambda: session.tape is not old_tape and not session.busy, timeout=RECORD_TIMEOUT)
+    return wait

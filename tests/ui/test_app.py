@@ -1,0 +1,432 @@
+"""The app, offscreen: open the window, step forward and back, and check that what the equation
+panel, the graph's nodes and the cell view show equals the Tape's numbers."""
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from ui import theme
+from ui.tapeindex import NEVER
+
+
+
+# ---- reading numbers back from the screen --------------------------------------------------------
+def _num(text):
+    return float(text.replace("−", "-").replace("∞", "inf"))
+
+
+def _shown_numbers(cells):
+    """The numbers of a displayed value block, in reading order (ellipsis cells skipped)."""
+    return [_num(c) for row in cells for c in row if c not in ("⋮", "⋯")]
+
+
+def _tape_numbers(value):
+    """The Tape values a block shows: all of a small vector/matrix, head (4) and tail (3) of a long vector."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.ndim == 2 and a.shape[1] == 1 and a.shape[0] > 1:
+        a = a[:, 0]
+    if a.ndim <= 1:
+        a = a.reshape(-1)
+        return list(a) if a.size <= 8 else list(a[:4]) + list(a[-3:])
+    return list(a.reshape(-1))
+
+
+def _close(shown, expected):
+    assert len(shown) == len(expected)
+    for s, e in zip(shown, expected):
+        assert s == pytest.approx(e, rel=6e-3, abs=1e-12), (shown, expected)
+
+
+def check_equations(w):
+    """Every formula of the current event: name, template and numbers equal the Tape's."""
+    event = w.session.current
+    shown = w.equations.displayed()
+    assert len(shown) == len(event.formulas)
+    q = event.quantities
+    checked = 0
+    for block, formula in zip(shown, event.formulas):
+        assert block["result"] == formula.result
+        assert block["symbolic"] == formula.plain()
+        for name, cells in block["values"].items():
+            checked += _check_block(cells, q[name])
+        if block["result_values"] is not None:
+            checked += _check_block(block["result_values"], q[formula.result])
+    return checked
+
+
+def _check_block(cells, value):
+    value = np.asarray(value, dtype=np.float64)
+    if not cells:             # a large matrix is drawn as a heatmap (its numbers are in the inspector)
+        assert value.ndim == 2 and max(value.shape) > 6 and min(value.shape) > 1
+        return 0
+    _close(_shown_numbers(cells), _tape_numbers(value))
+    return 1
+
+
+def check_nodes(w):
+    """Every node shows exactly what the Tape knows at the cursor (values and gradients)."""
+    s = w.session
+    state = s.tape.state_at(s.cursor)
+    view = w.graph.view
+    n_checked = 0
+    for key, node in view.nodes.items():
+        if key[0] == "h":
+            _, l, d, t = key
+            known = ("h", l, d, t) in state
+            assert node.shown_v == known, key
+            assert node.v_item.isVisible() == known
+            if known:
+                np.testing.assert_array_equal(node.value, state[("h", l, d, t)])
+                n_checked += 1
+            gknown = ("dh", l, d, t) in state
+            assert node.shown_g == gknown, key
+            if gknown:
+                np.testing.assert_array_equal(node.grad, state[("dh", l, d, t)])
+        elif key[0] == "o":
+            known = ("o", key[1]) in state
+            assert node.shown_v == known
+            if known:
+                np.testing.assert_array_equal(node.value, state[("o", key[1])])
+        elif key[0] == "L":
+            known = ("L", key[1]) in state
+            assert node.shown_v == known
+            if known:
+                assert float(node.value[0]) == pytest.approx(state[("L", key[1])])
+    return n_checked
+
+
+def node_pixel(node, unit=0):
+    """The colour the graph paints for one unit of a node's value grid."""
+    pm = node.v_item.pixmap().toImage()
+    rows = pm.height()
+    return pm.pixelColor(unit // rows, unit % rows)
+
+
+# ---- tests ------------------------------------------------------------------------------------------
+def test_window_opens_with_a_recorded_tape(make_window):
+    w = make_window()
+    s = w.session
+    assert "rnnsim" in w.windowTitle()
+    assert set(w.docks) == {"model", "equations", "inspector", "cell"}
+    assert s.tape is not None and s.cursor == -1
+    assert len(w.graph.view.nodes) > 0
+    assert w.equations.title.text() == "Before the first step"
+    assert "L = " in w.loss_label.text()
+    # every debugger action that is visible does something or is disabled for a reason
+    assert w.debugger.step.isEnabled() and not w.debugger.back.isEnabled()
+
+
+def test_step_forward_and_back_show_the_tapes_numbers(make_window, qtbot):
+    w = make_window(task="temporal-xor", cell="rnn_tanh", hidden_size=4, steps=6)
+    s = w.session
+    tape = s.tape
+    for _ in range(3):
+        w.debugger.step.trigger()
+    assert s.cursor == 2 and s.current.kind == "forward" and s.current.t == 2
+    assert check_equations(w) > 0
+    assert check_nodes(w) == 3
+    w.debugger.back.trigger()
+    assert s.cursor == 1 and s.tape is tape          # stepping back moves the cursor, never recomputes
+    check_equations(w)
+    assert check_nodes(w) == 2
+    # keyboard: F10 steps, Shift+F10 steps back
+    w.activateWindow()
+    qtbot.keyClick(w, Qt.Key.Key_F10)
+    assert s.cursor == 2
+    qtbot.keyClick(w, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    assert s.cursor == 1
+
+
+def test_every_event_of_a_small_tape(make_window):
+    """Forward, output, loss, BPTT, clip and update events: panel and nodes equal the Tape."""
+    w = make_window(task="custom", cell="lstm", hidden_size=3, steps=4, input_size=2, output_size=2,
+                    clip=0.5, optimizer="adam", lr=0.01)
+    s = w.session
+    kinds = set()
+    total = 0
+    while not s.at_end:
+        w.debugger.step.trigger()
+        kinds.add(s.current.kind)
+        total += check_equations(w)
+        check_nodes(w)
+    assert {"forward", "output", "loss", "backward", "clip", "update"} <= kinds
+    assert total > 50
+
+
+def test_node_colours_follow_the_diverging_map(make_window):
+    w = make_window(task="temporal-xor", cell="rnn_tanh", hidden_size=4, steps=5)
+    w.session.seek(3)
+    idx = w.session.index
+    node = w.graph.view.nodes[("h", 0, 0, 2)]
+    for unit in range(4):
+        r, g, b = theme.colours(node.value[unit:unit + 1], idx.scale["h"])[0]
+        c = node_pixel(node, unit)
+        assert (c.red(), c.green(), c.blue()) == (r, g, b)
+
+
+def test_run_to_loss_end_of_bptt_and_reset(make_window):
+    w = make_window(task="temporal-xor", hidden_size=3, steps=5)
+    s = w.session
+    w.debugger.to_loss.trigger()
+    assert s.current.kind == "loss"
+    assert w.graph.view.nodes[("loss",)].shown_v
+    check_equations(w)
+    w.debugger.to_bptt.trigger()
+    assert s.current.phase == "backward"
+    assert all(e.phase != "backward" for e in s.tape.events[s.cursor + 1:])
+    assert check_nodes(w) == 5
+    w.debugger.reset.trigger()
+    assert s.cursor == -1
+    assert check_nodes(w) == 0
+
+
+def test_breakpoint_by_clicking_a_timestep_header(make_window, qtbot):
+    w = make_window(task="temporal-xor", hidden_size=3, steps=6)
+    s, view = w.session, w.graph.view
+    header = view.headers[3]
+    pos = view.mapFromScene(header.rect().center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert s.breakpoints == {3}
+    assert header.dot.isVisible()
+    w.debugger.continue_.trigger()
+    assert s.current.t == 3 and s.current.kind == "forward"
+    w.debugger.continue_.trigger()            # the output at t = 4 is at the breakpoint too
+    assert s.current.t == 3 and s.current.kind == "output"
+    w.debugger.continue_.trigger()            # no breakpoint left in this phase: to its end
+    assert s.current.phase == "forward"
+    assert s.tape.events[s.cursor + 1].phase != "forward"
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(header.rect().center()))
+    assert s.breakpoints == set()
+
+
+def test_timeline_click_seeks(make_window, qtbot):
+    w = make_window(task="temporal-xor", hidden_size=3, steps=5)
+    tl = w.debugger.timeline
+    qtbot.mouseClick(tl, Qt.MouseButton.LeftButton, pos=tl.rect().center())
+    n = len(w.session.tape.events)
+    assert abs(w.session.cursor - n // 2) <= 1
+    check_equations(w)
+
+
+def test_play_runs_to_the_end(make_window, qtbot):
+    w = make_window(task="temporal-xor", hidden_size=3, steps=3)
+    w.debugger.speed.setValue(60)
+    w.debugger.play.trigger()
+    assert w.debugger.timer.isActive()
+    qtbot.waitUntil(lambda: not w.debugger.timer.isActive(), timeout=10000)
+    assert w.session.at_end
+    assert w.debugger.play.text() == "Play"
+
+
+def test_apply_update_changes_the_model_and_rerecords(make_window, qtbot, wait_for_new_tape):
+    w = make_window(task="bitcount", steps=6, optimizer="rprop", lr=0.01)
+    s = w.session
+    old = s.tape
+    new_params = {k: v.copy() for k, v in old.new_params.items()}
+    w.debugger.to_end.trigger()
+    w.debugger.apply.trigger()
+    wait_for_new_tape(s, old)
+    for k, v in new_params.items():
+        np.testing.assert_array_equal(s.model.params[k], v)
+    assert s.built.updates == 1
+    assert s.cursor == len(s.tape.events) - 1          # the cursor stays where it was
+    assert "update" in w.loss_label.text()
+    # Rprop's step sizes carry on: the second update uses the grown Δ
+    second = s.tape.events[-1].quantities
+    assert "Rprop Δ before" in second
+
+
+def test_model_panel_rebuilds_without_freezing(make_window, qtbot, wait_for_new_tape):
+    w = make_window(task="temporal-xor", hidden_size=4, steps=6)
+    s = w.session
+    old = s.tape
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(5)
+    w.model_panel.hidden.setValue(7)
+    w.model_panel.layers.setValue(2)
+    wait_for_new_tape(s, old)
+    timer.stop()
+    assert s.spec.hidden_size == 7 and s.spec.num_layers == 2
+    assert len(ticks) >= 3                        # the event loop kept running while the Tape was rebuilt
+    assert max(np.diff(ticks)) < 1.0
+    # switching task applies its suggested model
+    old = s.tape
+    i = w.model_panel.task.findData("long-memory")
+    w.model_panel.task.setCurrentIndex(i)
+    w.model_panel.task.activated.emit(i)
+    wait_for_new_tape(s, old)
+    assert s.spec.cell == "lstm" and s.spec.output == "last"
+    assert w.model_panel.cell.currentData() == "lstm"
+
+
+def test_typed_probe_records_a_new_tape(make_window, qtbot, wait_for_new_tape):
+    w = make_window(task="temporal-xor", hidden_size=3, steps=4)
+    s = w.session
+    old = s.tape
+    w.model_panel.probe.setText("1, 0, 1, 1, 0")
+    w.model_panel.probe.setModified(True)
+    w.model_panel.probe.editingFinished.emit()
+    wait_for_new_tape(s, old)
+    np.testing.assert_array_equal(s.tape.x[0, :, 0], [1, 0, 1, 1, 0])
+    np.testing.assert_array_equal(s.tape.target[0], [1, 1, 0, 1, 1])      # the task's rule: running parity
+    assert s.tape.T == 5 and len(w.graph.view.headers) == 5
+
+
+def test_engine_refusal_shows_a_dialog_and_keeps_the_state(make_window, qtbot):
+    w = make_window(task="temporal-xor", hidden_size=3, steps=4)
+    s = w.session
+    old, settings = s.tape, s.settings
+    s.set_probe("0, 1, x")                        # not a number: the engine's parser refuses (InputError)
+    qtbot.waitUntil(lambda: any(isinstance(d, QMessageBox) and d.isVisible() for d in w._dialogs), timeout=10000)
+    box = next(d for d in w._dialogs if isinstance(d, QMessageBox))
+    assert "not a number" in box.text()
+    assert s.tape is old and s.settings == settings
+    assert w.model_panel.probe.text() == s.built.probe_text          # the panel shows the state in force
+    box.done(0)
+    w.debugger.step.trigger()                                        # still usable
+    assert s.cursor == 0
+
+
+def test_cell_view_shows_lstm_gates_and_their_gradients(make_window):
+    w = make_window(task="custom", cell="lstm", hidden_size=5, steps=4, input_size=2, output_size=2)
+    s = w.session
+    s.seek(s.tape.find("forward", 0, 0, 2))
+    shown = w.cell.displayed()
+    q = s.current.quantities
+    for gate in "ifgo":
+        values, gradient = shown[gate]
+        np.testing.assert_array_equal(values, q[gate])
+        assert not gradient
+    np.testing.assert_array_equal(shown["c"][0], q["c(t)"])
+    np.testing.assert_array_equal(shown["c_prev"][0], q["c(t-1)"])
+    s.seek(s.tape.find("backward", 0, 0, 1))
+    shown = w.cell.displayed()
+    q = s.current.quantities
+    for gate in "ifgo":
+        values, gradient = shown[gate]
+        np.testing.assert_array_equal(values, q[f"∂L/∂{gate}_pre"])
+        assert gradient
+    np.testing.assert_array_equal(shown["h"][0], q["∂L/∂h(t)"])
+    assert "gradients" in w.cell.title.text()
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn_relu", "linear"])
+def test_cell_view_for_other_cells(make_window, cell):
+    w = make_window(task="custom", cell=cell, hidden_size=3, steps=3)
+    s = w.session
+    s.seek(1)
+    shown = w.cell.displayed()
+    q = s.current.quantities
+    np.testing.assert_array_equal(shown["h"][0], q["h(t)"])
+    if cell == "gru":
+        for gate in "rzn":
+            np.testing.assert_array_equal(shown[gate][0], q[gate])
+    else:
+        np.testing.assert_array_equal(shown["h_pre"][0], q["h_pre"])
+
+
+def test_cell_view_animates_between_events(make_window, qtbot):
+    w = make_window(task="custom", cell="lstm", hidden_size=4, steps=3)
+    w.cell.set_animated(True)
+    s = w.session
+    s.seek(0)
+    qtbot.wait(400)
+    s.seek(1)
+    strip = w.cell.cell_scene.slots["f"]
+    assert strip.progress < 1.0                       # gliding from the old values ...
+    qtbot.waitUntil(lambda: strip.progress >= 1.0, timeout=2000)
+    np.testing.assert_array_equal(strip.current(), s.current.quantities["f"])   # ... to the new ones
+
+
+def test_clicking_a_node_opens_the_inspector(make_window, qtbot):
+    w = make_window(task="temporal-xor", hidden_size=4, steps=4)
+    s, view = w.session, w.graph.view
+    w.debugger.to_bptt.trigger()
+    node = view.nodes[("h", 0, 0, 1)]
+    view.centerOn(node)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(node.rect().center()))
+    names = [n for n, _, _ in w.inspector.entries]
+    assert names[:2] == ["h(2)", "∂L/∂h(2)"]
+    np.testing.assert_array_equal(w.inspector.entries[0][1], s.tape.state_at()[("h", 0, 0, 1)])
+    np.testing.assert_array_equal(w.inspector.entries[1][1], s.tape.state_at()[("dh", 0, 0, 1)])
+    assert "‖·‖₂" in w.inspector.info.text()
+    assert w.inspector.table.rowCount() == 4
+    # an arrow: the shared weight W and, after BPTT, its gradient
+    w.inspect_arrow(("W", 0, 0, 2))
+    assert w.inspector.entries[0][0] == "W"
+    np.testing.assert_array_equal(w.inspector.entries[0][1], s.tape.params["rnn.weight_hh_l0"])
+    assert any("total" in n for n, _, _ in w.inspector.entries)
+
+
+def test_equation_block_click_inspects_it(make_window, qtbot):
+    w = make_window(task="temporal-xor", hidden_size=3, steps=3)
+    w.session.seek(0)
+    canvas = w.equations.canvas
+    g = next(g for g in w.equations.blocks[0].numeric if g.value is not None)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=g.rect.center().toPoint())
+    assert w.inspector.entries[0][0] == g.name
+
+
+def test_folded_view_and_bidirectional_layers(make_window):
+    w = make_window(task="custom", cell="rnn_tanh", hidden_size=3, steps=4, num_layers=2, bidirectional=True,
+                    truncate=2)
+    s, view = w.session, w.graph.view
+    rows = [r for r in view.layout_.rows if r[0] == "h"]
+    assert rows == [("h", 1, 1), ("h", 1, 0), ("h", 0, 1), ("h", 0, 0)]
+    # the reverse direction's recurrent arrows point left: from t+1 to t
+    a = view.arrows[("W", 0, 1, 1)].path()
+    assert a.elementAt(0).x > a.elementAt(1).x
+    assert len(s.index.cuts) > 0                     # truncation marks exist
+    w.unrolled_action.trigger() if False else w.folded_action.trigger()
+    assert w.graph.stack.currentWidget() is w.graph.folded
+    s.seek(s.tape.find("forward", 0, 0, 1))
+    assert w.graph.folded.t == 1
+    w.unrolled_action.trigger()
+    assert w.graph.stack.currentWidget() is view
+
+
+def test_long_sequence_stays_usable(make_window):
+    w = make_window(task="custom", cell="lstm", hidden_size=8, steps=200)
+    s, view = w.session, w.graph.view
+    assert len(view.headers) == 200
+    s.run_to("forward")
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        w.debugger.back.trigger()
+        view.viewport().repaint()
+        times.append(time.perf_counter() - t0)
+    assert np.median(times) < 0.1
+    # the current column is scrolled into view
+    vis = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert vis.contains(view.nodes[("h", 0, 0, s.current.t)].rect().center())
+
+
+def test_warmup_runs_on_a_worker_while_the_window_stays_responsive(make_window, qtbot):
+    w = make_window(warm=True, task="temporal-xor", hidden_size=3, steps=3)
+    s = w.session
+    qtbot.waitUntil(lambda: not s.compiling, timeout=120000)
+    assert not w.compile_label.isVisible()
+
+
+def test_save_and_load_model(make_window, qtbot, tmp_path, wait_for_new_tape):
+    w = make_window(task="custom", cell="gru", hidden_size=3, steps=4, input_size=2, output_size=2)
+    s = w.session
+    path = tmp_path / "m.npz"
+    s.save_model(str(path))
+    import rnnsim
+    m = rnnsim.load_model(str(path))
+    assert m.spec.cell == "gru"
+    old = s.tape
+    w.model_panel.hidden.setValue(5)
+    wait_for_new_tape(s, old)
+    old = s.tape
+    s.load_model(str(path))
+    wait_for_new_tape(s, old)
+    assert s.spec.hidden_size == 3
+    for k, v in m.params.items():
+        np.testing.assert_array_equal(s.model.params[k], v)

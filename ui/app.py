@@ -1,0 +1,39 @@
+"""Start the desktop app: ``python main.py`` or ``rnnsim`` with no arguments call :func:`main`.
+
+The window appears at once; numba's kernels warm up on a worker thread meanwhile (a "compiling"
+status shows), and the first Tape is recorded on another.
+"""
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from . import theme
+
+
+def make_app(argv=None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setApplicationName("rnnsim")
+    app.setOrganizationName("rnnsim")
+    app.setStyle("Fusion")
+    app.setFont(theme.ui_font(10))
+    app.setStyleSheet(theme.STYLE)
+    return app
+
+
+def main(argv=None) -> int:
+    app = make_app(argv)
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    QTimer.singleShot(0, window.session.start)    # after the first paint: warm-up and the first Tape
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

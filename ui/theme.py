@@ -1,0 +1,186 @@
+"""Colours, fonts and the colour maps every view shares, so one value has one colour everywhere.
+
+Values (x, h, c, o, gate activations) use a blue–white–red diverging map: blue negative, white
+zero, red positive. Gradients (∂L/∂·) use a green–white–purple diverging map, so a learner can
+tell at a glance whether a picture shows the forward values or the backward gradients.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPixmap
+
+# ---- phase and accent colours ---------------------------------------------------------------
+PHASE = {
+    "forward": QColor("#2b6cb0"),
+    "output": QColor("#c05621"),
+    "loss": QColor("#c05621"),
+    "backward": QColor("#6b46c1"),
+    "update": QColor("#2f855a"),
+}
+PHASE_LIGHT = {k: QColor(v.red(), v.green(), v.blue(), 40) for k, v in PHASE.items()}
+PHASE_NAMES = {"forward": "Forward", "loss": "Loss", "backward": "Backpropagation through time",
+               "update": "Update"}
+ACCENT = QColor("#d69e2e")            # the current event: a gold ring / glow
+BREAKPOINT = QColor("#e53e3e")
+INK = QColor("#1a202c")               # text
+MUTED = QColor("#718096")             # secondary text
+FAINT = QColor("#cbd5e0")             # unknown-yet nodes, idle arrows
+PAPER = QColor("#ffffff")
+CANVAS = QColor("#f7fafc")            # scene background
+CUT = QColor("#e53e3e")               # truncation cut marks
+
+#: gate colours, the same in the cell view, the unrolled graph and the equation panel.
+GATE = {
+    "i": QColor("#38a169"), "f": QColor("#e53e3e"), "g": QColor("#3182ce"), "o": QColor("#d69e2e"),
+    "r": QColor("#dd6b20"), "z": QColor("#805ad5"), "n": QColor("#3182ce"),
+    "h": QColor("#3182ce"), "c": QColor("#2d3748"),
+}
+GATE_WORDS = {
+    "i": "input gate: how much of the candidate to write",
+    "f": "forget gate: how much of the old cell state to keep (0 forget all, 1 keep all)",
+    "g": "candidate: the new content that could be written",
+    "o": "output gate: how much of the cell state to show as h(t)",
+    "r": "reset gate: how much of the old state the candidate may use",
+    "z": "update gate: how much of the old state to keep (1 = keep h(t−1))",
+    "n": "candidate: the new state proposed from x(t) and the reset memory",
+}
+
+
+def _ramp(stops):
+    """A (256, 3) uint8 lookup table through the given colour stops, evenly spaced."""
+    stops = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in stops], dtype=np.float64)
+    pos = np.linspace(0.0, 1.0, len(stops))
+    u = np.linspace(0.0, 1.0, 256)
+    return np.stack([np.interp(u, pos, stops[:, k]) for k in range(3)], axis=1).round().astype(np.uint8)
+
+
+#: negative → blue, 0 → near white, positive → red (ColorBrewer RdBu, reversed)
+VALUE_LUT = _ramp(["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"])
+#: negative → green, 0 → near white, positive → purple (ColorBrewer PRGn, reversed)
+GRAD_LUT = _ramp(["#1b7837", "#7fbf7b", "#d9f0d3", "#f7f7f7", "#e7d4e8", "#af8dc3", "#762a83"])
+#: 0 → white, 1 → saturated (for gate activations in (0, 1))
+UNKNOWN_RGB = np.array([226, 232, 240], dtype=np.uint8)
+
+
+def lut_index(values, scale):
+    """Map values in [-scale, scale] to 0..255 (clipped)."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = float(scale) if scale and np.isfinite(scale) and scale > 0 else 1.0
+    u = np.clip(values / scale, -1.0, 1.0)
+    u = np.where(np.isfinite(u), u, 0.0)
+    return np.rint((u + 1.0) * 127.5).astype(np.int64)
+
+
+def colours(values, scale, gradient=False) -> np.ndarray:
+    """(..., 3) uint8 RGB for values on the diverging map (``gradient``: the gradient map)."""
+    lut = GRAD_LUT if gradient else VALUE_LUT
+    return lut[lut_index(values, scale)]
+
+
+def qcolor(value, scale, gradient=False) -> QColor:
+    r, g, b = colours(np.array([value]), scale, gradient)[0]
+    return QColor(int(r), int(g), int(b))
+
+
+def text_on(color: QColor) -> QColor:
+    """Black or white text, whichever reads better on ``color``."""
+    lum = 0.299 * color.red() + 0.587 * color.green() + 0.114 * color.blue()
+    return QColor("#1a202c") if lum > 140 else QColor("#ffffff")
+
+
+def rgb_image(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of an (h, w, 3) uint8 array."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    img = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    return img.copy()
+
+
+def grid_shape(n: int, rows_max: int = 8) -> tuple[int, int]:
+    """(rows, cols) of the little unit grid a vector of n values is drawn as (column-major)."""
+    rows = min(n, rows_max)
+    cols = (n + rows - 1) // rows
+    return rows, cols
+
+
+def vector_pixmap(values, scale, gradient=False, rows_max: int = 8) -> QPixmap:
+    """A tiny pixmap with one pixel per unit, filled column by column (scale it up to show)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    rows, cols = grid_shape(max(values.size, 1), rows_max)
+    rgb = np.empty((rows, cols, 3), dtype=np.uint8)
+    rgb[...] = UNKNOWN_RGB
+    flat = colours(values, scale, gradient)
+    for k in range(values.size):
+        rgb[k % rows, k // rows] = flat[k]
+    return QPixmap.fromImage(rgb_image(rgb))
+
+
+def legend_pixmap(width=160, height=12, gradient=False) -> QPixmap:
+    lut = GRAD_LUT if gradient else VALUE_LUT
+    idx = np.linspace(0, 255, width).round().astype(int)
+    rgb = np.repeat(lut[idx][None, :, :], height, axis=0)
+    return QPixmap.fromImage(rgb_image(rgb))
+
+
+# ---- numbers ---------------------------------------------------------------------------------
+def fmt(v, digits: int = 3) -> str:
+    """A number as the app shows it: 3 significant digits, a true minus sign, 1.2e−5 for tiny ones."""
+    s = f"{float(v):.{digits}g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        s = f"{mant}e{int(exp)}"
+    elif s[-1] in "nf":                         # nan, inf, -inf
+        return "NaN" if s == "nan" else ("∞" if s == "inf" else "−∞")
+    return s.replace("-", "−")
+
+
+def fmt_list(values, digits: int = 3) -> list:
+    """``fmt`` over an array (converted to Python floats once)."""
+    return [fmt(v, digits) for v in np.asarray(values, dtype=np.float64).ravel().tolist()]
+
+
+def shape_text(a) -> str:
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return "scalar"
+    return " × ".join(str(n) for n in a.shape)
+
+
+# ---- fonts and style sheet ----------------------------------------------------------------
+def ui_font(size=10, bold=False) -> QFont:
+    f = QFont("DejaVu Sans", size)
+    f.setBold(bold)
+    return f
+
+
+def math_font(size=12, italic=True) -> QFont:
+    f = QFont("DejaVu Serif", size)
+    f.setItalic(italic)
+    return f
+
+
+def mono_font(size=9) -> QFont:
+    f = QFont("DejaVu Sans Mono", size)
+    f.setStyleHint(QFont.StyleHint.Monospace)
+    return f
+
+
+STYLE = """
+QMainWindow, QDockWidget { background: #f7fafc; }
+QDockWidget::title { background: #edf2f7; padding: 4px 8px; font-weight: bold; color: #2d3748; }
+QToolBar { background: #ffffff; border-bottom: 1px solid #e2e8f0; spacing: 4px; padding: 2px; }
+QToolButton { padding: 3px 6px; border-radius: 4px; color: #1a202c; }
+QToolButton:hover { background: #edf2f7; }
+QToolButton:checked { background: #e2e8f0; }
+QToolButton:disabled { color: #a0aec0; }
+QGroupBox { font-weight: bold; color: #2d3748; border: 1px solid #e2e8f0; border-radius: 6px;
+            margin-top: 14px; padding-top: 6px; background: #ffffff; }
+QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }
+QStatusBar { background: #edf2f7; color: #2d3748; }
+QLineEdit[invalid="true"] { border: 1px solid #e53e3e; background: #fff5f5; }
+QLabel#hint { color: #718096; }
+QLabel#eventTitle { font-weight: bold; font-size: 11pt; }
+"""
+
+ALIGN_CENTER = Qt.AlignmentFlag.AlignCenter

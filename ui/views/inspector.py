@@ -1,0 +1,154 @@
+"""The inspector: one vector or matrix in full — name, shape, norm, range, a heatmap (pyqtgraph
+ImageItem on the app's diverging colour map, with a colour bar) and every value in a table.
+
+What to show arrives as a list of entries (name, array, is_gradient) — e.g. a node's value and
+its gradient, or a weight matrix and its gradient sum so far — picked with the combo box.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from .. import theme
+
+TABLE_MAX = 64
+
+
+class Inspector(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setAutoFillBackground(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        top = QHBoxLayout()
+        self.title = QLabel("Nothing inspected yet")
+        self.title.setStyleSheet("font-weight: bold; font-size: 10pt;")
+        self.title.setWordWrap(True)
+        top.addWidget(self.title, 1)
+        self.choice = QComboBox()
+        self.choice.setToolTip("Related values: the node's value and its gradient, or a weight and its gradient")
+        self.choice.currentIndexChanged.connect(self._show_entry)
+        top.addWidget(self.choice)
+        lay.addLayout(top)
+        self.info = QLabel()
+        self.info.setObjectName("hint")
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.info)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(False)
+        for ax in ("left", "bottom"):
+            self.plot.getAxis(ax).setPen(pg.mkPen("#a0aec0"))
+            self.plot.getAxis(ax).setTextPen(pg.mkPen("#4a5568"))
+        self.plot.setLabel("left", "row")
+        self.plot.setLabel("bottom", "column")
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=_colormap(False), interactive=False, width=12)
+        self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        self.image.hoverEvent = self._hover
+        split.addWidget(self.plot)
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.setFont(theme.mono_font(9))
+        split.addWidget(self.table)
+        split.setSizes([220, 160])
+        lay.addWidget(split, 1)
+        self.split = split
+        self.placeholder = QLabel("Click any node or arrow in the graph, or any number block in the equations, "
+                                  "to see it here in full: its shape, norm, a heatmap and every value.")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setObjectName("hint")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignTop)
+        lay.addWidget(self.placeholder, 1)
+        split.hide()
+        self.choice.hide()
+        self.entries: list = []
+        self.array = None
+
+    def inspect(self, title: str, entries: list):
+        """Show ``entries`` [(name, array, gradient)], the first one selected."""
+        self.entries = [(n, np.asarray(a, dtype=np.float64), bool(g)) for n, a, g in entries if a is not None]
+        self.title.setText(title)
+        self.choice.blockSignals(True)
+        self.choice.clear()
+        for name, _, _ in self.entries:
+            self.choice.addItem(name)
+        self.choice.blockSignals(False)
+        self.choice.setVisible(len(self.entries) > 1)
+        self.placeholder.setVisible(not self.entries)
+        self.split.setVisible(bool(self.entries))
+        if not self.entries:
+            self.placeholder.setText("Not computed yet at this point of the Tape: step on until it is.")
+        self._show_entry(0)
+
+    def _show_entry(self, i):
+        if not (0 <= i < len(self.entries)):
+            self.image.clear()
+            self.table.clear()
+            self.info.setText("")
+            self.array = None
+            return
+        name, a, gradient = self.entries[i]
+        self.array = a
+        m = a.reshape(1, 1) if a.ndim == 0 else (a[:, None] if a.ndim == 1 else a)
+        finite = m[np.isfinite(m)]
+        norm = float(np.linalg.norm(finite)) if finite.size else float("nan")
+        lo = float(finite.min()) if finite.size else float("nan")
+        hi = float(finite.max()) if finite.size else float("nan")
+        mean = float(finite.mean()) if finite.size else float("nan")
+        kind = "gradient" if gradient else "value"
+        self.info.setText(f"<b>{name}</b> · shape {theme.shape_text(a)} · ‖·‖₂ = {theme.fmt(norm)} · "
+                          f"min {theme.fmt(lo)} · max {theme.fmt(hi)} · mean {theme.fmt(mean)} · "
+                          f"{'green–purple: gradient' if kind == 'gradient' else 'blue–red: value'}")
+        scale = max(abs(lo), abs(hi)) if finite.size else 1.0
+        scale = scale if scale > 0 and np.isfinite(scale) else 1.0
+        self.image.setImage(np.nan_to_num(m.T), autoLevels=False)   # ImageItem is column-major: (cols, rows)
+        self.bar.setColorMap(_colormap(gradient))
+        self.bar.setLevels((-scale, scale))
+        self.plot.getPlotItem().setRange(xRange=(0, m.shape[1]), yRange=(0, m.shape[0]), padding=0.02)
+        self._fill_table(m, scale, gradient)
+
+    def _fill_table(self, m, scale, gradient):
+        rows, cols = min(m.shape[0], TABLE_MAX), min(m.shape[1], TABLE_MAX)
+        self.table.clear()
+        self.table.setRowCount(rows)
+        self.table.setColumnCount(cols)
+        self.table.setHorizontalHeaderLabels([str(j) for j in range(cols)])
+        self.table.setVerticalHeaderLabels([str(i) for i in range(rows)])
+        for i in range(rows):
+            for j in range(cols):
+                v = m[i, j]
+                item = QTableWidgetItem(theme.fmt(v, 4))
+                c = theme.qcolor(v, scale, gradient)
+                item.setBackground(QColor((c.red() + 255) // 2, (c.green() + 255) // 2, (c.blue() + 255) // 2))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(repr(float(v)))
+                self.table.setItem(i, j, item)
+
+    def _hover(self, ev):
+        if self.array is None or ev.isExit():
+            self.plot.setToolTip("")
+            return
+        m = self.array.reshape(1, 1) if self.array.ndim == 0 else (
+            self.array[:, None] if self.array.ndim == 1 else self.array)
+        pos = ev.pos()
+        j, i = int(pos.x()), int(pos.y())
+        if 0 <= i < m.shape[0] and 0 <= j < m.shape[1]:
+            self.plot.setToolTip(f"row {i}, column {j}: {m[i, j]:.6g}")
+
+
+def _colormap(gradient: bool) -> pg.ColorMap:
+    lut = theme.GRAD_LUT if gradient else theme.VALUE_LUT
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
