@@ -86,7 +86,7 @@ def main(argv=None):
         w.resize(1600, 1000)
         w.show()
         w.session.start(warm=False)
-        wait(app, lambda: w.session.tape is not None and not w.session.busy)
+        wait(app, lambda: w.ready)
         s = w.session
         for _ in range(5):
             app.processEvents()

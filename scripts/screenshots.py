@@ -40,7 +40,7 @@ def open_window(app, **settings):
     w.cell.set_animated(False)
     w.session.start(warm=False)
     t0 = time.perf_counter()
-    while w.session.tape is None or w.session.busy:
+    while not w.ready:
         app.processEvents()
         time.sleep(0.01)
         if time.perf_counter() - t0 > 60:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QWidget)
 
-from . import theme
 from .debugger import Debugger
 from .panels.model import ModelPanel
 from .session import Session, Settings
@@ -84,6 +83,12 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["cell"]], [int(h * 0.36)], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["equations"], self.docks["inspector"]], [int(h * 0.6), int(h * 0.4)],
                          Qt.Orientation.Vertical)
+
+    @property
+    def ready(self) -> bool:
+        """A Tape is shown, nothing is being recorded and the graph's scene is complete."""
+        s = self.session
+        return s.tape is not None and not s.busy and not self.graph.view.building
 
     # ---- extension point -------------------------------------------------------------------------
     def add_dock(self, key: str, title: str, widget: QWidget, area=Qt.DockWidgetArea.RightDockWidgetArea,

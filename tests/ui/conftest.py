@@ -23,7 +23,7 @@ def make_window(qtbot):
         qtbot.waitExposed(w)
         w.cell.set_animated(False)
         w.session.start(warm=warm)
-        qtbot.waitUntil(lambda: w.session.tape is not None and not w.session.recorder.busy, timeout=RECORD_TIMEOUT)
+        qtbot.waitUntil(lambda: w.ready, timeout=RECORD_TIMEOUT)
         windows.append(w)
         return w
 
@@ -36,5 +36,6 @@ def make_window(qtbot):
 def wait_for_new_tape(qtbot):
     """wait_for_new_tape(session, old_tape): until a newer Tape has arrived and nothing is pending."""
     def wait(session, old_tape):
-        qtbot.waitUntil(lambda: session.tape is not old_tape and not session.busy, timeout=RECORD_TIMEOUT)
+        window = session.parent()
+        qtbot.waitUntil(lambda: session.tape is not old_tape and window.ready, timeout=RECORD_TIMEOUT)
     return wait

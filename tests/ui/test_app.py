@@ -4,11 +4,10 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from ui import theme
-from ui.tapeindex import NEVER
 
 
 
@@ -430,3 +429,23 @@ def test_save_and_load_model(make_window, qtbot, tmp_path, wait_for_new_tape):
     assert s.spec.hidden_size == 3
     for k, v in m.params.items():
         np.testing.assert_array_equal(s.model.params[k], v)
+
+
+def test_a_large_rebuild_never_freezes_the_window(make_window, wait_for_new_tape):
+    """T = 200 with two bidirectional LSTM layers: ~14 000 scene items, built in slices."""
+    w = make_window(task="temporal-xor", hidden_size=3, steps=4)
+    s = w.session
+    old = s.tape
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    start = time.perf_counter()
+    timer.start(5)
+    s.configure(immediately=True, task="custom", cell="lstm", hidden_size=16, steps=200, num_layers=2,
+                bidirectional=True)
+    wait_for_new_tape(s, old)
+    timer.stop()
+    gaps = np.diff([start] + ticks)
+    assert len(w.graph.view.nodes) >= 1400
+    assert gaps.max() < 0.8, f"the event loop stalled for {gaps.max():.2f} s"
+    check_nodes(w)

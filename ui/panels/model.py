@@ -315,7 +315,8 @@ class ModelPanel(QWidget):
         else:
             from rnnsim.data.tasks import get_task
             t = get_task(s.task)
-            self.task_text.setText(f"Lesson {t.lesson}. " + t.description.split(". ")[0].rstrip(".") + ".")
+            first = t.description.split(". ")[0].rstrip(".") + "."
+            self.task_text.setText(first if first.startswith("LESSONS") else f"LESSONS {t.lesson}: {first}")
             self.task_text.setToolTip(_wrap(t.description))
 
     def _show_built(self, b):

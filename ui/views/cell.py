@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene,
-                               QGraphicsSimpleTextItem, QGraphicsView, QLabel, QVBoxLayout, QWidget)
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QLabel,
+                               QVBoxLayout, QWidget)
 
 from .. import theme
 from .unrolled import arrow_path, center_text, text_item
@@ -546,6 +546,8 @@ class CellView(QWidget):
             for f in flows:
                 f.progress = p
                 f._apply()
+        # frames in motion are drafts (no antialiasing, half the paint time); the last one is exact
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing, p >= 1.0)
 
     def displayed(self) -> dict:
         """slot -> (values shown when the animation ends, gradient?) (for tests)."""

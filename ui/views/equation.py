@@ -177,7 +177,9 @@ class _Fonts:
         self.num = theme.mono_font(9)
         self.cap = theme.ui_font(8)
         self.metrics = {id(f): QFontMetricsF(f) for f in (self.math, self.sym, self.sym_bold, self.words)}
-        self.char_w = QFontMetricsF(self.num).horizontalAdvance("0")
+        nm = QFontMetricsF(self.num)
+        self.char_w = nm.horizontalAdvance("0")
+        self.num_ascent, self.num_height = nm.ascent(), nm.height()
         self.cap_w = QFontMetricsF(self.cap).averageCharWidth() * 1.15
         self.widths = {}
 
@@ -265,15 +267,16 @@ def paint_glyph(p: QPainter, g: Glyph):
     else:
         y = body.top() + 2
         p.setPen(theme.INK)
+        base = F.num_ascent + (CELL_H - F.num_height) / 2
         for ri, row in enumerate(g.cells):
             x = body.left() + 5
             for ci, text in enumerate(row):
                 w = g._colw[ci]
-                cell = QRectF(x, y, w, CELL_H)
                 tint = g.tints[ri][ci]
                 if tint is not None:
-                    p.fillRect(cell.adjusted(0.5, 0.5, -0.5, -0.5), tint)
-                p.drawText(cell, Qt.AlignmentFlag.AlignCenter, text)
+                    p.fillRect(QRectF(x + 0.5, y + 0.5, w - 1, CELL_H - 1), tint)
+                # monospaced: centre by character count, draw at a point (no text layout per cell)
+                p.drawText(QPointF(x + (w - F.char_w * len(text)) / 2, y + base), text)
                 x += w
             y += CELL_H
         _brackets(p, QRectF(body.left() + 2, body.top() + 1, body.width() - 4, len(g.cells) * CELL_H + 2))

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import bisect
 import math
+import time
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem, QGraphicsRectItem,
-                               QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView)
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem,
+                               QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QHBoxLayout,
+                               QLabel, QSizePolicy, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
 from ..tapeindex import NEVER
@@ -32,6 +34,9 @@ HEADER_H = 40
 LEFT = 96             # room for the row labels before the initial-state column
 OFFSET = 18           # bidirectional: horizontal shift of the two direction rows
 LABEL_LOD = 0.55      # below this zoom, per-copy labels are hidden
+CHUNK = 12            # timesteps built per slice of the event loop
+BUILD_FIRST_S = 0.05  # a new Tape's first slice (what is in view at once) ...
+BUILD_SLICE_S = 0.03  # ... then slices this long, so the window stays responsive
 
 
 # ---- small graphics helpers ----------------------------------------------------------------------
@@ -344,6 +349,7 @@ class UnrolledView(QGraphicsView):
     nodeClicked = Signal(object)
     arrowClicked = Signal(object)
     zoomChanged = Signal(float)
+    built = Signal()                 # the scene of a new Tape is complete
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -372,29 +378,37 @@ class UnrolledView(QGraphicsView):
         self._param_active = []
         self.ring = None
         self.labels_visible = True
+        self.building = False
+        self._generation = 0
+        self._jobs = []
         session.tapeChanged.connect(lambda _: self.rebuild())
         session.cursorChanged.connect(self.on_cursor)
         session.breakpointsChanged.connect(self.on_breakpoints)
 
     # ---- building ----------------------------------------------------------------------------------
     def rebuild(self):
+        """Build the scene for a new Tape: the frame at once, the columns a few at a time.
+
+        A long, deep sequence has thousands of items (T = 200 with two bidirectional layers: ~14 000,
+        ~1 s to create); they are built in chunks of CHUNK timesteps from the event loop, so the window
+        never freezes; the columns appear left to right. ``building`` is True until the last chunk.
+        """
         s = self.session
         idx = s.index
         if idx is None:
             return
+        self._generation += 1
         self.graph.clear()
         self.nodes.clear()
         self.arrows.clear()
         self.headers.clear()
         self.param_arrows = {}
+        self._toggles, self._toggle_keys = [], []
         self._active, self._param_active, self._active_header = [], [], None
         spec, T = idx.spec, idx.T
         L = self.layout_ = Layout(spec, T)
         self.graph.setSceneRect(QRectF(0, 0, L.width, L.height))
-        self._build_nodes(idx, L)
-        self._build_arrows(idx, L)
         self._build_headers(L, T)
-        self._build_cuts(idx, L)
         ring = QGraphicsPathItem()
         ring.setPen(QPen(theme.ACCENT, 3.5))
         ring.setZValue(5)
@@ -402,6 +416,33 @@ class UnrolledView(QGraphicsView):
         ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.graph.addItem(ring)
         self.ring = ring
+        self._cursor = s.cursor
+        self.on_breakpoints(s.breakpoints)
+        chunks = [list(range(a, min(a + CHUNK, T))) for a in range(0, T, CHUNK)]
+        jobs = [lambda ts=ts, k=k: self._build_nodes(idx, L, ts, extras=(k == 0)) for k, ts in enumerate(chunks)]
+        jobs += [lambda ts=ts: self._build_arrows(idx, L, ts) for ts in chunks]
+        jobs.append(lambda: self._build_cuts(idx, L))
+        self._jobs = jobs
+        self.building = True
+        self._build_more(self._generation, first=True)
+
+    def _build_more(self, generation, first=False):
+        if generation != self._generation:
+            return                                   # a newer Tape arrived: this build is abandoned
+        t0 = time.perf_counter()
+        budget = BUILD_FIRST_S if first else BUILD_SLICE_S
+        while self._jobs and time.perf_counter() - t0 < budget:
+            before_n, before_a = len(self.nodes), len(self.arrows)
+            self._jobs.pop(0)()
+            for item in list(self.nodes.values())[before_n:] + list(self.arrows.values())[before_a:]:
+                item.apply(self._cursor)
+        labels = self.transform().m11() >= LABEL_LOD
+        if not labels:
+            self._set_labels_visible(False)
+        if self._jobs:
+            QTimer.singleShot(0, lambda g=generation: self._build_more(g))
+            self._highlight(self.session.current, scroll=first)
+            return
         toggles = []
         for item in list(self.nodes.values()) + list(self.arrows.values()):
             for k in {getattr(item, "known_v", NEVER), item.known_g}:
@@ -410,12 +451,10 @@ class UnrolledView(QGraphicsView):
         toggles.sort(key=lambda x: (x[0], x[1]))
         self._toggles = toggles
         self._toggle_keys = [k for k, _, _ in toggles]
-        self._cursor = -1
-        for item in list(self.nodes.values()) + list(self.arrows.values()):
-            item.apply(-1)
-        self.on_breakpoints(s.breakpoints)
-        self._set_labels_visible(self.transform().m11() >= LABEL_LOD)
-        self.on_cursor(s.cursor, scroll=True)
+        self.building = False
+        self._set_labels_visible(labels)
+        self.on_cursor(self.session.cursor, scroll=first)
+        self.built.emit()
 
     def _node(self, key, kind, x, y, label, tip, **kw):
         if kind == "L":
@@ -431,10 +470,12 @@ class UnrolledView(QGraphicsView):
         self.nodes[key] = n
         return n
 
-    def _build_nodes(self, idx, L: Layout):
+    def _build_nodes(self, idx, L: Layout, ts, extras=False):
+        """The nodes of timesteps ``ts``; with ``extras`` also the initial states and the total loss."""
         spec, T = idx.spec, idx.T
         sc = idx.scale
-        for t in range(T):
+        outputs = set(idx.tape.output_times)
+        for t in ts:
             x = L.col_x(t)
             self._node(("x", t), "x", x, L.y("x"), f"x({t + 1})", f"x({t + 1}): the input at step {t + 1}",
                        value=idx.x[t], vscale=sc["x"], known_v=-1)
@@ -442,20 +483,23 @@ class UnrolledView(QGraphicsView):
             for d in range(L.dirs):
                 y = L.y("h", layer, d)
                 where = f"layer {layer + 1}" + (", reverse direction" if d else "")
-                for t in range(T):
+                for t in ts:
                     key = ("h", layer, d, t)
                     name = idx.state_name("h", layer, d, t)
                     self._node(key, "h", L.node_x("h", layer, d, t), y, name,
                                f"{name}: hidden state of {where} at t = {t + 1}",
                                value=idx.value(key), vscale=sc["h"], grad=idx.value(("dh", layer, d, t)),
                                gscale=sc["dh"], known_v=idx.known_at(key), known_g=idx.known_at(("dh", layer, d, t)))
-                t0 = -1 if d == 0 else T
-                h0 = np.zeros(spec.hidden_size)
-                name0 = f"h{idx.tape.naming.tag(layer, d)}({t0 + 1})"
-                self._node(("h0", layer, d), "h", L.node_x("h", layer, d, t0), y, name0,
-                           f"{name0}: the initial state (zeros) the first step reads", value=h0, vscale=sc["h"],
-                           known_v=-1)
-        for t in idx.tape.output_times:
+                if extras:
+                    t0 = -1 if d == 0 else T
+                    h0 = np.zeros(spec.hidden_size)
+                    name0 = f"h{idx.tape.naming.tag(layer, d)}({t0 + 1})"
+                    self._node(("h0", layer, d), "h", L.node_x("h", layer, d, t0), y, name0,
+                               f"{name0}: the initial state (zeros) the first step reads", value=h0, vscale=sc["h"],
+                               known_v=-1)
+        for t in ts:
+            if t not in outputs:
+                continue
             key = ("o", t)
             val = idx.value(key)
             self._node(key, "o", L.col_x(t), L.y("o"), f"o({t + 1})",
@@ -466,10 +510,11 @@ class UnrolledView(QGraphicsView):
             self._node(lk, "L", L.col_x(t), L.y("L"), f"L({t + 1})", f"L({t + 1}): this step's share of the loss",
                        value=np.array([idx.value(lk) if idx.value(lk) is not None else 0.0]), vscale=sc["L"],
                        known_v=idx.known_at(lk))
-        loss = idx.value(("loss",))
-        self._node(("loss",), "L", L.col_x(T) + 10, L.y("L"), "L = Σ L(t)", "The loss: the sum of every step's L(t)",
-                   value=np.array([loss if loss is not None else 0.0]), vscale=max(sc["L"], abs(loss or 0)),
-                   known_v=idx.known_at(("loss",)))
+        if extras:
+            loss = idx.value(("loss",))
+            self._node(("loss",), "L", L.col_x(T) + 10, L.y("L"), "L = Σ L(t)",
+                       "The loss: the sum of every step's L(t)", value=np.array([loss if loss is not None else 0.0]),
+                       vscale=max(sc["L"], abs(loss or 0)), known_v=idx.known_at(("loss",)))
 
     def _edge(self, key, side):
         """A point on a node's edge: 'top', 'bottom', 'left', 'right' (optionally offset x)."""
@@ -498,8 +543,9 @@ class UnrolledView(QGraphicsView):
         lane = s.x() + lane_dx
         return [s, QPointF(lane, s.y() - 10), QPointF(lane, d.y() + 12), d]
 
-    def _build_arrows(self, idx, L: Layout):
+    def _build_arrows(self, idx, L: Layout, ts):
         spec, T, naming = idx.spec, idx.T, idx.tape.naming
+        outputs = [t for t in ts if t in set(idx.tape.output_times)]
         bi = L.dirs == 2
         for layer in range(spec.num_layers):
             for d in range(L.dirs):
@@ -507,7 +553,7 @@ class UnrolledView(QGraphicsView):
                 Wsym = idx.weight_symbol("W", layer, d)
                 pU = f"rnn.weight_ih_l{layer}" + ("_reverse" if d else "")
                 pW = f"rnn.weight_hh_l{layer}" + ("_reverse" if d else "")
-                for t in range(T):
+                for t in ts:
                     dst = ("h", layer, d, t)
                     # recurrent arrow from the previous step (processing order)
                     prev_t = t - 1 if d == 0 else t + 1
@@ -515,7 +561,7 @@ class UnrolledView(QGraphicsView):
                     side_out, side_in = ("right", "left") if d == 0 else ("left", "right")
                     a, b = self._edge(src, side_out), self._edge(dst, side_in)
                     gpts = [QPointF(b.x(), b.y() + 8), QPointF(a.x(), a.y() + 8)]
-                    flow = idx.flow_w.get(("h" and layer, d, prev_t)) if 0 <= prev_t < T else None
+                    flow = idx.flow_w.get((layer, d, prev_t)) if 0 <= prev_t < T else None
                     self._arrow(("W", layer, d, t), [a, b], Wsym, QPointF((a.x() + b.x()) / 2, a.y() - 10),
                                 f"{Wsym}: hidden → hidden, the same matrix at every step "
                                 f"({idx.state_name('h', layer, d, prev_t) if src[0] == 'h' else 'initial state'} → "
@@ -558,7 +604,7 @@ class UnrolledView(QGraphicsView):
         # head: top layer -> o(t) -> L(t)
         top = spec.num_layers - 1
         vsym = "V" if spec.output_size is not None else "(no head: o = h)"
-        for t in idx.tape.output_times:
+        for t in outputs:
             o = ("o", t)
             for d in range(L.dirs):
                 src = ("h", top, d, t)
@@ -630,11 +676,15 @@ class UnrolledView(QGraphicsView):
         if self.layout_ is None or self.session.tape is None:
             return
         old = self._cursor
-        lo, hi = (old, cursor) if old < cursor else (cursor, old)
-        i = bisect.bisect_right(self._toggle_keys, lo)
-        j = bisect.bisect_right(self._toggle_keys, hi)
-        for _, _, item in self._toggles[i:j]:
-            item.apply(cursor)
+        if self.building:                             # no index yet: every item built so far
+            for item in list(self.nodes.values()) + list(self.arrows.values()):
+                item.apply(cursor)
+        else:
+            lo, hi = (old, cursor) if old < cursor else (cursor, old)
+            i = bisect.bisect_right(self._toggle_keys, lo)
+            j = bisect.bisect_right(self._toggle_keys, hi)
+            for _, _, item in self._toggles[i:j]:
+                item.apply(cursor)
         self._cursor = cursor
         self._highlight(self.session.current, scroll)
 
@@ -794,10 +844,6 @@ class UnrolledView(QGraphicsView):
 
 
 # ---- the panel around the view: toolbar, folded toggle, legend, minimap ----------------------------
-from PySide6.QtCore import QSize  # noqa: E402
-from PySide6.QtGui import QAction, QImage  # noqa: E402
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QSizePolicy,  # noqa: E402
-                               QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 
 class Minimap(QWidget):
