@@ -9,7 +9,7 @@ Same data, model, config and seed → the same run, bit for bit.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -131,6 +131,11 @@ class History:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        """The inverse of ``to_dict`` (missing lists are empty; unknown keys are ignored)."""
+        return cls(**{f.name: list(d.get(f.name, ())) for f in fields(cls)})
 
 
 class Trainer:

@@ -1,0 +1,504 @@
+"""Hyperparameters of the training dashboard: optimizer, learning rate and schedule, batches and length,
+gradient clipping, truncated BPTT, L2, validation and early stopping — and the network (cell, sizes,
+initialisation, seed), which applies at Reset.
+
+Every value is checked as it is typed: a refused one turns red and the panel says why (in the engine's
+own words where the engine refuses it). Training settings apply when the edit is finished (Enter or
+leaving the field) — also while training runs, from the next step; network settings apply at Reset
+(at once when nothing has been trained yet).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+
+from rnnsim.errors import RnnsimError
+from rnnsim.init import SCHEMES
+from rnnsim.train import TrainConfig
+
+from .. import theme
+
+OPTIMIZERS = [
+    ("sgd", "SGD", "Plain gradient descent: w ← w − lr·∂L/∂w (with momentum: a running average of the steps)"),
+    ("rprop", "Rprop", "Resilient backprop (lesson 003): each weight moves by its own step size, which grows "
+                       "while the gradient keeps its sign and shrinks when it flips — only the sign is used"),
+    ("adam", "Adam", "Adaptive moments: each weight's step is scaled by running averages of its gradient "
+                     "and squared gradient — a robust default"),
+    ("rmsprop", "RMSprop", "Divides each step by a running average of the squared gradient"),
+    ("adagrad", "Adagrad", "Divides each step by the square root of all squared gradients so far: "
+                           "steps shrink over time"),
+]
+SCHEDULE_NAMES = [("constant", "constant"), ("step", "step decay"), ("exponential", "exponential decay")]
+CELLS = [("linear", "Linear RNN"), ("rnn_tanh", "Elman RNN (tanh)"), ("rnn_relu", "Elman RNN (ReLU)"),
+         ("rnn_sigmoid", "Elman RNN (sigmoid)"), ("lstm", "LSTM"), ("gru", "GRU")]
+INIT_NAMES = {"pytorch": "PyTorch default", "zeros": "all zeros", "xavier": "Xavier (Glorot)",
+              "orthogonal": "orthogonal W"}
+FIELD_WIDTH = 150
+INVALID_STYLE = "QLineEdit { border: 1px solid #e53e3e; background: #fff5f5; }"
+
+
+class NumberField(QLineEdit):
+    """A number typed as text, checked on every keystroke; ``value()`` is the number or None (empty, when
+    ``optional``). ``reason`` says why the text is refused ('' when it is fine)."""
+
+    def __init__(self, name: str, low: float | None = None, high: float | None = None, *, open_low=False,
+                 open_high=False, optional=False, integer=False, tip="", parent=None):
+        super().__init__(parent)
+        self.name, self.low, self.high = name, low, high
+        self.open_low, self.open_high, self.optional, self.integer = open_low, open_high, optional, integer
+        self.reason = ""
+        self.base_tip = tip
+        self.setToolTip(tip)
+        self.setMaximumWidth(FIELD_WIDTH)
+
+    def parse(self):
+        """(value, reason): the number, or None and why not."""
+        text = self.text().strip().replace("−", "-").replace(",", ".")
+        if not text:
+            return (None, "") if self.optional else (None, f"{self.name}: a number is needed")
+        try:
+            v = float(text)
+        except ValueError:
+            return None, f"{self.name}: '{self.text()}' is not a number"
+        if not math.isfinite(v):
+            return None, f"{self.name}: must be a finite number, got {self.text()}"
+        if self.integer and v != int(v):
+            return None, f"{self.name}: must be a whole number, got {self.text()}"
+        rng = self.range_text()
+        if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
+            return None, f"{self.name}: must be {rng}, got {self.text()}"
+        if self.high is not None and (v > self.high or (self.open_high and v == self.high)):
+            return None, f"{self.name}: must be {rng}, got {self.text()}"
+        return (int(v) if self.integer else v), ""
+
+    def range_text(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.open_low else '≥'} {theme.fmt(self.low)}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.open_high else '≤'} {theme.fmt(self.high)}")
+        return " and ".join(parts) if parts else "a number"
+
+    def check(self) -> bool:
+        value, self.reason = self.parse()
+        self.set_invalid(self.reason)
+        return not self.reason
+
+    def set_invalid(self, reason: str):
+        self.setStyleSheet(INVALID_STYLE if reason else "")
+        self.setProperty("invalid", bool(reason))
+        self.setToolTip(f"{reason}\n\n{self.base_tip}" if reason else self.base_tip)
+
+    def value(self):
+        return self.parse()[0]
+
+    def set_value(self, v):
+        self.setText("" if v is None else (str(int(v)) if self.integer else f"{v:g}"))
+        self.check()
+
+
+class HyperparametersPanel(QWidget):
+    """``attach(controller)``; edits call ``controller.set_config`` / ``set_network`` and the panel redraws
+    itself from ``configChanged`` / ``networkChanged`` with its own signals blocked (no echo)."""
+
+    refused = Signal(str)            # the reason a value was refused ('' when all are fine)
+
+    def __init__(self, controller=None, parent=None):
+        super().__init__(parent)
+        self.controller = None
+        self._syncing = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(6, 4, 6, 6)
+        self.reason = QLabel("")
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet("color: #c53030; font-weight: bold;")
+        self.reason.hide()
+        lay.addWidget(self.reason)
+        self.fields: dict[str, NumberField] = {}
+        lay.addWidget(self._optimizer_group())
+        lay.addWidget(self._length_group())
+        lay.addWidget(self._gradient_group())
+        lay.addWidget(self._validation_group())
+        lay.addWidget(self._network_group())
+        row = QHBoxLayout()
+        self.defaults_button = QPushButton("Restore the task's settings")
+        self.defaults_button.setToolTip("Put back the optimizer, learning rate and network this task suggests "
+                                        "(new weights)")
+        self.defaults_button.clicked.connect(self._restore_defaults)
+        row.addWidget(self.defaults_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        lay.addStretch(1)
+        for f in self.fields.values():
+            f.textEdited.connect(self._typed)
+            f.editingFinished.connect(self._apply_config)
+        for w in body.findChildren(QSpinBox) + body.findChildren(QDoubleSpinBox):
+            w.setMaximumWidth(FIELD_WIDTH)
+        if controller is not None:
+            self.attach(controller)
+
+    # ---- construction -----------------------------------------------------------------------
+    def _field(self, key, *args, **kwargs) -> NumberField:
+        f = NumberField(*args, **kwargs)
+        self.fields[key] = f
+        return f
+
+    @staticmethod
+    def _label(text, tip):
+        label = QLabel(text)
+        label.setToolTip(tip)
+        return label
+
+    def _combo(self, items, tip):
+        box = QComboBox()
+        for value, text, *more in items:
+            box.addItem(text, value)
+            if more:
+                box.setItemData(box.count() - 1, more[0], Qt.ItemDataRole.ToolTipRole)
+        box.setToolTip(tip)
+        box.currentIndexChanged.connect(self._apply_config)
+        return box
+
+    def _optimizer_group(self):
+        g = QGroupBox("Optimizer")
+        form = QFormLayout(g)
+        self.optimizer = self._combo(OPTIMIZERS, "How the gradient turns into a change of the weights")
+        form.addRow(self._label("Optimizer", self.optimizer.toolTip()), self.optimizer)
+        self.lr_label = self._label("Learning rate", "")
+        self.lr = self._field("lr", "Learning rate", 0.0, open_low=True,
+                              tip="The size of each step against the gradient. Too large: the loss jumps or "
+                                  "becomes NaN (lesson 002); too small: learning crawls.")
+        form.addRow(self.lr_label, self.lr)
+        self.momentum = self._field("momentum", "Momentum", 0.0, 1.0, open_high=True,
+                                    tip="How much of the previous step is kept and added to the next one (0 = none); "
+                                        "smooths a zig-zagging descent. SGD and RMSprop only.")
+        form.addRow(self._label("Momentum", self.momentum.toolTip()), self.momentum)
+        self.nesterov = QCheckBox("Nesterov momentum")
+        self.nesterov.setToolTip("Look ahead: take the gradient where the momentum is about to carry the weights (SGD)")
+        self.nesterov.toggled.connect(self._apply_config)
+        form.addRow("", self.nesterov)
+        self.schedule = self._combo(SCHEDULE_NAMES, "How the learning rate changes from epoch to epoch")
+        form.addRow(self._label("LR schedule", self.schedule.toolTip()), self.schedule)
+        self.gamma = self._field("gamma", "Decay factor γ", 0.0, 1.0, open_low=True,
+                                 tip="Step decay: multiply the learning rate by γ every 'step size' epochs; "
+                                     "exponential: by γ every epoch")
+        form.addRow(self._label("Decay factor γ", self.gamma.toolTip()), self.gamma)
+        self.step_size = self._field("step_size", "Step size", 1, integer=True,
+                                     tip="Step decay: epochs between two decays")
+        form.addRow(self._label("Step size (epochs)", self.step_size.toolTip()), self.step_size)
+        return g
+
+    def _length_group(self):
+        g = QGroupBox("Batches and length")
+        form = QFormLayout(g)
+        self.batch = QSpinBox()
+        self.batch.setRange(0, 1_000_000)
+        self.batch.setSpecialValueText("full batch")
+        self.batch.setToolTip("Sequences per update. Full batch: every training sequence in every step (smooth, "
+                              "slow); small batches: noisy but many more steps; bigger mini-batches reduce the "
+                              "variance of each step (lesson 002).")
+        self.batch.editingFinished.connect(self._apply_config)
+        form.addRow(self._label("Batch size", self.batch.toolTip()), self.batch)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 10_000_000)
+        self.epochs.setToolTip("How many passes over the training sequences one run makes")
+        self.epochs.editingFinished.connect(self._apply_config)
+        form.addRow(self._label("Epochs", self.epochs.toolTip()), self.epochs)
+        self.max_steps = QSpinBox()
+        self.max_steps.setRange(0, 100_000_000)
+        self.max_steps.setSpecialValueText("no limit")
+        self.max_steps.setToolTip("Stop a run after this many updates even if epochs remain (0 = no limit)")
+        self.max_steps.editingFinished.connect(self._apply_config)
+        form.addRow(self._label("Max steps", self.max_steps.toolTip()), self.max_steps)
+        return g
+
+    def _gradient_group(self):
+        g = QGroupBox("Gradients")
+        form = QFormLayout(g)
+        row = QHBoxLayout()
+        self.clip_on = QCheckBox("clip at")
+        self.clip_on.setToolTip("Gradient clipping: the cure for exploding gradients (lesson 000's 'cliffs')")
+        self.clip_on.toggled.connect(self._clip_toggled)
+        row.addWidget(self.clip_on)
+        self.clip = self._field("clip", "Clipping threshold", 0.0, open_low=True,
+                                tip="Norm: if the length of the whole gradient exceeds this, scale it down to "
+                                    "this length (its direction is kept). Value: cut every component to ±this.")
+        row.addWidget(self.clip)
+        self.clip_mode = self._combo([("norm", "global norm"), ("value", "each value")],
+                                     "Scale the whole gradient (norm) or cut each component (value)")
+        row.addWidget(self.clip_mode)
+        row.addStretch(1)
+        form.addRow(self._label("Clipping", self.clip_on.toolTip()), row)
+        self.truncate = QSpinBox()
+        self.truncate.setRange(0, 100_000)
+        self.truncate.setSpecialValueText("full BPTT")
+        self.truncate.setSuffix(" steps")
+        self.truncate.setToolTip("Truncated backpropagation through time: the gradient flows back at most this "
+                                 "many steps (cheaper, but long memories cannot be learned)")
+        self.truncate.editingFinished.connect(self._apply_config)
+        form.addRow(self._label("BPTT window", self.truncate.toolTip()), self.truncate)
+        self.l2 = self._field("weight_decay", "L2 weight decay λ", 0.0,
+                              tip="Adds λ/2·Σw² over the weight matrices to the loss (lesson 002's ridge term): "
+                                  "keeps weights small and the decision boundary smooth")
+        form.addRow(self._label("L2 (weight decay)", self.l2.toolTip()), self.l2)
+        return g
+
+    def _validation_group(self):
+        g = QGroupBox("Validation and early stopping")
+        form = QFormLayout(g)
+        self.split = QDoubleSpinBox()
+        self.split.setRange(0.0, 90.0)
+        self.split.setSingleStep(5.0)
+        self.split.setDecimals(0)
+        self.split.setSuffix(" %")
+        self.split.setSpecialValueText("none")
+        self.split.setToolTip("The share of sequences held out: the network never trains on them, so their loss "
+                              "shows how well it generalises")
+        self.split.editingFinished.connect(self._apply_config)
+        form.addRow(self._label("Validation split", self.split.toolTip()), self.split)
+        self.patience = QSpinBox()
+        self.patience.setRange(0, 100_000)
+        self.patience.setSpecialValueText("off")
+        self.patience.setSuffix(" epochs")
+        self.patience.setToolTip("Early stopping: stop when the validation loss (or the training loss, without "
+                                 "validation) has not improved for this many epochs")
+        self.patience.editingFinished.connect(self._apply_config)
+        form.addRow(self._label("Early stopping", self.patience.toolTip()), self.patience)
+        self.min_delta = self._field("min_delta", "Minimum improvement", 0.0,
+                                     tip="An epoch counts as an improvement only if the loss falls by more than this")
+        form.addRow(self._label("Min. improvement", self.min_delta.toolTip()), self.min_delta)
+        return g
+
+    def _network_group(self):
+        g = QGroupBox("Network (applies at Reset)")
+        self.network_box = g
+        form = QFormLayout(g)
+        self.cell = QComboBox()
+        for value, text in CELLS:
+            self.cell.addItem(text, value)
+        self.cell.setToolTip("The recurrent cell: linear (lesson 003's counter), Elman (tanh/ReLU/sigmoid), LSTM or GRU")
+        self.cell.currentIndexChanged.connect(self._apply_network)
+        form.addRow(self._label("Cell", self.cell.toolTip()), self.cell)
+        self.hidden = QSpinBox()
+        self.hidden.setRange(1, 1024)
+        self.hidden.setToolTip("Hidden units per layer: the size of the memory h(t)")
+        self.hidden.editingFinished.connect(self._apply_network)
+        form.addRow(self._label("Hidden units", self.hidden.toolTip()), self.hidden)
+        self.layers = QSpinBox()
+        self.layers.setRange(1, 8)
+        self.layers.setToolTip("Stacked layers: layer k+1 reads layer k's hidden states (lesson 001)")
+        self.layers.editingFinished.connect(self._apply_network)
+        form.addRow(self._label("Layers", self.layers.toolTip()), self.layers)
+        self.bidirectional = QCheckBox("bidirectional")
+        self.bidirectional.setToolTip("A second pass reads the sequence backwards; the outputs see both directions")
+        self.bidirectional.toggled.connect(self._apply_network)
+        form.addRow("", self.bidirectional)
+        self.init = QComboBox()
+        for value in SCHEMES:
+            self.init.addItem(INIT_NAMES.get(value, value), value)
+        self.init.setToolTip("How the weights start. All zeros: every hidden unit stays identical (symmetry)")
+        self.init.currentIndexChanged.connect(self._apply_network)
+        form.addRow(self._label("Initialisation", self.init.toolTip()), self.init)
+        self.forget_bias = NumberField("Forget-gate bias", optional=True,
+                                       tip="LSTM: start the forget gate's bias here, so that f starts near σ(bias) "
+                                           "— e.g. 2 keeps memories from the start. Empty: the initialisation's own.")
+        self.forget_bias.textEdited.connect(self._typed)
+        self.forget_bias.editingFinished.connect(self._apply_network)
+        form.addRow(self._label("Forget-gate bias", self.forget_bias.toolTip()), self.forget_bias)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2_000_000_000)
+        self.seed.setToolTip("The same seed gives the same initial weights, shuffling and validation split — the "
+                             "same run, bit for bit (also on the command line)")
+        self.seed.editingFinished.connect(self._apply_config)
+        form.addRow(self._label("Seed", self.seed.toolTip()), self.seed)
+        self.pending = QLabel("Network changes apply when you press Reset (new weights).")
+        self.pending.setWordWrap(True)
+        self.pending.setStyleSheet("color: #b7791f;")
+        self.pending.hide()
+        form.addRow(self.pending)
+        return g
+
+    # ---- controller ----------------------------------------------------------------------------
+    def attach(self, controller) -> None:
+        self.controller = controller
+        controller.configChanged.connect(self.show_config)
+        controller.networkChanged.connect(self.show_network)
+        controller.dataChanged.connect(lambda *_: self._data_changed())
+        self.show_config(controller.config)
+        self.show_network(controller.network)
+        self._data_changed()
+
+    def _data_changed(self):
+        c = self.controller
+        if c is None:
+            return
+        self.batch.setToolTip(self.batch.toolTip().split("\n")[0] + f"\n{c.dataset.size} sequences in the data set")
+        self.defaults_button.setEnabled(c.task is not None)
+
+    def show_config(self, cfg: TrainConfig) -> None:
+        self._syncing = True
+        try:
+            self._select(self.optimizer, cfg.optimizer)
+            self.lr.set_value(cfg.lr)
+            self.momentum.set_value(cfg.momentum)
+            self.nesterov.setChecked(cfg.nesterov)
+            self._select(self.schedule, cfg.schedule)
+            self.gamma.set_value(cfg.gamma)
+            self.step_size.set_value(cfg.step_size)
+            self.batch.setValue(cfg.batch_size or 0)
+            self.epochs.setValue(cfg.epochs)
+            self.max_steps.setValue(cfg.max_steps or 0)
+            self.clip_on.setChecked(cfg.clip is not None)
+            self.clip.set_value(cfg.clip if cfg.clip is not None else 1.0)
+            self._select(self.clip_mode, cfg.clip_mode)
+            self.truncate.setValue(cfg.truncate or 0)
+            self.l2.set_value(cfg.weight_decay)
+            self.split.setValue(100.0 * cfg.validation_split)
+            self.patience.setValue(cfg.patience or 0)
+            self.min_delta.set_value(cfg.min_delta)
+            self.seed.setValue(cfg.seed)
+        finally:
+            self._syncing = False
+        self._update_enabled()
+        self._show_reason("")
+
+    def show_network(self, net: dict) -> None:
+        self._syncing = True
+        try:
+            self._select(self.cell, net["cell"])
+            self.hidden.setValue(net["hidden_size"])
+            self.layers.setValue(net["num_layers"])
+            self.bidirectional.setChecked(bool(net["bidirectional"]))
+            self._select(self.init, net["init"])
+            self.forget_bias.set_value(net.get("forget_bias"))
+        finally:
+            self._syncing = False
+        self._update_enabled()
+        self.pending.setVisible(bool(self.controller and self.controller.network_pending))
+
+    @staticmethod
+    def _select(box: QComboBox, value):
+        i = box.findData(value)
+        if i >= 0:
+            box.setCurrentIndex(i)
+
+    # ---- edits ---------------------------------------------------------------------------------
+    def _update_enabled(self):
+        opt = self.optimizer.currentData()
+        self.momentum.setEnabled(opt in ("sgd", "rmsprop"))
+        self.nesterov.setEnabled(opt == "sgd")
+        self.lr_label.setText("Initial step Δ0" if opt == "rprop" else "Learning rate")
+        self.lr_label.setToolTip("Rprop: the step every weight starts with; each then adapts its own"
+                                 if opt == "rprop" else self.lr.base_tip)
+        sched = self.schedule.currentData()
+        self.gamma.setEnabled(sched != "constant")
+        self.step_size.setEnabled(sched == "step")
+        self.clip.setEnabled(self.clip_on.isChecked())
+        self.clip_mode.setEnabled(self.clip_on.isChecked())
+        self.forget_bias.setEnabled(self.cell.currentData() == "lstm")
+
+    def _clip_toggled(self, _on):
+        self._update_enabled()
+        self._apply_config()
+
+    def _typed(self, *_):
+        fields = list(self.fields.values()) + [self.forget_bias]
+        reasons = [f.reason for f in fields if f.isEnabled() and not f.check()]
+        self._show_reason(reasons[0] if reasons else "")
+
+    def _show_reason(self, reason: str):
+        self.reason.setText(f"⚠ {reason}" if reason else "")
+        self.reason.setVisible(bool(reason))
+        self.refused.emit(reason)
+
+    def config(self) -> TrainConfig | None:
+        """The TrainConfig the fields describe, or None (and the reason shown) when one is refused."""
+        base = self.controller.config if self.controller is not None else TrainConfig()
+        for f in self.fields.values():
+            if f.isEnabled() and not f.check():
+                self._show_reason(f.reason)
+                return None
+        opt = self.optimizer.currentData()
+        batch = self.batch.value() or None
+        cfg = dataclasses.replace(
+            base, optimizer=opt, lr=self.lr.value(),
+            momentum=self.momentum.value() if opt in ("sgd", "rmsprop") else 0.0,
+            nesterov=self.nesterov.isChecked() and opt == "sgd",
+            schedule=self.schedule.currentData(), gamma=self.gamma.value(), step_size=self.step_size.value(),
+            epochs=self.epochs.value(), max_steps=self.max_steps.value() or None, batch_size=batch,
+            clip=self.clip.value() if self.clip_on.isChecked() else None, clip_mode=self.clip_mode.currentData(),
+            truncate=self.truncate.value() or None, weight_decay=self.l2.value(),
+            seed=self.seed.value(), validation_split=round(self.split.value() / 100.0, 4),
+            patience=self.patience.value() or None, min_delta=self.min_delta.value())
+        try:
+            cfg.check()
+        except RnnsimError as exc:
+            self._show_reason(str(exc)[0].upper() + str(exc)[1:])
+            return None
+        reason = self._fits_data(cfg)
+        if reason:
+            self._show_reason(reason)
+            return None
+        self._show_reason("")
+        return cfg
+
+    def _fits_data(self, cfg: TrainConfig) -> str:
+        """Checks that need the data: a validation split must leave sequences on both sides."""
+        if self.controller is None or not cfg.validation_split:
+            return ""
+        n = self.controller.dataset.size
+        n_val = int(round(n * cfg.validation_split))
+        if n_val < 1 or n_val >= n:
+            return (f"Validation split: {cfg.validation_split:.0%} of {n} sequences leaves "
+                    f"{'no' if n_val < 1 else 'no training'} sequence; choose another share or none")
+        return ""
+
+    def _apply_config(self, *_):
+        self._update_enabled()
+        if self._syncing or self.controller is None:
+            return
+        cfg = self.config()
+        if cfg is not None and cfg != self.controller.config:
+            self.controller.set_config(cfg)
+
+    def _apply_network(self, *_):
+        self._update_enabled()
+        if self._syncing or self.controller is None:
+            return
+        if not self.forget_bias.check():
+            self._show_reason(self.forget_bias.reason)
+            return
+        fb = self.forget_bias.value() if self.cell.currentData() == "lstm" else None
+        refusals = []
+
+        def refused(title, text):
+            refusals.append(text)
+
+        self.controller.error.connect(refused)
+        try:
+            ok = self.controller.set_network(cell=self.cell.currentData(), hidden_size=self.hidden.value(),
+                                             num_layers=self.layers.value(),
+                                             bidirectional=self.bidirectional.isChecked(),
+                                             init=self.init.currentData(), forget_bias=fb)
+        finally:
+            self.controller.error.disconnect(refused)
+        if not ok and refusals:
+            self._show_reason(refusals[-1][0].upper() + refusals[-1][1:])
+        self.pending.setVisible(self.controller.network_pending)
+
+    def _restore_defaults(self):
+        c = self.controller
+        if c is not None and c.task is not None:
+            c.set_task(c.task.name, c.source.get("seed", 0), c.source.get("options") or {})

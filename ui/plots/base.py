@@ -1,0 +1,583 @@
+"""The shared base of every training plot: a titled pyqtgraph plot with exact values on hover,
+export to PNG and CSV, an optional log-y toggle, and marks at the steps where training diverged.
+
+Plots take plain arrays (``set_curve(key, x, y)``) and do no math beyond display transforms (log
+axes, the symlog of the gradient-over-time view, percent). The raw values are kept for the hover
+readout and the CSV, so what a learner reads and exports is the Trainer's number, not a transformed one.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QGraphicsItem, QHBoxLayout, QLabel, QMenu,
+                               QSizePolicy, QToolButton, QVBoxLayout)
+
+from .. import theme
+
+# ---- colours: one place for every series the dashboard draws (from the app's theme) ---------------
+SERIES = {
+    "step_loss": QColor("#90b4dc"),             # per-step (mini-batch) loss: a light version of "train"
+    "train": theme.PHASE["forward"],            # training loss / accuracy per epoch
+    "val": theme.PHASE["loss"],                 # validation
+    "lr": theme.PHASE["update"],                # learning rate
+    "grad": theme.PHASE["backward"],            # gradient norms
+    "diverged": theme.BREAKPOINT,               # NaN/inf marks
+    "clip": theme.MUTED,                        # the clipping threshold
+}
+#: per-parameter curves (Tableau 10, colour-blind friendlier than the default cycle)
+PARAM_COLORS = [QColor(c) for c in ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
+                                    "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")]
+AXIS_PEN = pg.mkPen(theme.MUTED)
+TEXT = theme.INK.name()
+
+
+CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
+RANGE_SETTLE = 0.3           # s: while training, a view range changes at most this often (see fit)
+THIN_ABOVE = 300             # points: wider pens only for short curves (epochs, time steps)
+DOWNSAMPLE_ABOVE = 20_000    # points: peak-downsample longer curves
+
+
+def nice_ceiling(v: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ v (v > 0)."""
+    if not (v > 0 and math.isfinite(v)):
+        return 1.0
+    k = math.floor(math.log10(v))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * 10.0 ** k >= v * (1 - 1e-12):
+            return m * 10.0 ** k
+    return 10.0 ** (k + 1)
+
+
+def exact(v) -> str:
+    """A value as the hover readout and CSV show it: 6 significant digits (the Trainer's number)."""
+    if v is None:
+        return "—"
+    v = float(v)
+    if math.isnan(v):
+        return "—"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return f"{v:.6g}".replace("-", "−")
+
+
+def param_label(name: str, spec=None) -> str:
+    """PyTorch parameter name → the lesson's letter: U (weight_ih), W (weight_hh), V (fc.weight), b, c."""
+    if name == "fc.weight":
+        return "V"
+    if name == "fc.bias":
+        return "c"
+    base, _, rest = name.partition(".")
+    kind, _, layer = rest.rpartition("_l")
+    reverse = layer.endswith("_reverse")
+    layer = layer.replace("_reverse", "")
+    letter = {"weight_ih": "U", "weight_hh": "W", "bias_ih": "b_ih", "bias_hh": "b_hh"}.get(kind, rest)
+    many = spec is None or spec.num_layers > 1 or spec.bidirectional
+    if not many:
+        return letter
+    return f"{letter} layer {int(layer) + 1}" + (" ←" if reverse else "")
+
+
+class PlotPanel(QFrame):
+    """A plot with a title (inside the picture, so it is in the PNG), a readout line under it that
+    shows the exact values under the mouse, a "?" with the learner's explanation, an optional
+    log-scale toggle, and Export (PNG / CSV)."""
+
+    exported = Signal(str)                  # the path written
+
+    def __init__(self, title: str, help_text: str = "", x_label: str = "step", y_label: str = "",
+                 log_y: bool | None = None, axis_items: dict | None = None, parent=None):
+        super().__init__(parent)
+        self.title = title
+        self.x_label, self.y_label = x_label, y_label
+        self.setObjectName("plotPanel")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#plotPanel { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 4px; }")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(0)
+        self.plot = pg.PlotWidget(background=theme.PAPER, axisItems=axis_items)
+        self.plot.setMinimumSize(220, 150)
+        self.item = self.plot.getPlotItem()
+        self.item.setTitle(f"<span style='color:{TEXT}; font-weight:600'>{title}</span>", size="10pt")
+        for name in ("left", "bottom"):
+            ax = self.item.getAxis(name)
+            ax.setPen(AXIS_PEN)
+            ax.setTextPen(theme.INK)
+            ax.setStyle(tickFont=QFont("DejaVu Sans", 8))
+            ax.enableAutoSIPrefix(False)
+        self.item.setLabel("bottom", x_label, color=theme.MUTED.name(), **{"font-size": "9pt"})
+        if y_label:
+            self.item.setLabel("left", y_label, color=theme.MUTED.name(), **{"font-size": "9pt"})
+        self.item.showGrid(x=True, y=True, alpha=0.12)
+        self.item.setMenuEnabled(False)
+        self.item.hideButtons()
+        # Painting speed while training (bench/bench_app_training.py): axes (with the grid) and legends
+        # are drawn from a pixmap cache — Qt blits it without calling Python, so without the GIL — and
+        # the view range is "sticky" (see fit), so the axes only re-render when the range really moves.
+        for name in ("left", "bottom", "top", "right"):
+            self.item.getAxis(name).setCacheMode(CACHED)
+        self.item.vb.disableAutoRange()
+        self.item.vb.sigRangeChangedManually.connect(self._user_moved)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.user_range = False
+        lay.addWidget(self.plot, 1)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 0, 4, 2)
+        self.idle_text = "Hover over the plot to read exact values"
+        self.readout = QLabel(self.idle_text)
+        self.readout.setFont(theme.mono_font(8))
+        self.readout.setStyleSheet(f"color: {theme.MUTED.name()};")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.readout, 1)
+        if help_text:
+            helper = QLabel("?")
+            helper.setObjectName("plotHelp")
+            helper.setToolTip(help_text)
+            helper.setStyleSheet("#plotHelp { color: #2b6cb0; font-weight: bold; border: 1px solid #90b4dc;"
+                                 " border-radius: 7px; padding: 0 4px; }")
+            bar.addWidget(helper)
+            self.help_text = help_text
+        self.log_box = None
+        if log_y is not None:
+            self.log_box = QCheckBox("log scale")
+            self.log_box.setToolTip("Show the y axis on a logarithmic scale: equal steps are equal factors, "
+                                    "so a loss going from 1 to 0.01 to 0.0001 falls in even steps.")
+            self.log_box.setChecked(log_y)
+            self.log_box.toggled.connect(self.set_log_y)
+            bar.addWidget(self.log_box)
+        export = QToolButton()
+        export.setText("Export")
+        export.setToolTip("Save this plot as a picture (PNG) or its numbers as a table (CSV)")
+        export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(export)
+        menu.addAction("Save as PNG…", self._ask_png)
+        menu.addAction("Save data as CSV…", self._ask_csv)
+        export.setMenu(menu)
+        bar.addWidget(export)
+        lay.addLayout(bar)
+
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._widths: dict[str, float] = {}
+        self._thin: dict[str, bool] = {}
+        self.labels: dict[str, str] = {}
+        self._raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.marks: list[pg.InfiniteLine] = []
+        self.legend = None
+        self._note = pg.TextItem("", color=theme.MUTED, anchor=(0.5, 0.5))
+        self._note.setZValue(20)
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.MUTED, style=Qt.PenStyle.DotLine))
+        self.cursor.setVisible(False)
+        self.item.addItem(self.cursor, ignoreBounds=True)
+        self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
+        if log_y:
+            self.set_log_y(True)
+
+    # ---- curves -----------------------------------------------------------------------------
+    def add_legend(self, offset=(-8, 6), columns: int = 1):
+        """A legend inside the plot; ``offset``: negative x/y anchor it to the right/bottom edge."""
+        self.legend = self.item.addLegend(offset=offset, labelTextSize="8pt", labelTextColor=theme.INK,
+                                          brush=pg.mkBrush(255, 255, 255, 215), pen=pg.mkPen("#e2e8f0"),
+                                          verSpacing=-6, colCount=columns)
+        self.legend.setCacheMode(CACHED)
+        return self.legend
+
+    def add_curve(self, key: str, label: str, color: QColor, width: float = 1.6, style=Qt.PenStyle.SolidLine,
+                  symbol: str | None = None, symbol_size: int = 5) -> pg.PlotDataItem:
+        pen = pg.mkPen(color, width=width, style=style)
+        kwargs = {}
+        if symbol:
+            kwargs = dict(symbol=symbol, symbolSize=symbol_size, symbolBrush=color, symbolPen=pg.mkPen(color))
+        curve = self.item.plot([], [], pen=pen, name=label, **kwargs)
+        self.curves[key] = curve
+        self._widths[key] = width
+        self._thin[key] = False
+        self.labels[key] = label
+        self._raw[key] = (np.empty(0), np.empty(0))
+        return curve
+
+    def show_curve(self, key: str, on: bool) -> None:
+        """Show or hide a curve and its legend entry (a hidden curve would leave a ⊘ in the legend)."""
+        curve = self.curves[key]
+        if curve.isVisible() == on:
+            return
+        curve.setVisible(on)
+        if self.legend is not None:
+            if on:
+                self.legend.addItem(curve, self.labels[key])
+            else:
+                self.legend.removeItem(curve)
+
+    def remove_curve(self, key: str) -> None:
+        self._widths.pop(key, None)
+        self._thin.pop(key, None)
+        curve = self.curves.pop(key, None)
+        if curve is not None:
+            if self.legend is not None:
+                self.legend.removeItem(curve)
+            self.item.removeItem(curve)
+        self.labels.pop(key, None)
+        self._raw.pop(key, None)
+
+    def transform_y(self, y: np.ndarray) -> np.ndarray:
+        """Display transform of the y values (identity; percent, symlog in subclasses)."""
+        return y
+
+    def set_curve(self, key: str, x, y) -> None:
+        """Draw ``y`` over ``x`` (raw values; kept for hover and CSV). Unchanged data is not redrawn."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        old_x, old_y = self._raw.get(key, (None, None))
+        if (old_x is not None and old_x.size == x.size and old_y.size == y.size and x.size
+                and old_x[-1] == x[-1] and old_y[-1] == y[-1] and old_x[0] == x[0]
+                and np.array_equal(old_y, y, equal_nan=True)):
+            return                                             # e.g. epoch curves between epoch ends
+        self._raw[key] = (x, y)
+        shown = self.transform_y(y)
+        if self.log_box is not None and self.log_box.isChecked():
+            shown = np.where(shown > 0, shown, np.nan)       # log of ≤ 0 is undefined: leave a gap
+        if not np.isfinite(shown).any():                     # nothing to draw (pyqtgraph warns on all-NaN)
+            x = shown = np.empty(0)
+        curve = self.curves[key]
+        # Measured (6 curves, offscreen raster): 1-px cosmetic pens draw 2000 points in 7.7 ms, wider
+        # pens take 17 ms, 8000 points 36–50 ms; peak downsampling only pays beyond ~20 000 points.
+        # So a curve with many points is drawn 1 px wide, and downsampled when very long.
+        thin = x.size > THIN_ABOVE
+        if thin != self._thin[key] and self._widths[key] > 1:
+            pen = curve.opts["pen"]
+            curve.setPen(pg.mkPen(pen.color(), width=1 if thin else self._widths[key], style=pen.style()))
+            self._thin[key] = thin
+        many = x.size > DOWNSAMPLE_ABOVE
+        if many != bool(curve.opts.get("autoDownsample")):
+            curve.setDownsampling(auto=many, method="peak")
+            curve.setClipToView(many)
+        curve.setData(x, shown, connect="finite")
+
+    def data(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The raw (x, y) last given to ``set_curve`` for ``key``."""
+        return self._raw[key]
+
+    def redraw(self) -> None:
+        """Re-apply the display transform to every curve (after a scale change)."""
+        for key, (x, y) in list(self._raw.items()):
+            if key in self.curves:
+                self.set_curve(key, x, y)
+
+    def set_log_y(self, on: bool) -> None:
+        self.item.setLogMode(y=bool(on))
+        # a log axis labels the decades only (pyqtgraph labels 2..9 within each decade too, crowded)
+        self.item.getAxis("left").setStyle(maxTextLevel=0 if on else 2)
+        self._range = None
+        self.redraw()
+        self.fit()
+
+    # ---- view range -------------------------------------------------------------------------
+    fixed_y: tuple[float, float] | None = None        # a fixed y range (accuracy %, gate activations)
+    decades = False                                    # y is in decades (log, symlog): snap to whole ones
+    x_hint: float | None = None                        # where the x axis should end (the run's last step)
+    live = False                                       # training runs: ranges change at most every RANGE_SETTLE
+    _range = None
+    _range_time = 0.0
+
+    def set_x_hint(self, end: float | None) -> None:
+        """Let the x axis span the whole planned run (the curve grows across a fixed axis)."""
+        if end != self.x_hint:
+            self.x_hint = end
+            self._range = None
+
+    def forget_view(self) -> None:
+        """Fit the next data afresh (a new model or data set): no sticky range, no user zoom."""
+        self._range = None
+        self.user_range = False
+
+    def _user_moved(self, *_):
+        self.user_range = True
+
+    def _clicked(self, ev):
+        if ev.double():                                 # double click: back to following the data
+            self.user_range = False
+            self._range = None
+            self.fit()
+
+    def fit(self) -> None:
+        """Follow the data with a sticky range: grow to a nice bound when the data leaves the view,
+        shrink only when the data fills less than a quarter of it. (Autorange on every frame would
+        regenerate and repaint the axes ~15 times a second.) A range the user zoomed or panned to is
+        kept until a double click."""
+        if self.user_range:
+            return
+        xs, ys = [], []
+        log = self.log_box is not None and self.log_box.isChecked()
+        for key, (x, y) in self._raw.items():
+            if not x.size or key not in self.curves or not self.curves[key].isVisible():
+                continue
+            shown = self.transform_y(y)
+            with np.errstate(all="ignore"):
+                shown = np.log10(np.where(shown > 0, shown, np.nan)) if log else shown
+            ok = np.isfinite(shown)
+            if ok.any():
+                ys.append((float(shown[ok].min()), float(shown[ok].max())))
+                xs.append((float(x[0]), float(x[-1])))
+        if not xs:
+            return
+        x0, x1 = min(a for a, _ in xs), max(b for _, b in xs)
+        y0, y1 = min(a for a, _ in ys), max(b for _, b in ys)
+        old = self._range
+        if old is not None:
+            (ox0, ox1), (oy0, oy1) = old
+            inside = ox0 <= x0 and x1 <= ox1 and oy0 <= y0 and y1 <= oy1
+            filled = ((x1 - x0) >= 0.25 * (ox1 - ox0) or ox1 == self.x_hint) and (
+                (y1 - y0) >= 0.25 * (oy1 - oy0) or self.fixed_y is not None
+                or ((log or self.decades) and (oy1 - oy0) - (y1 - y0) <= 2.5))
+            if inside and filled:
+                return
+            # While training, a falling loss would move a log axis at every new decade, and each move
+            # re-renders the axis (~5 ms of text): change at most every RANGE_SETTLE seconds — the curve
+            # may run past the edge for a moment — unless the data has left the view entirely.
+            visible = x0 <= ox1 and x1 >= ox0 and y0 <= oy1 and y1 >= oy0
+            if self.live and visible and time.monotonic() - self._range_time < RANGE_SETTLE:
+                return
+        span = max(x1 - x0, 1.0)
+        nx0 = min(x0, 0.0) if x0 >= 0 else x0
+        nx1 = x0 + nice_ceiling(1.15 * span) if x1 > x0 else x1 + 1.0
+        hint = self.x_hint
+        if hint is not None and x1 <= hint and hint - nx0 <= max(20 * (x1 - nx0), 5000.0):
+            nx1 = hint                       # the planned end of the run, unless it would squeeze the curve
+        if self.fixed_y is not None:
+            ny0, ny1 = self.fixed_y
+        elif log or self.decades:
+            ny0, ny1 = math.floor(y0 - 0.05), math.ceil(y1 + 0.05)
+            if old is not None:          # growing: decades to spare, so a falling loss does not
+                if ny0 < old[1][0]:      # re-render the axis at every new decade
+                    ny0 -= 2
+                if ny1 > old[1][1]:
+                    ny1 += 1
+        else:
+            pad = 0.08 * (y1 - y0) if y1 > y0 else (abs(y1) * 0.5 or 1.0)
+            ny0, ny1 = y0 - pad, y1 + pad
+            if y0 >= 0 and ny0 < 0:
+                ny0 = 0.0
+        self._range = ((nx0, nx1), (ny0, ny1))
+        self._range_time = time.monotonic()
+        self.item.vb.setRange(xRange=(nx0, nx1), yRange=(ny0, ny1), padding=0.02, update=True,
+                              disableAutoRange=True)
+
+    def clear_data(self) -> None:
+        for key in self.curves:
+            self.set_curve(key, [], [])
+        self._range = None
+        self.clear_marks()
+        self.readout.setText(self.idle_text)
+
+    # ---- notes and marks --------------------------------------------------------------------
+    def set_note(self, text: str) -> None:
+        """A grey message in the middle of the plot (e.g. why it is empty); '' removes it."""
+        if text:
+            self._note.setText(text)
+            if self._note.scene() is None:
+                self.plot.scene().addItem(self._note)
+            rect = self.item.vb.sceneBoundingRect()
+            self._note.setPos(rect.center())
+        elif self._note.scene() is not None:
+            self.plot.scene().removeItem(self._note)
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        if self._note.scene() is not None:
+            self._note.setPos(self.item.vb.sceneBoundingRect().center())
+
+    def mark_step(self, step: float, text: str = "NaN/inf") -> None:
+        """A red dashed line at ``step`` (a divergence), labelled."""
+        line = pg.InfiniteLine(pos=step, angle=90, pen=pg.mkPen(SERIES["diverged"], width=1.5,
+                                                                 style=Qt.PenStyle.DashLine),
+                               label=f"{text} at step {int(step)}",
+                               labelOpts={"position": 0.06, "color": SERIES["diverged"],
+                                          "fill": pg.mkBrush(255, 255, 255, 230), "anchors": [(1, 1), (1, 1)]})
+        self.item.addItem(line, ignoreBounds=False)
+        self.marks.append(line)
+
+    def set_marks(self, steps_and_texts) -> None:
+        wanted = [(float(s), t) for s, t in steps_and_texts]
+        if [m.value() for m in self.marks] == [s for s, _ in wanted]:
+            return
+        self.clear_marks()
+        for step, text in wanted:
+            self.mark_step(step, text)
+
+    def clear_marks(self) -> None:
+        for line in self.marks:
+            self.item.removeItem(line)
+        self.marks = []
+
+    # ---- hover ------------------------------------------------------------------------------
+    def _mouse_moved(self, event):
+        pos = event[0]
+        if not self.item.vb.sceneBoundingRect().contains(pos):
+            self.cursor.setVisible(False)
+            return
+        point = self.item.vb.mapSceneToView(pos)
+        text, snapped = self.readout_at(point.x(), point.y())
+        if snapped is not None:
+            self.cursor.setPos(snapped)
+            self.cursor.setVisible(True)
+        if text:
+            self.readout.setText(text)
+            self.readout.setStyleSheet(f"color: {theme.INK.name()};")
+
+    def readout_at(self, x: float, y: float | None = None) -> tuple[str, float | None]:
+        """The readout line for view position ``x``: each curve's exact value at the nearest x."""
+        best = None
+        for key, (xs, _) in self._raw.items():
+            if xs.size:
+                i = _nearest(xs, x)
+                if best is None or abs(xs[i] - x) < abs(best - x):
+                    best = float(xs[i])
+        if best is None:
+            return "", None
+        parts = []
+        for key, (xs, ys) in self._raw.items():
+            if not xs.size or key not in self.curves or not self.curves[key].isVisible():
+                continue
+            i = _nearest(xs, best)
+            if xs[i] == best:
+                parts.append(f"{self.labels[key]} {exact(ys[i])}")
+        return f"{self.x_label} {exact(best)}:  " + "   ".join(parts), best
+
+    # ---- export -----------------------------------------------------------------------------
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        """(header, rows): every curve's raw values merged on x (empty where a curve has no point)."""
+        keys = [k for k, (xs, _) in self._raw.items()]
+        xs_all = [self._raw[k][0] for k in keys]
+        union = np.unique(np.concatenate(xs_all)) if xs_all else np.empty(0)
+        columns = []
+        for k in keys:
+            xs, ys = self._raw[k]
+            col = np.full(union.size, np.nan)
+            if xs.size:
+                col[np.searchsorted(union, xs)] = ys
+            columns.append(col)
+        header = [self.x_label] + [self.labels[k] for k in keys]
+        rows = [[_csv_number(x)] + [_csv_number(c[i]) for c in columns] for i, x in enumerate(union)]
+        return header, rows
+
+    def export_csv(self, path) -> None:
+        header, rows = self.csv_table()
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+        self.exported.emit(str(path))
+
+    def export_png(self, path) -> None:
+        if not self.plot.grab().save(str(path), "PNG"):
+            raise OSError(f"{path}: cannot write the PNG")
+        self.exported.emit(str(path))
+
+    def _safe_name(self) -> str:
+        return "".join(c if c.isalnum() else "_" for c in self.title.lower()).strip("_")[:40] or "plot"
+
+    def _ask_png(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Save plot as PNG", f"{self._safe_name()}.png", "PNG image (*.png)")
+        if path:
+            self._export(self.export_png, path)
+
+    def _ask_csv(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Save plot data as CSV", f"{self._safe_name()}.csv",
+                                              "CSV table (*.csv)")
+        if path:
+            self._export(self.export_csv, path)
+
+    def _export(self, fn, path):
+        from PySide6.QtWidgets import QMessageBox
+        try:
+            fn(path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
+
+
+def _nearest(xs: np.ndarray, x: float) -> int:
+    i = int(np.searchsorted(xs, x))
+    if i <= 0:
+        return 0
+    if i >= xs.size:
+        return xs.size - 1
+    return i if abs(xs[i] - x) < abs(xs[i - 1] - x) else i - 1
+
+
+def _csv_number(v) -> str:
+    v = float(v)
+    if math.isnan(v):
+        return ""
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v)
+
+
+# ---- symlog ------------------------------------------------------------------------------------
+def symlog(y, c: float) -> np.ndarray:
+    """y ↦ sign(y)·log10(1 + |y|/c): linear below c, logarithmic above, defined at 0 and for negatives."""
+    y = np.asarray(y, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return np.sign(y) * np.log10(1.0 + np.abs(y) / c)
+
+
+def symlog_inverse(t, c: float) -> np.ndarray:
+    t = np.asarray(t, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return np.sign(t) * c * (10.0 ** np.abs(t) - 1.0)
+
+
+def symlog_threshold(values) -> float:
+    """The linear threshold c: six decades below the largest |value| (a power of ten, ≥ 1e-12), so the
+    axis shows six decades logarithmically and only the very smallest values linearly."""
+    v = np.abs(np.asarray(values, dtype=np.float64))
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return 1.0
+    return max(10.0 ** (math.floor(math.log10(v.max())) - 6), 1e-12)
+
+
+class SymlogAxis(pg.AxisItem):
+    """A y axis whose tick labels are the raw values of a symlog-transformed coordinate."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.c = 1.0
+
+    def tickValues(self, minVal, maxVal, size):
+        if not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
+            return []
+        c = self.c
+        top = max(abs(minVal), abs(maxVal))
+        kmax = int(math.floor(math.log10(max(symlog_inverse(top, c), c))))
+        kmin = int(math.floor(math.log10(c)))
+        ks = list(range(kmin, kmax + 1))
+        stride = max(1, math.ceil(len(ks) / max(2, int(size / 28))))
+        ks = ks[::-1][::stride][::-1]
+        major = [0.0]
+        for k in ks:
+            for sign in (1.0, -1.0):
+                t = float(symlog(sign * 10.0 ** k, c))
+                if minVal <= t <= maxVal:
+                    major.append(t)
+        major = sorted(t for t in major if minVal <= t <= maxVal)
+        return [(1.0, major)]
+
+    def tickStrings(self, values, scale, spacing):
+        out = []
+        for t in values:
+            v = float(symlog_inverse(t, self.c))
+            if abs(v) < 1e-300:
+                out.append("0")
+                continue
+            k = round(math.log10(abs(v)))
+            sign = "−" if v < 0 else ""
+            out.append(f"{sign}1e{k}" if abs(k) >= 3 else f"{sign}{10.0 ** k:g}")
+        return out

@@ -1,0 +1,729 @@
+"""TrainingController: the dashboard's engine objects (data, model, Trainer) and the thread that trains.
+
+The Trainer runs on a QThread through a thin adapter (Orange3's pattern): ``Trainer.run(callback,
+want_detail)`` reports every step; the adapter queues the cheap snapshots, asks for detail (weights,
+gradients, the probe's inner state) at most ``MAX_RATE_HZ`` times a second, and wakes the GUI
+thread at that rate, which drains the queue into :class:`PlotHistory`. No snapshot is dropped —
+epoch ends and the final state always arrive — but only the newest detail is kept while the GUI
+is busy. Nothing on the worker touches a widget; nothing on the GUI thread touches the model while
+the worker runs (``current_model()`` hands out a copy of the newest detail snapshot's weights).
+
+States: ``ready`` (nothing trained since the model was made), ``running``, ``paused`` (Train resumes
+the same run), ``stopped`` (the run is over; Train starts a new run of the configured length from
+these weights), ``finished`` (epochs/steps used or early stop; Train continues for another run),
+``diverged`` (NaN/inf: the Trainer restored the last finite weights; ``rollback()`` continues from
+them with a fresh optimizer).
+
+Hyperparameters (``set_config``) apply at once — while running, the worker stops after its step and
+a new Trainer continues the same history, optimizer memory and epoch position. Network options
+(``set_network``: cell, sizes, initialisation) need new weights: they apply at ``reset()``
+(immediately when nothing has been trained yet).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from contextlib import contextmanager
+import threading
+import time
+import traceback
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+
+from rnnsim import parallel, recipe
+from rnnsim import session_file as sf
+from rnnsim.data import load_data, make_task
+from rnnsim.errors import RnnsimError
+from rnnsim.model import Model
+from rnnsim.train import History, Snapshot, TrainConfig, Trainer
+
+from .divergence import explain
+from .history import PlotHistory
+
+MAX_RATE_HZ = 30
+FRAME_WAIT_LIMIT = 0.25      # s: the longest a step boundary waits for a GUI frame (a safety net)
+PARK_WAIT = 0.02             # s: the longest a GUI frame waits for the worker to reach its step boundary
+READY, RUNNING, PAUSED, STOPPED, FINISHED, DIVERGED = "ready", "running", "paused", "stopped", "finished", "diverged"
+NETWORK_KEYS = ("cell", "hidden_size", "num_layers", "bidirectional", "init", "forget_bias")
+
+
+class _TrainThread(QThread):
+    """Runs ``trainer.run`` and queues its snapshots; ``ready`` fires ≤ MAX_RATE_HZ times a second."""
+
+    ready = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.trainer = None
+        self.max_steps = None
+        self.interval = 1.0 / MAX_RATE_HZ
+        self.failure = None
+        self.stop_requested = False
+        self.gui_free = threading.Event()
+        self.gui_free.set()
+        self.parked = threading.Event()           # the worker is waiting for a GUI frame to end
+        self._lock = threading.Lock()
+        self._queue = []
+        self._detail_at = -1
+        self._signalled = False
+        self._last_detail = -math.inf
+
+    def launch(self, trainer: Trainer, max_steps: int | None):
+        self.trainer, self.max_steps, self.failure = trainer, max_steps, None
+        self.stop_requested = False
+        self._last_detail = -math.inf
+        self.start()
+
+    def request_stop(self):
+        self.stop_requested = True
+        if self.trainer is not None:
+            self.trainer.request_stop()
+
+    def run(self):
+        try:
+            # overflow shows as inf/NaN in the numbers (the Trainer's divergence check), not as
+            # warnings — as inside the engine's own passes
+            with np.errstate(all="ignore"):
+                self.trainer.run(self._callback, self._want_detail, self.max_steps)
+        except Exception as exc:                      # reported on the GUI thread, never lost
+            exc.ui_traceback = traceback.format_exc()
+            self.failure = exc
+
+    def _want_detail(self) -> bool:
+        now = time.perf_counter()
+        if now - self._last_detail >= self.interval:
+            self._last_detail = now
+            return True
+        return False
+
+    def _callback(self, snap):
+        if self.stop_requested:                       # Trainer.run clears its flag when it starts
+            self.trainer.request_stop()
+        # While the GUI draws a frame, wait here (between steps) so that the frame does not fight for
+        # the GIL; otherwise hand the GIL over if the GUI thread is waiting for it (a click, a timer)
+        # instead of making it wait for the interpreter's 5 ms forced switch.
+        if not self.gui_free.is_set():
+            self.parked.set()
+            self.gui_free.wait(FRAME_WAIT_LIMIT)
+            self.parked.clear()
+        else:
+            time.sleep(0)
+        wake = False
+        with self._lock:
+            if snap.probe is not None or snap.params is not None:
+                if self._detail_at >= 0:              # the GUI has not taken the older detail: drop it
+                    old = self._queue[self._detail_at]
+                    old.params = old.grads = old.probe = None
+                self._detail_at = len(self._queue)
+            self._queue.append(snap)
+            if (self._detail_at >= 0 or snap.diverged) and not self._signalled:
+                self._signalled = wake = True
+        if wake:
+            self.ready.emit()
+
+    def take(self) -> list:
+        with self._lock:
+            items, self._queue = self._queue, []
+            self._detail_at = -1
+            self._signalled = False
+        return items
+
+
+class TrainingController(QObject):
+    """Owns the dashboard's data set, model and Trainer; trains on a worker thread.
+
+    Signals
+    -------
+    snapshots(list)        every Snapshot since the last delivery, oldest first (≤ 30 deliveries/s);
+                           ``history`` already holds them when this fires
+    stateChanged(str)      ready / running / paused / stopped / finished / diverged
+    finished(str)          a run ended by itself: the reason ("done: 30 epochs", "early stop: ...")
+    diverged(int, str)     the step whose numbers became NaN/inf, and the explanation to show
+    error(str, str)        title, message: the engine refused something; the previous state is kept
+    status(str)            a short line for a status bar
+    historyReset()         the history was cleared or replaced (reset, new data, opened session)
+    dataChanged(object)    the Dataset now in use
+    modelChanged(object)   new weights (reset, rollback, opened file); the Model (do not mutate)
+    configChanged(object)  the TrainConfig in force
+    networkChanged(object) the network options in force {cell, hidden_size, num_layers, ...}
+    dirtyChanged(bool)     there is training not yet saved
+    """
+
+    snapshots = Signal(list)
+    stateChanged = Signal(str)
+    finished = Signal(str)
+    diverged = Signal(int, str)
+    error = Signal(str, str)
+    status = Signal(str)
+    historyReset = Signal()
+    dataChanged = Signal(object)
+    modelChanged = Signal(object)
+    configChanged = Signal(object)
+    networkChanged = Signal(object)
+    dirtyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, task: str = "temporal-xor", seed: int = 0):
+        super().__init__(parent)
+        self.history = PlotHistory()
+        self._thread = _TrainThread(self)
+        self._blas = None
+        self._thread.ready.connect(self._drain)
+        self._thread.finished.connect(self._on_thread_finished)
+        self._state = READY
+        self._after = PAUSED
+        self._restart = False
+        self._launch_step, self._launch_limit = 0, None
+        self._diverged_snap = None
+        self._rollback_to = None
+        self._dirty = False
+        self._network_pending = False
+        self._divergence_text = ""
+        dataset, task_obj = make_task(task, seed=seed)
+        self.dataset = dataset
+        self.task = task_obj
+        self.source = {"kind": "task", "name": task_obj.name, "seed": seed, "options": {}}
+        self.network = self._suggested_network(task_obj)
+        self.config = recipe.build_config(task_obj.training)
+        self.model = self._build_model(dataset, task_obj, self.network, self.config)
+        self.trainer = Trainer(self.model, dataset, self.config)
+        self.history.start = (0, self.model.state_dict())
+
+    # ---- properties -------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def running(self) -> bool:
+        return self._state == RUNNING
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def network_pending(self) -> bool:
+        """Network options were changed after training started; they apply at reset()."""
+        return self._network_pending
+
+    @property
+    def divergence_text(self) -> str:
+        return self._divergence_text
+
+    @property
+    def spec(self):
+        return self.model.spec
+
+    def planned_end(self) -> int | None:
+        """The step at which the current run will end if nothing stops it early (None: unknown)."""
+        if not self.running:
+            return None
+        t = self.trainer
+        if self._launch_limit is not None:
+            return self._launch_step + self._launch_limit
+        per_epoch = math.ceil(t.train_set.size / (t.config.batch_size or t.train_set.size))
+        end = t.step_count + max(t.config.epochs - t.epoch, 0) * per_epoch
+        if t.config.max_steps is not None:
+            end = min(end, t.config.max_steps)
+        return end
+
+    @contextmanager
+    def gui_frame(self):
+        """While the GUI draws (``with controller.gui_frame(): ...``) the worker waits at its next step
+        boundary. Measured: with both threads fighting for the GIL, a 25 ms frame took 130–200 ms and
+        the training ran at 45 % of headless speed; taking turns, the frame costs its own time only."""
+        thread = self._thread
+        thread.gui_free.clear()
+        try:
+            if thread.isRunning():
+                thread.parked.wait(PARK_WAIT)     # let the step in flight finish: then no GIL contention
+            yield
+        finally:
+            thread.gui_free.set()
+
+    def current_model(self) -> Model:
+        """A copy of the model safe to use on the GUI thread, also while training runs."""
+        if self.running:
+            latest = self.history.latest
+            if latest is not None and latest.params is not None:
+                return Model(self.model.spec, latest.params)
+            return Model(self.model.spec, self.trainer.last_finite)
+        return self.model.copy()
+
+    # ---- building ---------------------------------------------------------------------------
+    @staticmethod
+    def _suggested_network(task) -> dict:
+        chosen = dict(recipe.MODEL_DEFAULTS)
+        if task is not None:
+            chosen.update(task.model)
+        return {"cell": chosen["cell"], "hidden_size": chosen["hidden_size"], "num_layers": chosen["num_layers"],
+                "bidirectional": chosen["bidirectional"],
+                "init": (task.training.get("init", "pytorch") if task is not None else "pytorch"),
+                "forget_bias": None}
+
+    @staticmethod
+    def _build_model(dataset, task, network: dict, config: TrainConfig) -> Model:
+        arch = {k: network[k] for k in ("cell", "hidden_size", "num_layers", "bidirectional")}
+        spec = recipe.build_spec(dataset, task.model if task else None, arch)
+        untouched = task is not None and network == TrainingController._suggested_network(task)
+        start = task.initial_params if untouched else None      # bitcount's (−1.5, 2), LSTM forget bias 2
+        return recipe.build_model(spec, network["init"], config.seed, network["forget_bias"], start)
+
+    def _install(self, dataset, task, source, network, config, model, trainer, history: PlotHistory):
+        self.dataset, self.task, self.source = dataset, task, source
+        self.network, self.config, self.model, self.trainer = network, config, model, trainer
+        self.history = history
+        history.start = (trainer.step_count, model.state_dict())
+        self._network_pending = False
+        self._divergence_text = ""
+        self.dataChanged.emit(dataset)
+        self.networkChanged.emit(dict(network))
+        self.configChanged.emit(config)
+        self.modelChanged.emit(model)
+        self.historyReset.emit()
+
+    # ---- data, network, hyperparameters ------------------------------------------------------
+    def set_task(self, name: str, seed: int = 0, options: dict | None = None) -> bool:
+        """Switch to a built-in task with its suggested network and settings (new weights)."""
+        try:
+            dataset, task = make_task(name, seed=seed, **(options or {}))
+        except RnnsimError as exc:
+            self.error.emit("Cannot make this task", str(exc))
+            return False
+        source = {"kind": "task", "name": task.name, "seed": int(seed), "options": dict(options or {})}
+        return self.set_data(dataset, source, task)
+
+    def set_data(self, dataset, source: dict, task=None) -> bool:
+        """Use ``dataset`` (built-in task: its suggested network and settings; a file: keep the current
+        ones). New weights, empty history. On a refusal the previous data and model stay."""
+        self.halt()
+        network = self._suggested_network(task) if task is not None else dict(self.network)
+        try:
+            config = recipe.build_config(task.training) if task is not None else self.config
+            model = self._build_model(dataset, task, network, config)
+            trainer = Trainer(model, dataset, config)
+        except RnnsimError as exc:
+            self.error.emit("Cannot train on this data", str(exc))
+            return False
+        self._install(dataset, task, dict(source), network, config, model, trainer, PlotHistory())
+        self._set_state(READY)
+        self._set_dirty(False)
+        self.status.emit(f"Data: {dataset.name} — {dataset.size} sequences of {dataset.steps} steps")
+        return True
+
+    def set_network(self, **options) -> bool:
+        """Change cell / hidden_size / num_layers / bidirectional / init / forget_bias (applies at reset)."""
+        unknown = set(options) - set(NETWORK_KEYS)
+        if unknown:
+            raise KeyError(f"unknown network options: {sorted(unknown)}")
+        network = {**self.network, **options}
+        try:
+            self._build_model(self.dataset, self.task, network, self.config)
+        except RnnsimError as exc:
+            self.error.emit("This network does not fit", str(exc))
+            self.networkChanged.emit(dict(self.network))
+            return False
+        if network == self.network:
+            return True
+        self.network = network
+        if self.trainer.step_count == 0 and not self.running:
+            return self.reset()
+        self._network_pending = True
+        self.networkChanged.emit(dict(network))
+        self.status.emit("The network changes apply when you press Reset (new weights)")
+        return True
+
+    def set_config(self, config: TrainConfig) -> bool:
+        """New hyperparameters; they apply at once (while running, from the next step)."""
+        try:
+            config = dataclasses.replace(config).check()
+        except RnnsimError as exc:
+            self.error.emit("Hyperparameter refused", str(exc))
+            return False
+        if config == self.config:
+            return True
+        seed_changed = config.seed != self.config.seed
+        self.config = config
+        self.configChanged.emit(config)
+        if self.trainer.step_count == 0 and not self.running and seed_changed:
+            return self.reset()                     # the seed also chooses the initial weights
+        if self.running:
+            self._restart = True
+            self._thread.request_stop()
+        return True
+
+    # ---- the training loop ----------------------------------------------------------------
+    def train(self, steps: int | None = None) -> bool:
+        """Start or resume training; ``steps``: only this many updates, then pause."""
+        if self.running:
+            return False
+        if self._state == DIVERGED:
+            self.rollback()
+        try:
+            self._prepare_trainer(new_run=self._state in (STOPPED, FINISHED) or self.trainer.finished)
+        except RnnsimError as exc:
+            self.error.emit("Cannot train", str(exc))
+            return False
+        self._after = PAUSED
+        self._restart = False
+        self._diverged_snap = None
+        self._launch_step, self._launch_limit = self.trainer.step_count, steps
+        self._hold_blas(True)
+        # announce first and let the widgets repaint, then start the worker: every Qt call the GUI
+        # makes while the worker runs Python has to win the GIL back (measured: a 200 ms stall
+        # when the controls repainted after the worker had started)
+        self._state = RUNNING
+        self.stateChanged.emit(RUNNING)
+        self.status.emit(f"Training {steps} steps…" if steps else "Training…")
+        QCoreApplication.sendPostedEvents()
+        self._thread.launch(self.trainer, steps)
+        return True
+
+    def train_steps(self, n: int) -> bool:
+        return self.train(steps=int(n))
+
+    def pause(self) -> None:
+        """Stop after the current step; Train resumes the same run."""
+        if self.running:
+            self._after = PAUSED
+            self._restart = False
+            self._thread.request_stop()
+
+    def stop(self) -> None:
+        """End the run after the current step; the weights stay; Train starts a new run from them."""
+        if self.running:
+            self._after = STOPPED
+            self._restart = False
+            self._thread.request_stop()
+        elif self._state == PAUSED:
+            self._set_state(STOPPED)
+            self.status.emit("Stopped: Train starts a new run from these weights")
+
+    def halt(self, msecs: int = 60000) -> bool:
+        """Pause and wait for the worker (used before anything replaces the engine objects)."""
+        if not self._thread.isRunning():
+            return True
+        self.pause()
+        ok = self._thread.wait(msecs)
+        self._on_thread_finished()
+        return ok
+
+    def reset(self) -> bool:
+        """New initial weights (network options and seed in force), empty history."""
+        self.halt()
+        try:
+            model = self._build_model(self.dataset, self.task, self.network, self.config)
+            trainer = Trainer(model, self.dataset, self.config)
+        except RnnsimError as exc:
+            self.error.emit("Cannot reset", str(exc))
+            return False
+        self._install(self.dataset, self.task, self.source, self.network, self.config, model, trainer, PlotHistory())
+        self._set_state(READY)
+        self._set_dirty(False)
+        self.status.emit("New initial weights")
+        return True
+
+    @property
+    def rollback_step(self) -> int | None:
+        """After a divergence: the step ``rollback()`` returns to."""
+        return self._rollback_to[0] if self._state == DIVERGED and self._rollback_to else None
+
+    def rollback(self, lr: float | None = None, clip: float | None = None) -> bool:
+        """After a divergence: go back to the newest weights at which the loss was finite — the Trainer's
+        last finite weights when only the update overflowed, else the newest checkpoint before them
+        (see PlotHistory.rollback_point) — drop the history after that step, and continue with a fresh
+        optimizer; optionally with a new learning rate and/or gradient clipping."""
+        if self._state != DIVERGED:
+            return False
+        changes = {k: v for k, v in (("lr", lr), ("clip", clip)) if v is not None}
+        if changes:
+            try:
+                self.config = dataclasses.replace(self.config, **changes).check()
+            except RnnsimError as exc:
+                self.error.emit("Hyperparameter refused", str(exc))
+                return False
+            self.configChanged.emit(self.config)
+        old = self.trainer
+        step, weights = self._rollback_to
+        for name, value in weights.items():
+            self.model.params[name][...] = value
+        history = _truncated(old.history, step)
+        self.history.truncate(step)
+        progress = sf.capture_progress(old)
+        progress.update(step_count=len(history.step), epoch=len(history.epoch), finished=False, stop_reason="")
+        trainer = Trainer(self.model, self.dataset, self.config, probe=(old.probe_x, old.probe_y))
+        same_data = self.config.validation_split == old.config.validation_split
+        sf.restore_progress(trainer, progress, order=False, optimizer=False, history=history)
+        if not same_data:
+            trainer.bad_epochs, trainer.best = 0, math.inf
+        self.trainer = trainer
+        self._divergence_text = ""
+        self.modelChanged.emit(self.model)
+        self._set_state(PAUSED)
+        self.status.emit(f"Rolled back to the weights of step {step}")
+        return True
+
+    def _prepare_trainer(self, new_run: bool) -> None:
+        """Rebuild the Trainer when the hyperparameters changed or a new run starts; keep the history,
+        the counters, and (when they still apply) the optimizer's memory and the epoch position."""
+        old = self.trainer
+        config = self.config
+        if new_run:      # another run of the configured length, counted from where we are
+            config = dataclasses.replace(config, epochs=old.epoch + config.epochs,
+                                         max_steps=None if config.max_steps is None
+                                         else old.step_count + config.max_steps)
+        if config == old.config and not old.finished:
+            return
+        trainer = Trainer(self.model, self.dataset, config, probe=(old.probe_x, old.probe_y))
+        same_order = (config.batch_size, config.validation_split, config.seed) == (
+            old.config.batch_size, old.config.validation_split, old.config.seed)
+        same_optimizer = (config.optimizer, config.momentum, config.nesterov) == (
+            old.config.optimizer, old.config.momentum, old.config.nesterov)
+        sf.restore_progress(trainer, sf.capture_progress(old), order=same_order, optimizer=same_optimizer,
+                            history=old.history)
+        trainer.finished, trainer.stop_reason = False, ""
+        if not same_order:
+            trainer.bad_epochs, trainer.best = 0, math.inf
+        self.trainer = trainer
+
+    def _drain(self):
+        items = self._thread.take()
+        if not items:
+            return
+        self.history.extend(items)
+        if items[-1].diverged:
+            self._diverged_snap = items[-1]
+        self._set_dirty(True)
+        self.snapshots.emit(items)
+
+    def _on_thread_finished(self):
+        if self._thread.isRunning():
+            return
+        self._drain()
+        if self._state != RUNNING:
+            return                                        # already handled (halt() then the queued signal)
+        if not self._restart:
+            self._hold_blas(False)
+            if self._thread.failure is None and self.trainer.stop_reason != "diverged":
+                self._final_detail()
+        trainer = self.trainer
+        if self._thread.failure is not None:
+            exc = self._thread.failure
+            self._set_state(PAUSED)
+            self.error.emit("Training failed", f"{type(exc).__name__}: {exc}")
+        elif trainer.stop_reason == "diverged":
+            self._on_diverged()
+        elif self._restart:
+            self._restart = False
+            steps = None
+            if self._launch_limit is not None:
+                steps = max(0, self._launch_limit - (trainer.step_count - self._launch_step))
+            try:
+                self._prepare_trainer(new_run=False)
+            except RnnsimError as exc:
+                self._set_state(PAUSED)
+                self.error.emit("Cannot apply the new hyperparameters", str(exc))
+                return
+            if steps == 0:
+                self._set_state(PAUSED)
+                return
+            self._thread.launch(self.trainer, steps)
+            self.status.emit("New hyperparameters in force")
+        elif trainer.finished:
+            self._set_state(FINISHED)
+            self.status.emit(f"Finished: {trainer.stop_reason}")
+            self.finished.emit(trainer.stop_reason)
+        elif self._after == STOPPED:
+            self._set_state(STOPPED)
+            self.status.emit(f"Stopped at step {trainer.step_count}")
+        else:
+            self._set_state(PAUSED)
+            self.status.emit(f"Paused at step {trainer.step_count}")
+
+    def _final_detail(self) -> None:
+        """The final state always arrives: when the last step was not a detailed one, add a snapshot with
+        the final weights and the probe's state (one probe pass here; the kernels are compiled). The
+        gradients shown stay those of the last detailed update (``grads_step``)."""
+        h, t = self.history, self.trainer
+        if not len(h) or (h.latest is not None and h.latest.step == int(h.step.last())):
+            return
+        last = h.latest
+        snap = Snapshot(int(h.step.last()), t.epoch, h.loss.last(), h.lr.last(), h.grad_norm.last(), {}, False)
+        snap.params = self.model.state_dict()
+        snap.grads = last.grads if last is not None else None
+        snap.grads_step = last.step if last is not None else None
+        with np.errstate(all="ignore"):
+            snap.probe = t.probe_state()
+        h.latest = snap
+        h.version += 1
+
+    def _on_diverged(self):
+        norms = self.history.grad_norm.view()[-5:]
+        recent = float(norms.max()) if norms.size else None
+        snap = self._diverged_snap
+        step = snap.step if snap is not None else self.trainer.step_count + 1
+        self._rollback_to = self.history.rollback_point(snap, self.trainer.last_finite)
+        title, text = explain(snap, self.trainer.config, self.model.spec.num_layers, recent, self._rollback_to[0])
+        self._divergence_text = text
+        self._set_state(DIVERGED)
+        self.status.emit(title)
+        self.diverged.emit(step, text)
+
+    def shutdown(self, msecs: int = 30000) -> bool:
+        """Stop the worker and wait for it (call from the main window's closeEvent)."""
+        try:
+            self._thread.finished.disconnect(self._on_thread_finished)
+            self._thread.ready.disconnect(self._drain)
+        except (RuntimeError, TypeError):
+            pass
+        self._thread.request_stop()
+        done = self._thread.wait(msecs)
+        if done:
+            self._hold_blas(False)
+        return done
+
+    def _hold_blas(self, on: bool) -> None:
+        """One BLAS thread for the whole run, set from this (the GUI) thread.
+
+        Measured (bench/, STACK-FACTS): the engine limits BLAS to one thread around each call, but
+        when that limit is set *from the worker thread* OpenBLAS runs the LSTM steps 4× slower
+        (long-memory: 75 vs 308 steps/s); set once from the main thread for the run, the worker
+        trains as fast as the headless command, and the engine's nested per-call limits cost nothing.
+        """
+        if on and self._blas is None:
+            self._blas = parallel.single_threaded_blas()
+            self._blas.__enter__()
+        elif not on and self._blas is not None:
+            blas, self._blas = self._blas, None
+            blas.__exit__(None, None, None)
+
+    def _set_state(self, state: str):
+        if state != self._state:
+            self._state = state
+            self.stateChanged.emit(state)
+
+    def _set_dirty(self, dirty: bool):
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+    # ---- files ------------------------------------------------------------------------------
+    def session_state(self) -> sf.SessionData:
+        """What a session file holds, for the current state (call while not running)."""
+        trainer = self.trainer
+        norms = self.history.grad_norms()
+        if any(len(v) != len(trainer.history.step) for v in norms.values()):
+            norms = {}
+        stored = self.dataset if self.source.get("kind") == "file" else None
+        return sf.SessionData(self.model.spec, self.model.params, trainer.config, dict(self.source),
+                              trainer.history, model_options=dict(self.network),
+                              probe=(trainer.probe_x, trainer.probe_y), dataset=stored, grad_norms=norms,
+                              progress=sf.capture_progress(trainer), extras=self.model.extras,
+                              ui={"divergences": self.history.divergences, "state": self._state})
+
+    def save_session(self, path) -> bool:
+        """Save model, settings, data source and history (atomic); training pauses while it writes."""
+        was_running = self.running
+        self.halt()
+        try:
+            if self._state in (READY, PAUSED, STOPPED) and not self.trainer.finished:
+                self._prepare_trainer(new_run=False)    # hyperparameters changed while paused
+            sf.save(path, self.session_state())
+        except RnnsimError as exc:
+            self.error.emit("Cannot save the session", str(exc))
+            return False
+        finally:
+            if was_running:
+                self.train()
+        self._set_dirty(False)
+        self.status.emit(f"Session saved: {path}")
+        return True
+
+    def open_session(self, path) -> bool:
+        """Open a session file; on any problem nothing changes and ``error`` says why."""
+        self.halt()
+        try:
+            s = sf.load(path)
+            dataset, task = self._dataset_of(s)
+            model = Model(s.spec, s.params, s.extras)
+            recipe.check_fits(model, dataset)
+            trainer = Trainer(model, dataset, s.config, probe=s.probe)
+            if s.progress is not None:
+                sf.restore_progress(trainer, s.progress, history=s.history)
+            else:
+                trainer.history = s.history
+                trainer.step_count = len(s.history.step)
+                trainer.epoch = len(s.history.epoch)
+        except (RnnsimError, OSError) as exc:
+            self.error.emit("Cannot open the session", str(exc))
+            return False
+        network = {**self._suggested_network(task), **{k: v for k, v in s.model_options.items()
+                                                     if k in NETWORK_KEYS}}
+        history = PlotHistory.from_history(s.history, s.grad_norms, s.ui.get("divergences", []))
+        self._install(dataset, task, dict(s.data), network, s.config, model, trainer, history)
+        state = s.ui.get("state")
+        if trainer.finished:
+            self._set_state(FINISHED)
+        else:
+            self._set_state(STOPPED if state == STOPPED else (PAUSED if trainer.step_count else READY))
+        self._set_dirty(False)
+        self.status.emit(f"Session opened: {path} (step {trainer.step_count})")
+        return True
+
+    @staticmethod
+    def _dataset_of(s: sf.SessionData):
+        source = s.data
+        if source["kind"] == "task":
+            dataset, task = make_task(source["name"], seed=source.get("seed", 0), **source.get("options", {}))
+            return dataset, task
+        if s.dataset is not None:
+            return s.dataset, None
+        return load_data(source["path"], **source.get("options", {})), None
+
+    def save_model(self, path) -> bool:
+        """The model file of CONTRACT.md (weights + spec; no history)."""
+        was_running = self.running
+        self.halt()
+        try:
+            self.model.save(path)
+        except RnnsimError as exc:
+            self.error.emit("Cannot save the model", str(exc))
+            return False
+        finally:
+            if was_running:
+                self.train()
+        self.status.emit(f"Model saved: {path}")
+        return True
+
+    def open_model(self, path) -> bool:
+        """Train a saved model (CONTRACT.md model file) further on the current data; history starts empty."""
+        self.halt()
+        try:
+            model = Model.load(path)
+            recipe.check_fits(model, self.dataset)
+            trainer = Trainer(model, self.dataset, self.config)
+        except RnnsimError as exc:
+            self.error.emit("Cannot open the model", str(exc))
+            return False
+        s = model.spec
+        network = {**self.network, "cell": s.cell, "hidden_size": s.hidden_size, "num_layers": s.num_layers,
+                   "bidirectional": s.bidirectional}
+        self._install(self.dataset, self.task, self.source, network, self.config, model, trainer, PlotHistory())
+        self._set_state(READY)
+        self._set_dirty(False)
+        self.status.emit(f"Model opened: {path}")
+        return True
+
+
+
+def _truncated(history: History, step: int) -> History:
+    """A copy of ``history`` without the steps (and epochs) after ``step``."""
+    n = sum(1 for s in history.step if s <= step)
+    m = sum(1 for s in history.epoch_step if s <= step)
+    d = history.to_dict()
+    for key in ("step", "loss", "lr", "grad_norm"):
+        d[key] = d[key][:n]
+    for key in ("epoch", "epoch_step", "train_loss", "val_loss", "accuracy", "val_accuracy"):
+        d[key] = d[key][:m]
+    return History.from_dict(d)

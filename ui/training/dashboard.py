@@ -1,0 +1,522 @@
+"""The training dashboard: Train / Pause / Stop / Reset / Train N steps, the divergence banner, and the
+live plots, redrawn with ``setData`` by a timer (``refresh_hz``, default 10.5 Hz) while training runs.
+Each redraw is a "frame" during which the worker waits at its next step boundary
+(``controller.gui_frame``): the two threads take turns instead of fighting over the GIL.
+
+Only what is visible is redrawn; a hidden tab catches up when it is shown. The dashboard reads what it
+draws from the controller's :class:`~ui.training.history.PlotHistory` (the Trainer's numbers) and
+never touches the model while the worker runs.
+
+    dashboard = TrainingDashboard()
+    dashboard.attach(controller)
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+                               QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+
+from .. import theme
+from ..plots.base import PlotPanel
+from ..plots.gates import GatePlot
+from ..plots.gradients import GradNormPlot, GradOverTimePlot
+from ..plots.heatmaps import HiddenStatePlot, WeightsView
+from ..plots.loss import AccuracyPlot, LearningRatePlot, LossPlot
+from .controller import DIVERGED, FINISHED, PAUSED, READY, RUNNING, STOPPED
+
+STATE_WORDS = {READY: ("Ready", "#4a5568"), RUNNING: ("Training", "#2f855a"), PAUSED: ("Paused", "#b7791f"),
+               STOPPED: ("Stopped", "#4a5568"), FINISHED: ("Finished", "#2b6cb0"), DIVERGED: ("Diverged", "#c53030")}
+
+
+class DivergenceBanner(QFrame):
+    """Shown when training diverged: what happened, why (LESSONS 002), and the ways out."""
+
+    rollbackRequested = Signal(object)        # {"lr": ..., "clip": ...} changes to apply, possibly empty
+    resetRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("divergenceBanner")
+        self.setStyleSheet("#divergenceBanner { background: #fff5f5; border: 1px solid #feb2b2; border-radius: 6px; }"
+                           "#divergenceBanner QLabel { color: #742a2a; }")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 8)
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold; font-size: 11pt;")
+        lay.addWidget(self.title)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.text)
+        row = QHBoxLayout()
+        self.rollback_button = QPushButton("Roll back")
+        self.rollback_button.setToolTip("Go back to the last good weights and stay paused; change the settings, then Train")
+        self.rollback_button.clicked.connect(lambda: self.rollbackRequested.emit({}))
+        self.smaller_button = QPushButton("Roll back, learning rate ÷ 10")
+        self.smaller_button.clicked.connect(lambda: self.rollbackRequested.emit({"lr": self._lr / 10}))
+        self.clip_button = QPushButton("Roll back, clip gradients at 1")
+        self.clip_button.setToolTip("Scale every update down so that the gradient's norm is at most 1")
+        self.clip_button.clicked.connect(lambda: self.rollbackRequested.emit({"clip": 1.0}))
+        self.reset_button = QPushButton("Reset (new weights)")
+        self.reset_button.setToolTip("Start again from new initial weights (the history is cleared)")
+        self.reset_button.clicked.connect(self.resetRequested.emit)
+        for b in (self.rollback_button, self.smaller_button, self.clip_button, self.reset_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self._lr = 0.01
+        self.hide()
+
+    def show_divergence(self, step: int, text: str, rollback_step: int | None, lr: float, clipping: bool):
+        self._lr = lr
+        self.title.setText(f"⚠ Training diverged at step {step}: the numbers became NaN or infinite")
+        self.text.setText(text)
+        target = rollback_step if rollback_step is not None else step - 1
+        self.rollback_button.setText(f"Roll back to step {target}")
+        self.smaller_button.setText(f"Roll back, learning rate {theme.fmt(lr)} → {theme.fmt(lr / 10)}")
+        self.clip_button.setVisible(not clipping)
+        self.show()
+
+
+class TrainingDashboard(QWidget):
+    """Controls + live plots for a :class:`TrainingController` (``attach``).
+
+    ``actions``: {"train", "pause", "stop", "reset", "train_steps"} QActions the main window may also
+    put in its menus and tool bar (F5 train, F6 pause, Shift+F5 stop).
+    """
+
+    def __init__(self, controller=None, parent=None, refresh_hz: float = 10.5, stagger: bool = True,
+                 show_errors: bool = True):
+        super().__init__(parent)
+        self.controller = None
+        self.refresh_hz = refresh_hz
+        self._drawn = {}                      # plot name -> history version / snapshot drawn
+        self._rate = deque(maxlen=40)         # (time, step) for steps per second
+        self._build()
+        self.timer = QTimer(self)
+        # several short frames per refresh (SLOTS): every plot is redrawn refresh_hz times a second, but
+        # no single frame holds the GUI for more than about two plots
+        self.stagger = stagger
+        self.timer.setInterval(int(1000 / ((len(self.SLOTS) if stagger else 1) * refresh_hz)))
+        self.timer.timeout.connect(self._frame)
+        self._slot = 0
+        self.redraws = 0
+        self._in_frame = False
+        self.show_errors = show_errors
+        self.last_error = None
+        if controller is not None:
+            self.attach(controller)
+
+    # ---- construction -------------------------------------------------------------------------
+    def _build(self):
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        lay.addWidget(self._controls())
+        self.banner = DivergenceBanner()
+        self.banner.rollbackRequested.connect(self._rollback)
+        self.banner.resetRequested.connect(self._reset)
+        lay.addWidget(self.banner)
+
+        self.loss_plot = LossPlot()
+        self.accuracy_plot = AccuracyPlot()
+        self.lr_plot = LearningRatePlot()
+        self.grad_norm_plot = GradNormPlot()
+        self.grad_time_plot = GradOverTimePlot()
+        self.hidden_plot = HiddenStatePlot()
+        self.gate_plot = GatePlot()
+        self.weights_view = WeightsView()
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.loss_plot)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.accuracy_plot)
+        lower.addWidget(self.lr_plot)
+        left.addWidget(lower)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        split.addWidget(left)
+
+        self.tabs = QTabWidget()
+        grads = QSplitter(Qt.Orientation.Vertical)
+        grads.addWidget(self.grad_norm_plot)
+        grads.addWidget(self.grad_time_plot)
+        self.tabs.addTab(grads, "Gradients")
+        inside = QWidget()
+        inside_lay = QVBoxLayout(inside)
+        inside_lay.setContentsMargins(0, 4, 0, 0)
+        pick = QHBoxLayout()
+        self.layer_label = QLabel("Layer:")
+        pick.addWidget(self.layer_label)
+        self.layer_box = QComboBox()
+        self.layer_box.setToolTip("Which recurrent layer (and direction) the hidden state and gates show")
+        self.layer_box.currentIndexChanged.connect(self._layer_changed)
+        pick.addWidget(self.layer_box)
+        self.probe_caption = QLabel("")
+        self.probe_caption.setStyleSheet(f"color: {theme.MUTED.name()};")
+        pick.addWidget(self.probe_caption, 1)
+        inside_lay.addLayout(pick)
+        inner = QSplitter(Qt.Orientation.Vertical)
+        inner.addWidget(self.hidden_plot)
+        inner.addWidget(self.gate_plot)
+        inside_lay.addWidget(inner, 1)
+        self.tabs.addTab(inside, "Hidden state && gates")
+        self.tabs.addTab(self.weights_view, "Weights U, W, V")
+        self.tabs.currentChanged.connect(lambda *_: self.refresh(force=False))
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 6)
+        lay.addWidget(split, 1)
+        self.step_plots = (self.loss_plot, self.accuracy_plot, self.lr_plot, self.grad_norm_plot)
+
+    def _controls(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("trainingControls")
+        bar.setStyleSheet("#trainingControls { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 6px; }")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(6, 4, 6, 4)
+
+        def action(key, text, tip, shortcut=None, icon=None):
+            act = QAction(text, self)
+            if icon is not None:
+                act.setIcon(self.style().standardIcon(icon))
+            act.setToolTip(tip)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            button = QToolButton()
+            button.setDefaultAction(act)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setMinimumWidth(64)
+            row.addWidget(button)
+            self.actions[key] = act
+            self.buttons[key] = button
+            return act
+
+        self.actions, self.buttons = {}, {}
+        sp = QStyle.StandardPixmap
+        action("train", "Train", "Train on a background thread (the window stays responsive); "
+                                 "after a pause this resumes the same run", "F5", sp.SP_MediaPlay
+               ).triggered.connect(self._train)
+        action("pause", "Pause", "Stop after the current step; Train resumes exactly where it paused",
+               "F6", sp.SP_MediaPause).triggered.connect(self._pause)
+        action("stop", "Stop", "End this run after the current step; the weights stay, and Train starts a "
+                               "new run of the set number of epochs from them", "Shift+F5", sp.SP_MediaStop
+               ).triggered.connect(self._stop)
+        action("reset", "Reset", "New initial weights (the seed and network settings in force); clears the plots",
+               None, sp.SP_BrowserReload).triggered.connect(self._reset)
+        sep = QFrame()
+        sep.setFrameShape(QFrame.Shape.VLine)
+        sep.setStyleSheet("color: #e2e8f0;")
+        row.addWidget(sep)
+        self.steps_box = QSpinBox()
+        self.steps_box.setRange(1, 1_000_000)
+        self.steps_box.setValue(100)
+        self.steps_box.setSuffix(" steps")
+        self.steps_box.setToolTip("How many updates (mini-batches) “Train N steps” runs before it pauses")
+        act = action("train_steps", "Train", "Run exactly this many updates, then pause: watch a few steps at a time",
+                     None, sp.SP_MediaSeekForward)
+        act.triggered.connect(self._train_steps)
+        row.addWidget(self.steps_box)
+        row.addSpacing(12)
+        self.state_label = QLabel("Ready")
+        self.state_label.setMinimumWidth(80)
+        self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        row.addWidget(self.state_label)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(True)
+        self.progress.setToolTip("Epochs done in this run, out of the number set in Hyperparameters")
+        self.progress.setStyleSheet("QProgressBar { border: 1px solid #cbd5e0; border-radius: 4px; background: #ffffff;"
+                                    " text-align: center; color: #1a202c; min-height: 16px; }"
+                                    "QProgressBar::chunk { background: #bee3f8; border-radius: 3px; }")
+        row.addWidget(self.progress)
+        self.stats = QLabel("")
+        self.stats.setFont(theme.mono_font(9))
+        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.stats, 1)
+        return bar
+
+    # ---- attach -------------------------------------------------------------------------------
+    def attach(self, controller) -> None:
+        """Follow ``controller``'s signals and draw its history."""
+        if self.controller is not None:
+            for sig, slot in self._connections:
+                sig.disconnect(slot)
+        self.controller = controller
+        self._connections = [
+            (controller.snapshots, self._on_snapshots),
+            (controller.stateChanged, self._on_state),
+            (controller.historyReset, self._on_reset),
+            (controller.diverged, self._on_diverged),
+            (controller.modelChanged, self._on_model),
+            (controller.configChanged, self._on_config),
+            (controller.error, self._on_error),
+        ]
+        for sig, slot in self._connections:
+            sig.connect(slot)
+        self._on_reset()
+        self._on_state(controller.state)
+
+    def detach(self) -> None:
+        if self.controller is not None:
+            for sig, slot in self._connections:
+                sig.disconnect(slot)
+        self.controller = None
+        self.timer.stop()
+
+    # ---- controller events ---------------------------------------------------------------------
+    def _on_snapshots(self, items):
+        if items:
+            self._rate.append((time.perf_counter(), items[-1].step))
+
+    def _on_state(self, state):
+        text, color = STATE_WORDS.get(state, (state, "#4a5568"))
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet(f"color: white; background: {color}; border-radius: 9px; padding: 2px 8px;"
+                                       "font-weight: bold;")
+        running = state == RUNNING
+        self.actions["train"].setEnabled(not running)
+        self.actions["train_steps"].setEnabled(not running)
+        self.actions["pause"].setEnabled(running)
+        self.actions["stop"].setEnabled(running or state == PAUSED)
+        self.actions["train"].setText({PAUSED: "Resume", FINISHED: "Train more", STOPPED: "Train again",
+                                       DIVERGED: "Roll back && train"}.get(state, "Train"))
+        end = self.controller.planned_end() if running else None
+        for plot in self.step_plots:
+            plot.set_x_hint(end)
+        for plot in self.findChildren(PlotPanel):
+            plot.live = running
+        if running:
+            self._rate.clear()
+            self.timer.start()
+        else:
+            self.timer.stop()
+            self.refresh(force=True)
+        if state != DIVERGED:
+            self.banner.hide()
+
+    def _on_reset(self):
+        self._drawn.clear()
+        self._rate.clear()
+        c = self.controller
+        spec = c.model.spec
+        entries = [(f"layer {layer + 1}" + (" (backward ←)" if d else ""), (layer, d))
+                   for layer in range(spec.num_layers) for d in range(spec.directions)]
+        with QSignalBlocker(self.layer_box):
+            self.layer_box.clear()
+            for text, data in entries:
+                self.layer_box.addItem(text, data)
+        self.layer_box.setVisible(len(entries) > 1)
+        self.layer_label.setVisible(len(entries) > 1)
+        for plot in self.step_plots:
+            plot.clear_marks()
+        for plot in self.findChildren(PlotPanel):       # a new model or data: forget sticky ranges and scales
+            plot.forget_view()
+        self.banner.hide()
+        self.refresh(force=True)
+
+    def _on_model(self, _model):
+        self._invalidate("weights_v")
+        self._invalidate("weights_g")
+        if self.controller is not None and not self.controller.running:
+            self.refresh(force=True)
+
+    def _on_config(self, _config):
+        self._invalidate("grads")
+        if self.controller is not None and not self.controller.running:
+            self.refresh(force=True)
+
+    def _on_error(self, title, text):
+        """The engine refused something (the previous state is kept): say so, unless the host window
+        shows the controller's errors itself (``show_errors=False``)."""
+        if self.show_errors and self.isVisible():
+            from ..panels.data import show_error
+            show_error(self, title, text)
+
+    def _on_diverged(self, step, text):
+        c = self.controller
+        self.banner.show_divergence(step, text, c.rollback_step, c.trainer.config.lr, c.trainer.config.clip is not None)
+        self.refresh(force=True)
+
+    # the buttons' slots (named methods, not lambdas: a slot's return value is handed to Qt)
+    def _train(self):
+        if self.controller is not None:
+            self.controller.train()
+
+    def _train_steps(self):
+        if self.controller is not None:
+            self.controller.train_steps(self.steps_box.value())
+
+    def _pause(self):
+        if self.controller is not None:
+            self.controller.pause()
+
+    def _stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+
+    def _reset(self):
+        if self.controller is not None:
+            self.controller.reset()
+
+    def _rollback(self, changes):
+        if self.controller is not None:
+            self.controller.rollback(**changes)
+
+    def _invalidate(self, key):
+        self._drawn.pop(key, None)
+
+    def _layer_changed(self, *_):
+        self._drawn.pop("hidden", None)
+        self._drawn.pop("gates", None)
+        self.refresh()
+
+    # ---- drawing -------------------------------------------------------------------------------
+    #: the groups one frame draws, in turn: each plot is redrawn refresh_hz times a second, but a frame
+    #: holds the GUI for about two plots only (short event-loop gaps, the worker waits less at a time)
+    SLOTS = (("loss",), ("acc_lr",), ("grads", "hidden", "weights_v"), ("grad_time", "gates", "weights_g"))
+
+    def _frame(self):
+        """One timer tick while training: redraw and paint one slot, with the worker waiting."""
+        c = self.controller
+        if c is None or self._in_frame:
+            return
+        self._in_frame = True
+        try:
+            with c.gui_frame():
+                if not self.stagger:
+                    self.refresh()
+                else:
+                    self.refresh(parts=self.SLOTS[self._slot])
+                    self._slot = (self._slot + 1) % len(self.SLOTS)
+                # paint now, inside the frame: the scene's queued updates, then the views' repaints
+                QCoreApplication.sendPostedEvents()
+                QCoreApplication.sendPostedEvents()
+        finally:
+            self._in_frame = False
+
+    def refresh(self, force: bool = False, parts=None) -> None:
+        """Redraw what changed since the last refresh. Only the visible tab is drawn (a hidden one
+        catches up when shown); ``force``: also when nothing seems to have changed, and even while
+        the dashboard itself is hidden (tests, exports); ``parts``: only these groups (see SLOTS)."""
+        c = self.controller
+        if c is None:
+            return
+        h = c.history
+        if parts is None or "loss" in parts:
+            self.redraws += 1
+        if parts is None or "acc_lr" in parts:
+            self._update_stats(h)
+        shown = self.isVisible()
+        tab = self.tabs.currentIndex()
+        latest = h.latest
+        key = id(latest) if latest is not None else None
+        groups = {"loss": (h.version, True), "acc_lr": (h.version, True),
+                  "grads": (h.version, tab == 0), "grad_time": (key, tab == 0),
+                  "hidden": (key, tab == 1), "gates": (key, tab == 1),
+                  "weights_v": (key, tab == 2), "weights_g": (key, tab == 2)}
+        if force:
+            for name in groups:
+                self._drawn.pop(name, None)
+        for name, (version, visible) in groups.items():
+            if parts is not None and name not in parts:
+                continue
+            if self._drawn.get(name, object()) == version or not (visible or (force and not shown)):
+                continue
+            getattr(self, f"_draw_{name}")(h if name in ("loss", "acc_lr", "grads") else latest)
+            self._drawn[name] = version
+
+    def _marks(self, h):
+        return [(s, "NaN/inf") for s, _ in h.divergences]
+
+    def _draw_loss(self, h):
+        self.loss_plot.show_data(h.step.view(), h.loss.view(), h.epoch_step.view(), h.train_loss.view(),
+                                 h.val_loss.view())
+        self.loss_plot.set_marks(self._marks(h))
+
+    def _draw_acc_lr(self, h):
+        applies = self.controller.dataset.accuracy is not None
+        self.accuracy_plot.show_data(h.epoch_step.view(), h.accuracy.view(), h.val_accuracy.view(), applies)
+        self.lr_plot.show_data(h.step.view(), h.lr.view())
+        for plot in (self.accuracy_plot, self.lr_plot):
+            plot.set_marks(self._marks(h))
+
+    def _draw_grads(self, h):
+        cfg = self.controller.trainer.config
+        clip = cfg.clip if cfg.clip_mode == "norm" else None
+        self.grad_norm_plot.show_data(h.step.view(), {k: v.view() for k, v in h.param_norms.items()},
+                                      h.grad_norm.view(), self.controller.model.spec, clip)
+        self.grad_norm_plot.set_marks(self._marks(h))
+
+    def _probe_key(self, probe):
+        layer, d = self.layer_box.currentData() or (0, 0)
+        return (layer, d) if (layer, d) in probe.hidden else next(iter(probe.hidden))
+
+    def _draw_hidden(self, snap):
+        probe = snap.probe if snap is not None else None
+        if probe is None:
+            self.hidden_plot.clear_matrix("Press Train to see the probe sequence's hidden states")
+            self.probe_caption.setText("")
+            return
+        self.hidden_plot.show_data(probe.hidden[self._probe_key(probe)])
+        self.probe_caption.setText(f"probe sequence at step {snap.step} · loss on it {theme.fmt(probe.loss)}")
+
+    def _draw_gates(self, snap):
+        spec = self.controller.model.spec
+        probe = snap.probe if snap is not None else None
+        self.gate_plot.show_data(probe.gate_means.get(self._probe_key(probe)) if probe is not None else None,
+                                 spec.cell)
+
+    def _draw_grad_time(self, snap):
+        spec = self.controller.model.spec
+        probe = snap.probe if snap is not None else None
+        if probe is None:
+            self.grad_time_plot.show_data({})
+            self.grad_time_plot.set_note("Press Train to see how the gradient travels back in time")
+            return
+        self.grad_time_plot.set_note("")
+        signed = spec.hidden_size == 1
+        curves = {}
+        for (lay, dd), norms in probe.dh_norms.items():
+            label = f"layer {lay + 1}" + (" ←" if dd else "")
+            curves[label] = probe.dh[(lay, dd)][:, 0] if signed else norms
+        self.grad_time_plot.show_data(curves, snap.step, signed)
+
+    def _draw_weights_v(self, snap):
+        self._draw_weights(snap, "values")
+
+    def _draw_weights_g(self, snap):
+        self._draw_weights(snap, "grads")
+
+    def _draw_weights(self, snap, rows):
+        c = self.controller
+        if snap is not None and snap.params is not None:
+            self.weights_view.show_data(snap.params, snap.grads, c.model.spec,
+                                        snap.step, getattr(snap, "grads_step", snap.step), rows=rows)
+        elif not c.running:
+            self.weights_view.show_data(c.model.state_dict(), None, c.model.spec, rows=rows)
+
+    def _update_stats(self, h):
+        budget = self.controller.trainer.config.epochs
+        done = min(int(h.epoch.last(0)), budget)
+        self.progress.setRange(0, max(budget, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"epoch {done}/{budget}")
+        parts = [f"step {int(h.step.last(0))}"]
+        if len(h.loss):
+            parts.append(f"loss {theme.fmt(h.loss.last(), 4)}")
+        if len(self._rate) >= 2:
+            (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+            if t1 > t0:
+                parts.append(f"{(s1 - s0) / (t1 - t0):,.0f} steps/s")
+        self.stats.setText("  ·  ".join(parts))
+
+    def closeEvent(self, event):
+        self.timer.stop()
+        super().closeEvent(event)
+
