@@ -51,9 +51,9 @@ class Model:
         """The spec's loss on (x, target), without gradients."""
         x = self.check_input(x)
         target = self.check_target(target, x)
-        out = network.forward(self.spec, self.params, network.to_time_major(x)).output
-        tgt = network.to_time_major(target) if self.spec.output == "sequence" else target
-        return losses.compute(self.spec.loss, out, tgt, self.spec.reduction)[0]
+        with np.errstate(all="ignore"):
+            return losses.compute(self.spec.loss, network.predict(self.spec, self.params, x), target,
+                                  self.spec.reduction)[0]
 
     def loss_and_grads(self, x, target, truncate: int | None = None, l2: float = 0.0):
         """Loss of the spec's kind on (x, target) and its gradient for every parameter.

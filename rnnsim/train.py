@@ -298,8 +298,9 @@ class Trainer:
                     gate_means[(layer, direction)] = g.reshape(g.shape[0], -1, spec.hidden_size).mean(axis=2)
         dh = {k: v[:, 0] for k, v in dh.items()}
         out = fp.output[:, 0] if spec.output == "sequence" else fp.output[0]
-        return Probe(hidden, dh, {k: np.sqrt(np.sum(v * v, axis=1)) for k, v in dh.items()},
-                     gate_means, out, loss)
+        with np.errstate(all="ignore"):
+            norms = {k: np.sqrt(np.sum(v * v, axis=1)) for k, v in dh.items()}
+        return Probe(hidden, dh, norms, gate_means, out, loss)
 
     # ---- the loop -----------------------------------------------------------------------
     def run(self, callback=None, want_detail=None, max_steps: int | None = None) -> History:
