@@ -3,7 +3,8 @@
     PYTHONPATH=. python scripts/screenshots.py [--out docs/screenshots]
 
 Writes forward-midway.png, bptt-midway.png, lstm-cell.png (and lstm-cell-closeup.png),
-folded.png, inspector.png and stacked-bidirectional.png.
+folded.png, inspector.png, stacked-bidirectional.png and app-training.png (the whole window
+mid-training, the Training dashboard docked). ``--only training`` renders just the last one.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ui  # noqa: E402,F401  (None refcount guard first)
+from PySide6.QtCore import Qt  # noqa: E402
+
 from ui.app import make_app  # noqa: E402
 from ui.session import Settings  # noqa: E402
 
@@ -57,10 +60,14 @@ def save(w, path):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p.add_argument("--only", choices=["training"], help="render only this screenshot")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     app = make_app()
+    if args.only == "training":
+        training_shot(app, out)
+        return
 
     # 1-2. an Elman RNN on the running-parity task: forward mid-way, then BPTT mid-way (truncated)
     w = open_window(app, task="temporal-xor", cell="rnn_tanh", hidden_size=8, steps=10, truncate=4,
@@ -105,6 +112,28 @@ def main(argv=None):
     s.step()
     settle(app)
     save(w, out / "stacked-bidirectional.png")
+    w.close()
+    settle(app, 50)
+    training_shot(app, out)
+
+
+def training_shot(app, out):
+    """5. the whole window mid-training: the Training dashboard docked below, the debugger above."""
+    w = open_window(app, task="temporal-xor", cell="rnn_tanh", hidden_size=8, steps=8)
+    w.docks["dashboard"].show()
+    w.docks["dashboard"].raise_()
+    w.docks["hyper"].raise_()
+    w.resizeDocks([w.docks["hyper"], w.docks["equations"]], [300, 240], Qt.Orientation.Horizontal)
+    w.resizeDocks([w.docks["dashboard"]], [int(SIZE[1] * 0.55)], Qt.Orientation.Vertical)
+    cfg = w.training.config
+    w.training.set_config(type(cfg)(**{**cfg.__dict__, "epochs": 2000}))     # long enough to catch it mid-run
+    w.dashboard.actions["train"].trigger()
+    t0 = time.perf_counter()
+    while w.training.trainer.step_count < 300 and time.perf_counter() - t0 < 30:
+        settle(app, 100)
+    settle(app, 400)
+    save(w, out / "app-training.png")
+    w.training._set_dirty(False)          # no "unsaved training" prompt when closing
     w.close()
     settle(app, 50)
 

@@ -12,11 +12,17 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QWidget)
+                               QScrollArea, QWidget)
 
 from .debugger import Debugger
 from .panels.model import ModelPanel
+from .panels.data import DataPanel
+from .panels.hyperparameters import HyperparametersPanel
+from .panels.predict import PredictPanel
 from .session import Session, Settings
+from .training import files
+from .training.controller import DIVERGED, FINISHED, PAUSED, STOPPED, TrainingController
+from .training.dashboard import TrainingDashboard
 from .views.cell import CellView
 from .views.equation import EquationView
 from .views.inspector import Inspector
@@ -45,12 +51,32 @@ class MainWindow(QMainWindow):
         self.equations = EquationView(self.session)
         self.inspector = Inspector()
         self.cell = CellView(self.session)
+        # the training dashboard (its own engine objects, trained on its own thread)
+        self.training = TrainingController(self)
+        self.dashboard = TrainingDashboard(self.training, show_errors=False)
+        self.data_panel = DataPanel(self.training)
+        self.hyper_panel = HyperparametersPanel(self.training)
+        self.predict_panel = PredictPanel(self.training)
+        self.recent = files.RecentFiles(parent=self)
         self._build_menus()
         self.add_dock("model", "Model and probe", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_dock("equations", "Equations", self.equations, Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_dock("cell", "Inside the cell", self.cell, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.splitDockWidget(self.docks["equations"], self.docks["inspector"], Qt.Orientation.Vertical)
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.add_dock("data", "Training data", self.data_panel, left, tabify_with="model")
+        self.add_dock("hyper", "Hyperparameters", self.hyper_panel, left, tabify_with="data")
+        self.add_dock("predict", "Predict", self.predict_panel, left, tabify_with="hyper")
+        # in a scroll area: the dashboard's controls and plots are wider than the space between the side
+        # docks, and would otherwise squeeze the equations column to nothing
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.dashboard)
+        self.add_dock("dashboard", "Training", scroll, Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="cell")
+        self.docks["model"].raise_()
+        self.docks["cell"].raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self._build_status()
@@ -65,6 +91,13 @@ class MainWindow(QMainWindow):
         self.equations.inspect.connect(lambda n, a, g: self.inspect(n, [(n, a, g)]))
         self.graph.view.nodeClicked.connect(self.inspect_node)
         self.graph.view.arrowClicked.connect(self.inspect_arrow)
+        t = self.training
+        t.error.connect(self.show_training_error)
+        t.status.connect(self._status_message)
+        t.dirtyChanged.connect(self.setWindowModified)
+        t.stateChanged.connect(self._on_training_state)
+        self.predict_panel.openInDebugger.connect(self.open_sequence_in_debugger)
+        self.setWindowTitle("rnnsim — recurrent networks, step by step[*]")
         self.resize(1600, 1000)
         self._sized = False
 
@@ -114,9 +147,27 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         file = mb.addMenu("&File")
         self.open_action = self._action(file, "&Open model…", self.open_model, QKeySequence.StandardKey.Open,
-                                        "Open a model file (.npz, e.g. saved from PyTorch) and step through it")
+                                        "Open a model file (.npz, e.g. saved from PyTorch) and step through it "
+                                        "in the debugger (the training dashboard is not changed)")
         self.save_action = self._action(file, "&Save model…", self.save_model, QKeySequence.StandardKey.Save,
-                                        "Save the current model (with any applied updates) as an .npz file")
+                                        "Save the trained model (the Training dashboard's weights) as an .npz "
+                                        "file; the debugger's model is saved with “Save debugger model…”")
+        self.save_debug_action = self._action(
+            file, "Save &debugger model…", self.save_debugger_model, None,
+            "Save the model shown in the debugger (with any updates applied there) as an .npz file")
+        self.open_train_model_action = self._action(
+            file, "Open model for &training…", self.open_model_for_training, None,
+            "Open a model file into the Training dashboard to train it further on the current data")
+        file.addSeparator()
+        self.open_session_action = self._action(
+            file, "Open s&ession…", lambda: self.open_session(None), "Ctrl+Shift+O",
+            "Open a training session (model, settings, data source and plots)")
+        self.save_session_action = self._action(
+            file, "Save session &as…", self.save_session_as, "Ctrl+Shift+S",
+            "Save the training as a session file (model, settings, data source and plots)")
+        self.recent_menu = file.addMenu("&Recent sessions")
+        self.recent.changed.connect(lambda _: self._rebuild_recent())
+        self._rebuild_recent()
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close rnnsim")
         debug = mb.addMenu("&Debug")
@@ -131,6 +182,7 @@ class MainWindow(QMainWindow):
         debug.addSeparator()
         debug.addAction(d.breakpoint)
         debug.addAction(d.clear_bps)
+        self._build_training_menu(mb)
         view = mb.addMenu("&View")
         g = self.graph
         self.unrolled_action = self._action(view, "&Unrolled graph", lambda: g.show_page(0), "Ctrl+1",
@@ -147,6 +199,45 @@ class MainWindow(QMainWindow):
         help_ = mb.addMenu("&Help")
         self._action(help_, "&Keyboard shortcuts", self.show_shortcuts, "F1", "List every keyboard shortcut")
         self._action(help_, "&About rnnsim", self.show_about, None, "What this program is")
+
+    #: the dashboard's own keys (F5, F6, Shift+F5) belong to the debugger here
+    TRAINING_KEYS = {"train": "Ctrl+T", "pause": "Ctrl+P", "stop": "Ctrl+Shift+T", "reset": None,
+                     "train_steps": "Ctrl+Shift+N"}
+
+    def _build_training_menu(self, mb):
+        menu = mb.addMenu("&Training")
+        acts = self.dashboard.actions
+        for key in ("train", "pause", "stop", "reset", "train_steps"):
+            a = acts[key]
+            keys = self.TRAINING_KEYS[key]
+            a.setShortcut(QKeySequence(keys) if keys else QKeySequence())
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            if key == "train_steps":
+                a.setText("Train N steps")
+                a.setToolTip(a.toolTip() + " (N: the steps box in the Training panel)")
+            if key == "reset":
+                menu.addSeparator()
+            menu.addAction(a)
+            self.addAction(a)
+        menu.addSeparator()
+        self.show_trained_action = self._action(
+            menu, "Show in &debugger", self.show_trained_in_debugger, "Ctrl+Shift+D",
+            "Step through the trained model in the debugger (a new Tape on its probe sequence); also happens "
+            "by itself when training pauses, stops or finishes")
+        self.training_actions = [acts[k] for k in ("train", "pause", "stop", "reset", "train_steps")] + [
+            self.show_trained_action]
+
+    def _rebuild_recent(self):
+        m = self.recent_menu
+        m.clear()
+        paths = self.recent.paths()
+        for p in paths:
+            a = m.addAction(p)
+            a.triggered.connect(lambda _=False, p=p: self.open_session(p))
+        if paths:
+            m.addSeparator()
+            m.addAction("Clear the list", self.recent.clear)
+        m.setEnabled(bool(paths))
 
     def _action(self, menu, text, slot, keys, tip):
         a = QAction(text, self)
@@ -218,8 +309,9 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self):
         rows = []
-        for a in self.debugger.all_actions + [self.unrolled_action, self.folded_action, self.open_action,
-                                              self.save_action]:
+        for a in self.debugger.all_actions + self.training_actions + [
+                self.unrolled_action, self.folded_action, self.open_action, self.save_action,
+                self.open_session_action, self.save_session_action]:
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
             if keys:
                 rows.append(f"<tr><td><b>{html.escape(keys)}</b></td><td>{html.escape(a.text().replace('&', ''))}</td>"
@@ -249,11 +341,63 @@ class MainWindow(QMainWindow):
             self.session.load_model(path)
 
     def save_model(self):
+        """Save the trained model (the dashboard's): that is the one a user trains to keep."""
+        path, _ = QFileDialog.getSaveFileName(self, "Save the trained model", "model.npz", files.MODEL_FILTER)
+        if path:
+            self.training.save_model(path)
+
+    def save_debugger_model(self):
         if self.session.model is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the model", "model.npz", "rnnsim models (*.npz)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the debugger's model", "model.npz", files.MODEL_FILTER)
         if path:
             self.session.save_model(path)
+
+    def open_model_for_training(self):
+        if not files.confirm_discard(self, self.training, "Open a model for training"):
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open a model to train", "", files.MODEL_FILTER)
+        if path:
+            self.training.open_model(path)
+
+    def open_session(self, path=None):
+        return files.open_session(self, self.training, path, self.recent)
+
+    def save_session_as(self):
+        return files.save_session_as(self, self.training, self.recent)
+
+    # ---- training <-> debugger ----------------------------------------------------------------------
+    def show_training_error(self, title, message):
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _: self._dialogs.remove(box) if box in self._dialogs else None)
+        self._dialogs.append(box)
+        box.open()
+
+    def _on_training_state(self, state):
+        if state in (PAUSED, STOPPED, FINISHED, DIVERGED) and self.training.history.version:
+            self.show_trained_in_debugger()
+
+    def show_trained_in_debugger(self):
+        """The debugger steps through the trained weights, on the dashboard's probe sequence."""
+        t = self.training
+        tr = t.trainer
+        self.session.use_model(t.current_model(), tr.probe_x, tr.probe_y, tr.config)
+
+    def open_sequence_in_debugger(self, x):
+        """Predict panel → debugger: the trained model on the typed sequence (target: the task's rule when
+        there is one, else the model's own answer)."""
+        from .session import _auto_target
+        t = self.training
+        name = t.source.get("name") if t.source.get("kind") == "task" else None
+        target = None
+        if name is not None:
+            try:
+                target = _auto_target(name, np.asarray(x, dtype=np.float64), t.dataset)
+            except Exception:                                   # noqa: BLE001 — fall back to the model's answer
+                target = None
+        self.session.use_model(t.current_model(), x, target, t.trainer.config)
+        self.docks["cell"].raise_()
 
     # ---- inspector ----------------------------------------------------------------------------------
     def inspect(self, title, entries):
@@ -342,6 +486,11 @@ class MainWindow(QMainWindow):
 
     # ---- lifecycle ----------------------------------------------------------------------------------
     def closeEvent(self, ev):
+        if not files.confirm_close(self, self.training, self.save_session_as):
+            ev.ignore()
+            return
+        self.training.shutdown()
+        self.dashboard.timer.stop()
         self.debugger.stop_play()
         self.session.shutdown()
         super().closeEvent(ev)

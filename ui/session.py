@@ -191,11 +191,13 @@ def make_spec(settings: Settings, dataset, task):
 
 
 def build(settings: Settings, params: dict | None = None, optimizer=None, job=None,
-          updates: int = 0, losses: list | None = None) -> Built:
+          updates: int = 0, losses: list | None = None, spec=None, probe=None) -> Built:
     """Make data, model, probe and Tape for ``settings``.
 
     ``params``: keep these parameters (after "Apply update") instead of a fresh initialisation;
-    ``optimizer``: continue this optimizer's state (Adam moments, Rprop steps, momentum).
+    ``optimizer``: continue this optimizer's state (Adam moments, Rprop steps, momentum);
+    ``spec``: the model's spec (with ``params``: a model made elsewhere, e.g. the trained one);
+    ``probe``: (x, target) arrays to record instead of the data's sequence / the typed probe.
     """
     from rnnsim import optim
     from rnnsim.errors import ConfigError, InputError
@@ -212,7 +214,8 @@ def build(settings: Settings, params: dict | None = None, optimizer=None, job=No
 
     progress("Preparing the data…")
     dataset, task = make_data(settings)
-    spec = make_spec(settings, dataset, task)
+    if spec is None:
+        spec = make_spec(settings, dataset, task)
     if params is None:
         start = {}
         if task is not None and task.initial_params:
@@ -223,11 +226,16 @@ def build(settings: Settings, params: dict | None = None, optimizer=None, job=No
     else:
         from rnnsim.model import Model
         model = Model(spec, params)
-    if not 0 <= settings.probe_index < dataset.size:
+    if probe is not None:
+        x, target = np.asarray(probe[0], dtype=np.float64), np.asarray(probe[1])
+        if x.shape[1] > T_MAX:
+            raise InputError(f"the probe has {x.shape[1]} steps; the app shows at most {T_MAX}")
+    elif not 0 <= settings.probe_index < dataset.size:
         raise InputError(f"sequence # must be in 1..{dataset.size}, got {settings.probe_index + 1}")
-    x = dataset.x[settings.probe_index:settings.probe_index + 1]
-    target = dataset.y[settings.probe_index:settings.probe_index + 1]
-    if settings.probe_text:
+    if probe is None:
+        x = dataset.x[settings.probe_index:settings.probe_index + 1]
+        target = dataset.y[settings.probe_index:settings.probe_index + 1]
+    if settings.probe_text and probe is None:
         typed = parse_inline(settings.probe_text)
         if typed.shape[1] != spec.input_size:
             if spec.input_size == 1 and typed.shape[0] == 1:
@@ -245,7 +253,7 @@ def build(settings: Settings, params: dict | None = None, optimizer=None, job=No
             raise InputError("the probe's length changed: type a target with one value per step")
         elif not settings.target_text:
             target = target
-    if settings.target_text:
+    if settings.target_text and probe is None:
         target = parse_target(settings.target_text, spec, x.shape[1])
     x = model.check_input(x)
     target = model.check_target(target, x)
@@ -521,6 +529,40 @@ class Session(QObject):
             output=s.output, loss=s.loss, probe_text=None, target_text=None)
         self.requested = settings
         self._submit(settings, params=model.state_dict())
+
+    def use_model(self, model, probe_x=None, probe_y=None, config=None):
+        """Step through ``model`` (e.g. the dashboard's trained one): a new Tape for a copy of its
+        parameters, recorded on the worker like every rebuild. The probe becomes a custom sequence:
+        ``probe_x`` (1, T, input_size) with its target ``probe_y`` (``None``: the model's own answer — a
+        typed sequence has no known target); without ``probe_x`` the current probe is kept when it fits.
+        ``config``: a TrainConfig whose optimizer, lr, momentum, clipping and truncation the Tape's update
+        uses (so "Apply update" does what training does)."""
+        s = model.spec
+        params = {k: np.array(v, dtype=np.float64, copy=True) for k, v in model.state_dict().items()}
+        if probe_x is None and self.built is not None and self.built.x.shape[-1] == s.input_size:
+            probe_x = self.built.x
+        if probe_x is None:
+            self.errorOccurred.emit("Cannot show this model", "There is no probe sequence for it.")
+            return
+        x = np.array(probe_x, dtype=np.float64, copy=True)
+        if x.ndim == 2:
+            x = x[None]
+        x = x[:1]
+        if probe_y is None:
+            out = np.asarray(model.predict(x))
+            probe_y = out.argmax(axis=-1) if s.loss == "cross_entropy" else out
+        y = np.array(probe_y, copy=True)[:1]
+        changes = dict(task=CUSTOM, cell=s.cell, input_size=s.input_size, hidden_size=s.hidden_size,
+                       num_layers=s.num_layers, bidirectional=s.bidirectional, bias=s.bias,
+                       output_size=s.output_size, output=s.output, loss=s.loss, steps=int(x.shape[1]),
+                       probe_index=0, probe_text=values_text(x[0]),
+                       target_text=values_text(y[0] if y[0].ndim else y[0][None]))
+        if config is not None:
+            changes.update(optimizer=config.optimizer, lr=float(config.lr), momentum=float(config.momentum),
+                           clip=config.clip, truncate=config.truncate)
+        settings = self.requested.changed(**changes)
+        self.status.emit("Recording a Tape for the trained model…")
+        self._submit(settings, params=params, spec=s, probe=(x, y))
 
     def save_model(self, path: str):
         from rnnsim.errors import RnnsimError

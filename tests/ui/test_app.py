@@ -108,7 +108,7 @@ def test_window_opens_with_a_recorded_tape(make_window):
     w = make_window()
     s = w.session
     assert "rnnsim" in w.windowTitle()
-    assert set(w.docks) == {"model", "equations", "inspector", "cell"}
+    assert {"model", "equations", "inspector", "cell"} <= set(w.docks)
     assert s.tape is not None and s.cursor == -1
     assert len(w.graph.view.nodes) > 0
     assert w.equations.title.text() == "Before the first step"
