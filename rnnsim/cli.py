@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 
@@ -80,11 +81,13 @@ def build_parser():
 
 
 def open_app():
+    """Start the desktop app (the ``ui`` package beside the engine). The engine itself never
+    imports Qt: the app is looked up by name only when it is asked for."""
     try:
-        from ui.app import main as app_main
+        app = importlib.import_module("ui.app")
     except ImportError as exc:
         raise UsageError(f"rnnsim: the desktop app cannot start ({exc})") from None
-    return app_main()
+    return app.main()
 
 
 def main(argv=None):

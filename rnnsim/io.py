@@ -12,13 +12,16 @@ from .errors import ModelFileError, SpecError
 from .spec import ModelSpec
 
 
-def _read_arrays(path) -> dict:
-    """Every array of an .npz, refusing pickles and anything that is not an npz archive."""
+def read_arrays(path, kind: str = "model") -> dict:
+    """Every array of an .npz, refusing pickles and anything that is not an npz archive.
+
+    ``kind`` names what the file should be ("model", "session") in the messages.
+    """
     name = os.fspath(path)
     if not os.path.exists(name):
         raise ModelFileError(f"{name}: no such file")
     if os.path.isdir(name):
-        raise ModelFileError(f"{name}: is a folder, not a model file")
+        raise ModelFileError(f"{name}: is a folder, not a {kind} file")
     try:
         fh = open(name, "rb")  # our own handle, closed even when numpy refuses the file
     except OSError as exc:
@@ -27,9 +30,10 @@ def _read_arrays(path) -> dict:
         try:
             archive = np.load(fh, allow_pickle=False)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise ModelFileError(f"{name}: not a model file (.npz expected): {exc}") from None
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ModelFileError(f"{name}: not a {kind} file (an rnnsim .npz archive was expected; {first})") from None
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{name}: holds a single array, not a model (.npz with a 'spec' expected)")
+            raise ModelFileError(f"{name}: holds a single array, not a {kind} (.npz archive expected)")
         return _members(name, archive)
 
 
@@ -65,7 +69,7 @@ def _spec_text(name, arr) -> str:
 def load(path):
     """Read a model file -> (ModelSpec, params {name: float64}, extras {name: array})."""
     name = os.fspath(path)
-    arrays = _read_arrays(path)
+    arrays = read_arrays(path)
     if "spec" not in arrays:
         raise ModelFileError(f"{name}: no 'spec' array (the JSON description of the model)")
     try:
@@ -99,6 +103,12 @@ def save(path, spec: ModelSpec, params: dict, extras: dict | None = None) -> Non
     payload["spec"] = np.array(spec.to_json())
     buffer = io.BytesIO()
     np.savez(buffer, **payload)
+    write_atomic(name, buffer.getvalue())
+
+
+def write_atomic(name: str, payload: bytes) -> None:
+    """Write ``payload`` to a temporary file in the same folder, flush it to disk, then rename it
+    over ``name``: a crash never leaves a half-written file behind."""
     folder = os.path.dirname(os.path.abspath(name))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".rnnsim-", suffix=".npz", dir=folder)
@@ -106,7 +116,9 @@ def save(path, spec: ModelSpec, params: dict, extras: dict | None = None) -> Non
         raise ModelFileError(f"{name}: cannot write here ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(buffer.getvalue())
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, name)
     except OSError as exc:
         if os.path.exists(tmp):

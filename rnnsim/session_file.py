@@ -35,15 +35,13 @@ import io as _io
 import json
 import math
 import os
-import tempfile
-import zipfile
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from .data.dataset import Dataset
 from .errors import ModelFileError, RnnsimError
-from .io import _members
+from .io import read_arrays, write_atomic
 from .spec import ModelSpec
 from .train import History, TrainConfig
 
@@ -157,32 +155,14 @@ def save(path, state: SessionData) -> None:
     arrays["session"] = np.array(text)
     buffer = _io.BytesIO()
     np.savez_compressed(buffer, **arrays)
-    _write_atomic(name, buffer.getvalue())
-
-
-def _write_atomic(name: str, payload: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(name))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".rnnsim-session-", suffix=".npz", dir=folder)
-    except OSError as exc:
-        raise ModelFileError(f"{name}: cannot write here ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, name)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise ModelFileError(f"{name}: cannot write ({exc.strerror})") from None
+    write_atomic(name, buffer.getvalue())
 
 
 # ---- loading -----------------------------------------------------------------------------------
 def load(path) -> SessionData:
     """Read a session file; every problem raises ModelFileError naming the file and what is wrong."""
     name = os.fspath(path)
-    arrays = _read_arrays(name)
+    arrays = read_arrays(name, kind="session")
     if "session" not in arrays:
         if "spec" in arrays:
             raise ModelFileError(f"{name}: this is a model file, not a session (it holds a model but no "
@@ -226,26 +206,6 @@ def load(path) -> SessionData:
     for key in extras:
         state.extras[key] = _array(name, arrays, f"extra{SEP}{key}", "biufcUS")
     return state
-
-
-def _read_arrays(name: str) -> dict:
-    if not os.path.exists(name):
-        raise ModelFileError(f"{name}: no such file")
-    if os.path.isdir(name):
-        raise ModelFileError(f"{name}: is a folder, not a session file")
-    try:
-        fh = open(name, "rb")
-    except OSError as exc:
-        raise ModelFileError(f"{name}: cannot be read ({exc.strerror})") from None
-    with fh:
-        try:
-            archive = np.load(fh, allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise ModelFileError(f"{name}: not a session file (an rnnsim .npz archive was expected; "
-                                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{name}: holds a single array, not a session (.npz archive expected)")
-        return _members(name, archive)
 
 
 def _document(name, arr) -> dict:
