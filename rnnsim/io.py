@@ -53,16 +53,17 @@ def _members(name, archive) -> dict:
     return arrays
 
 
-def _spec_text(name, arr) -> str:
+def text_array(name, arr, key: str) -> str:
+    """The text of a 0-d string array (how JSON is stored beside the numbers), or ModelFileError."""
     if arr.shape != () or arr.dtype.kind not in "US":
-        raise ModelFileError(f"{name}: 'spec' must be a 0-d string array holding JSON, "
-                             f"got dtype {arr.dtype} shape {arr.shape}")
+        raise ModelFileError(f"{name}: the '{key}' array is damaged: a 0-d string array holding JSON was "
+                             f"expected, got dtype {arr.dtype} shape {arr.shape}")
     value = arr.item()
     if isinstance(value, bytes):
         try:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
-            raise ModelFileError(f"{name}: 'spec' is not UTF-8 text") from None
+            raise ModelFileError(f"{name}: '{key}' is not UTF-8 text") from None
     return value
 
 
@@ -73,7 +74,7 @@ def load(path):
     if "spec" not in arrays:
         raise ModelFileError(f"{name}: no 'spec' array (the JSON description of the model)")
     try:
-        spec = ModelSpec.from_json(_spec_text(name, arrays.pop("spec")))
+        spec = ModelSpec.from_json(text_array(name, arrays.pop("spec"), "spec"))
     except SpecError as exc:
         raise ModelFileError(f"{name}: {exc}") from None
     params = {}

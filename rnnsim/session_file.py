@@ -41,7 +41,7 @@ import numpy as np
 
 from .data.dataset import Dataset
 from .errors import ModelFileError, RnnsimError
-from .io import read_arrays, write_atomic
+from .io import read_arrays, text_array, write_atomic
 from .spec import ModelSpec
 from .train import History, TrainConfig
 
@@ -209,15 +209,7 @@ def load(path) -> SessionData:
 
 
 def _document(name, arr) -> dict:
-    if arr.shape != () or arr.dtype.kind not in "US":
-        raise ModelFileError(f"{name}: the 'session' array is damaged: a 0-d text array holding JSON was "
-                             f"expected, got dtype {arr.dtype} shape {arr.shape}")
-    text = arr.item()
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ModelFileError(f"{name}: the session description is not UTF-8 text") from None
+    text = text_array(name, arr, "session")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
