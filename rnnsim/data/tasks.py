@@ -194,7 +194,7 @@ def _register(task: Task) -> Task:
 
 _register(Task(
     "xor", "XOR with a 2-3-2 network",
-    "LESSONS 002: the four points (0,0), (0,1), (1,0), (1,1) and their XOR as one-hot targets, "
+    "The four points (0,0), (0,1), (1,0), (1,1) and their XOR as one-hot targets, "
     "each a sequence of one step, so the recurrent layer acts as the 2-3-2 sigmoid network of the "
     "from-scratch lesson. Try 50 hidden units and a large learning rate to see the loss jump, "
     "then a smaller rate or weight decay (the L2 term) to tame it.",
@@ -219,7 +219,7 @@ _register(Task(
 
 _register(Task(
     "bitcount", "Counting ones with a linear RNN",
-    "LESSONS 003: 20 sequences of 10 random bits, the target is how many are 1. One linear state "
+    "20 sequences of 10 random bits, the target is how many are 1. One linear state "
     "S(k) = S(k-1)·w_rec + X(k)·w_x is exact at w_x = w_rec = 1; Rprop from (w_x, w_rec) = (−1.5, 2) "
     "gets there in 500 steps where plain gradient descent explodes.",
     make_bitcount,
@@ -231,7 +231,7 @@ _register(Task(
 
 _register(Task(
     "long-memory", "Long memory: recall the first bit",
-    "LESSONS 001: remember a bit for 20 steps (option delay). Channel 0 carries the bit (−1 or +1) at "
+    "Remember a bit for 20 steps (option delay). Channel 0 carries the bit (−1 or +1) at "
     "the first step and loud noise (std 5) after it, channel 1 marks the first step, and the answer is "
     "due after the last step. An LSTM that starts with its forget gate open (bias 2) learns to shut its "
     "input gate after the marker and keep the bit in its cell; a tanh RNN with the same settings mostly "
