@@ -290,12 +290,12 @@ class MainWindow(QMainWindow):
             return
         e = s.current
         n = len(s.tape.events)
-        self.event_label.setText(f"event {cursor + 1} / {n}" + (f" · {e.title}" if e is not None else " · start"))
+        _set_text(self.event_label, f"event {cursor + 1} / {n}" + (f" · {e.title}" if e is not None else " · start"))
         b = s.built
         text = f"L = {s.tape.loss:.6g}"
         if b is not None and b.updates:
             text += f" (start {b.losses[0]:.4g}, {b.updates} update{'s' if b.updates > 1 else ''} applied)"
-        self.loss_label.setText(text)
+        _set_text(self.loss_label, text)          # unchanged while stepping: no status-bar re-layout
 
     # ---- dialogs ------------------------------------------------------------------------------------
     def show_error(self, title, message):
@@ -494,3 +494,8 @@ class MainWindow(QMainWindow):
         self.debugger.stop_play()
         self.session.shutdown()
         super().closeEvent(ev)
+
+
+def _set_text(label, text):
+    if label.text() != text:
+        label.setText(text)

@@ -499,7 +499,9 @@ class DataPanel(QWidget):
                     value = (src.get("options") or {}).get(key, task.options.get(key))
                     field.setText("" if value is None else str(value))
                 self.seed.setValue(int(src.get("seed", 0)))
-                self.description.setText(task.description.replace("LESSONS ", "Lesson "))
+                text = task.description if task.description.startswith("LESSONS") or not task.lesson \
+                    else f"LESSONS {task.lesson}: {task.description}"
+                self.description.setText(text.replace("LESSONS ", "Lesson "))
             else:
                 self.description.setText(f"Not a built-in task: {Path(src.get('path', '')).name} is in use.")
         finally:

@@ -59,7 +59,7 @@ class UnitStrip(QGraphicsItem):
         if self.new is not None and self.new.size:
             m = float(np.nanmax(np.abs(self.new))) if np.any(np.isfinite(self.new)) else 1.0
             self.scale = scale if scale else (m if m > 0 else 1.0)
-        if caption is not None:
+        if caption is not None and caption != self.cap.text():   # unchanged: no re-layout, no repaint
             self.cap.setText(caption)
             self._place_caption()
         self.progress = 0.0 if (self.old is not None and self.new is not None
@@ -76,8 +76,11 @@ class UnitStrip(QGraphicsItem):
 
     def paint(self, p: QPainter, option, widget=None):
         r = self._rect
-        p.setPen(QPen(QColor("#cbd5e0"), 1))
-        p.setBrush(QBrush(QColor("#ffffff")))
+        # everything here is axis-aligned (frame, bars image, zero line): antialiasing only costs time (the
+        # scaled, antialiased pixmap is the slow path of the raster engine); the view restores the state
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setPen(_FRAME_PEN)
+        p.setBrush(_WHITE)
         p.drawRect(r)
         v = self.current()
         if v is None or v.size == 0:
@@ -94,7 +97,7 @@ class UnitStrip(QGraphicsItem):
             self._img_key = key
         p.drawPixmap(r.adjusted(1, 1, -1, -1), self._img, QRectF(self._img.rect()))
         if not level:
-            p.setPen(QPen(QColor("#e2e8f0"), 1))
+            p.setPen(_AXIS_PEN)
             p.drawLine(QPointF(r.left() + 1, r.center().y()), QPointF(r.right() - 1, r.center().y()))
 
     def hoverEnterEvent(self, ev):
@@ -110,6 +113,9 @@ class UnitStrip(QGraphicsItem):
 
 
 BAR_H = 32
+_FRAME_PEN = QPen(QColor("#cbd5e0"), 1)      # built once: UnitStrip.paint runs for every strip on every step
+_AXIS_PEN = QPen(QColor("#e2e8f0"), 1)
+_WHITE = QBrush(QColor("#ffffff"))
 
 
 def bars_image(v, scale, level, gradient, gate_rgb):
@@ -214,6 +220,9 @@ class CellScene(QGraphicsScene):
         self.slots: dict[str, UnitStrip] = {}
         self.flows: dict[str, list] = {}
         self.lines: list = []
+        # ~60 items whose pens (and so bounding rects) change on every step: a BSP index would be re-built
+        # for them each time; a linear search over so few items is cheaper
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setBackgroundBrush(QBrush(theme.CANVAS))
         body = self.addRect(QRectF(40, 24, 850, 306), QPen(QColor("#a0aec0"), 1.5), QBrush(QColor("#ffffff")))
         body.setZValue(0)
@@ -396,6 +405,9 @@ class CellView(QWidget):
         self.view.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.view.setBackgroundBrush(QBrush(theme.CANVAS))
         self.view.setFrameShape(QGraphicsView.Shape.NoFrame)
+        # a step changes strips and flows all over the diagram: one rectangle to repaint (a simple clip) is
+        # cheaper than the minimal region's many small rectangles (a complex clip for every antialiased path)
+        self.view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         lay.addWidget(self.view, 1)
         self.cell_scene = None
         self.kind = None

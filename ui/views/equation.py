@@ -254,7 +254,8 @@ def paint_glyph(p: QPainter, g: Glyph):
         _prepare_colours(g)
     if g.kind == "heatmap":
         target = QRectF(body.left() + 6, body.top() + 2, body.width() - 12, body.height() - 4)
-        p.drawPixmap(target, g.image, QRectF(g.image.rect()))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)     # a scaled, antialiased new pixmap is
+        p.drawPixmap(target, g.image, QRectF(g.image.rect()))          # the raster engine's slow path
         p.setPen(QPen(theme.MUTED, 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(target)
@@ -267,6 +268,9 @@ def paint_glyph(p: QPainter, g: Glyph):
     else:
         y = body.top() + 2
         p.setPen(theme.INK)
+        # the cells are axis-aligned rectangles and text (its own hint): antialiased fractional fills are the
+        # raster engine's slow path, and this loop runs for every cell of every matrix on every step
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         base = F.num_ascent + (CELL_H - F.num_height) / 2
         for ri, row in enumerate(g.cells):
             x = body.left() + 5
@@ -279,6 +283,7 @@ def paint_glyph(p: QPainter, g: Glyph):
                 p.drawText(QPointF(x + (w - F.char_w * len(text)) / 2, y + base), text)
                 x += w
             y += CELL_H
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         _brackets(p, QRectF(body.left() + 2, body.top() + 1, body.width() - 4, len(g.cells) * CELL_H + 2))
     p.setFont(F.cap)
     p.setPen(theme.MUTED)
@@ -573,7 +578,9 @@ class EquationView(QWidget):
         n = len(self.session.tape.events)
         phase = event.phase
         color = theme.PHASE.get(phase, theme.INK).name()
-        self.title.setText(f'<span style="color:{color}">●</span> {html.escape(event.title)}')
+        title = f'<span style="color:{color}">●</span> {html.escape(event.title)}'
+        if self.title.text() != title:           # a word-wrapped label re-lays out its dock on every setText
+            self.title.setText(title)
         where = f"Event {event.index + 1} of {n} · {theme.PHASE_NAMES.get(phase, phase)}"
         if self.where.text() != where:
             self.where.setText(where)

@@ -25,8 +25,15 @@ class FoldedView(QGraphicsView):
         self.pix: dict = {}
         self.caption = None
         self.t = None
+        self._stale = False                        # a cursor move arrived while hidden: refresh on show
         session.tapeChanged.connect(lambda _: self.rebuild())
-        session.cursorChanged.connect(lambda _: self.refresh())
+        session.cursorChanged.connect(lambda _: self._on_cursor())
+
+    def _on_cursor(self):
+        if self.isVisibleTo(self.window()):       # (not isVisible(): the window may not be shown yet)
+            self.refresh()
+        else:
+            self._stale = True                     # the page behind the unrolled view: nothing to draw
 
     def rebuild(self):
         idx = self.session.index
@@ -142,6 +149,7 @@ class FoldedView(QGraphicsView):
         pm.setVisible(True)
 
     def refresh(self):
+        self._stale = False
         s = self.session
         idx = s.index
         if idx is None or not self.pix:
@@ -170,4 +178,6 @@ class FoldedView(QGraphicsView):
 
     def showEvent(self, ev):
         super().showEvent(ev)
+        if self._stale:
+            self.refresh()
         self.fitInView(self.graph.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)

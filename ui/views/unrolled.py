@@ -401,6 +401,7 @@ class UnrolledView(QGraphicsView):
         self.graph.clear()
         self.nodes.clear()
         self.arrows.clear()
+        self._arrow_index_n = None                   # the arrows' lookup is rebuilt on first use
         self.headers.clear()
         self.param_arrows = {}
         self._toggles, self._toggle_keys = [], []
@@ -688,6 +689,20 @@ class UnrolledView(QGraphicsView):
         self._cursor = cursor
         self._highlight(self.session.current, scroll)
 
+    def _arrow_index(self) -> dict:
+        """("h", l, d, t) -> the W and U arrows into that cell; ("o", t) -> the V arrows and the loss arrow
+        at t (in the arrows' order). Arrows are only ever added or all cleared: rebuilt when the count changes."""
+        if getattr(self, "_arrow_index_n", None) != len(self.arrows) or self._arrow_index_of is not self.arrows:
+            index: dict = {}
+            for key, a in self.arrows.items():
+                k0 = key[0]
+                if (k0 == "W" and len(key) == 4) or (k0 == "U" and len(key) >= 4):
+                    index.setdefault(("h",) + tuple(key[1:4]), []).append(a)
+                elif (k0 == "V" and len(key) >= 3) or (k0 == "loss" and len(key) == 2):
+                    index.setdefault(("o", key[2] if k0 == "V" else key[1]), []).append(a)
+            self._arrow_index_cache, self._arrow_index_n, self._arrow_index_of = index, len(self.arrows), self.arrows
+        return self._arrow_index_cache
+
     def _highlight(self, event, scroll):
         for a in self._active:
             a.set_active(False)
@@ -703,12 +718,10 @@ class UnrolledView(QGraphicsView):
             k, l, d, t = event.kind, event.layer, event.direction, event.t
             if k in ("forward", "backward", "truncate"):
                 focus = [("h", l, d, t)]
-                self._active = [a for key, a in self.arrows.items()
-                                if (key[0] == "W" and key[1:] == (l, d, t)) or (key[0] == "U" and key[1:4] == (l, d, t))]
+                self._active = list(self._arrow_index().get(("h", l, d, t), ()))
             elif k == "output":
                 focus = [("o", t), ("L", t)]
-                self._active = [a for key, a in self.arrows.items()
-                                if (key[0] == "V" and key[2] == t) or key == ("loss", t)]
+                self._active = list(self._arrow_index().get(("o", t), ()))
             elif k in ("loss", "clip", "weight_decay"):
                 focus = [("loss",)]
             elif k == "update" and event.param:
@@ -814,6 +827,8 @@ class UnrolledView(QGraphicsView):
         L = self.layout_
         if L is None:
             return
+        if self.mapFromScene(rect).boundingRect().left() > self.GUTTER + 2:
+            return                    # the exposed area lies right of the gutter: nothing of it to repaint
         painter.save()
         painter.resetTransform()
         vp = self.viewport().rect()
