@@ -439,13 +439,14 @@ def test_a_large_rebuild_never_freezes_the_window(make_window, wait_for_new_tape
     ticks = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    start = time.perf_counter()
     timer.start(5)
     s.configure(immediately=True, task="custom", cell="lstm", hidden_size=16, steps=200, num_layers=2,
                 bidirectional=True)
+    # from here on the Tape is recorded on a worker and the scene is built in slices: the event
+    # loop must keep ticking (the synchronous part of configure() above is not what this tests)
     wait_for_new_tape(s, old)
     timer.stop()
-    gaps = np.diff([start] + ticks)
+    gaps = np.diff(ticks)
     assert len(w.graph.view.nodes) >= 1400
     assert gaps.max() < 0.8, f"the event loop stalled for {gaps.max():.2f} s"
     check_nodes(w)
