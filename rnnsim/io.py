@@ -77,11 +77,23 @@ def load(path):
         spec = ModelSpec.from_json(text_array(name, arrays.pop("spec"), "spec"))
     except SpecError as exc:
         raise ModelFileError(f"{name}: {exc}") from None
+    params = read_params(name, spec, arrays)
+    for pname in params:
+        del arrays[pname]
+    for key, arr in arrays.items():
+        if arr.dtype.kind not in "biufcUS":
+            raise ModelFileError(f"{name}: extra array '{key}' has unsupported dtype {arr.dtype}")
+    return spec, params, arrays
+
+
+def read_params(name, spec: ModelSpec, arrays: dict) -> dict:
+    """The spec's parameters from ``arrays`` as contiguous float64, checked: present, numeric,
+    the right shape, finite — or ModelFileError naming the parameter."""
     params = {}
     for pname, shape in spec.param_shapes().items():
         if pname not in arrays:
             raise ModelFileError(f"{name}: parameter '{pname}' is missing (expected shape {shape})")
-        arr = arrays.pop(pname)
+        arr = arrays[pname]
         if arr.dtype.kind not in "fiu":
             raise ModelFileError(f"{name}: parameter '{pname}' has dtype {arr.dtype}, numbers expected")
         if arr.shape != shape:
@@ -90,10 +102,7 @@ def load(path):
         if not np.all(np.isfinite(arr)):
             raise ModelFileError(f"{name}: parameter '{pname}' contains NaN or infinity")
         params[pname] = arr
-    for key, arr in arrays.items():
-        if arr.dtype.kind not in "biufcUS":
-            raise ModelFileError(f"{name}: extra array '{key}' has unsupported dtype {arr.dtype}")
-    return spec, params, arrays
+    return params
 
 
 def save(path, spec: ModelSpec, params: dict, extras: dict | None = None) -> None:

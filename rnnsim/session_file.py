@@ -41,7 +41,7 @@ import numpy as np
 
 from .data.dataset import Dataset
 from .errors import ModelFileError, RnnsimError
-from .io import read_arrays, text_array, write_atomic
+from .io import read_arrays, read_params, text_array, write_atomic
 from .spec import ModelSpec
 from .train import History, TrainConfig
 
@@ -175,7 +175,7 @@ def load(path) -> SessionData:
         raise ModelFileError(f"{name}: the model description is invalid: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{name}: the model description is invalid ({exc})") from None
-    params = _params(name, spec, arrays)
+    params = read_params(name, spec, arrays)
     config = _config(name, doc["training"])
     data = _data_source(name, doc["data"])
     history = _history(name, doc["history"])
@@ -246,23 +246,6 @@ def _array(name, arrays, key, kinds, ndim=None) -> np.ndarray:
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)) and not key.startswith("grad_norms"):
         raise ModelFileError(f"{name}: array '{key}' contains NaN or infinity")
     return arr
-
-
-def _params(name, spec: ModelSpec, arrays) -> dict:
-    params = {}
-    for pname, shape in spec.param_shapes().items():
-        if pname not in arrays:
-            raise ModelFileError(f"{name}: parameter '{pname}' is missing (expected shape {shape})")
-        arr = arrays[pname]
-        if arr.dtype.kind not in "fiu":
-            raise ModelFileError(f"{name}: parameter '{pname}' has dtype {arr.dtype}, numbers expected")
-        if arr.shape != shape:
-            raise ModelFileError(f"{name}: parameter '{pname}' has shape {arr.shape}, expected {shape}")
-        arr = np.ascontiguousarray(arr, dtype=np.float64)
-        if not np.all(np.isfinite(arr)):
-            raise ModelFileError(f"{name}: parameter '{pname}' contains NaN or infinity")
-        params[pname] = arr
-    return params
 
 
 def _config(name, d) -> TrainConfig:
