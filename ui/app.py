@@ -26,12 +26,15 @@ def make_app(argv=None) -> QApplication:
 
 
 def main(argv=None) -> int:
+    from rnnsim.train_process import TrainerProcess
+
     app = make_app(argv)
     from .main_window import MainWindow
 
     window = MainWindow()
     window.show()
     QTimer.singleShot(0, window.session.start)    # after the first paint: warm-up and the first Tape
+    QTimer.singleShot(0, TrainerProcess.prestart)  # the training process imports meanwhile (~0.5 s)
     return app.exec()
 
 

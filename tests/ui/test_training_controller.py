@@ -111,9 +111,9 @@ def test_hyperparameters_change_while_running(qtbot, rig):
     make, _ = rig
     c = make(epochs=100_000)
     c.train()
-    qtbot.waitUntil(lambda: c.trainer.step_count > 20, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: c.step_count > 20, timeout=TIMEOUT)
     assert c.set_config(dataclasses.replace(c.config, lr=0.002))
-    qtbot.waitUntil(lambda: c.running and c.trainer.config.lr == 0.002 and c.trainer.step_count > 60,
+    qtbot.waitUntil(lambda: c.running and c.trainer.config.lr == 0.002 and c.step_count > 60,
                     timeout=TIMEOUT)
     c.pause()
     qtbot.waitUntil(lambda: c.state == PAUSED, timeout=TIMEOUT)
@@ -131,7 +131,7 @@ def test_stop_reset_and_train_again(qtbot, rig):
     assert c.state == FINISHED and c.trainer.epoch == 10
     c.set_config(dataclasses.replace(c.config, epochs=1000))
     c.train()
-    qtbot.waitUntil(lambda: c.trainer.step_count > 30, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: c.step_count > 30, timeout=TIMEOUT)
     c.stop()
     qtbot.waitUntil(lambda: c.state == STOPPED, timeout=TIMEOUT)
     assert not dash.actions["pause"].isEnabled() and dash.actions["train"].text() == "Train again"
@@ -183,7 +183,7 @@ def test_a_divergence_after_the_update_keeps_the_last_finite_weights(qtbot):
 def test_shutdown_stops_the_worker_and_waits(qtbot):
     c = small_parity(epochs=1_000_000)
     c.train()
-    qtbot.waitUntil(lambda: c.trainer.step_count > 5, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: c.step_count > 5, timeout=TIMEOUT)
     assert c.shutdown(10000)
     assert not c._thread.isRunning()
 
@@ -192,7 +192,7 @@ def test_current_model_is_a_copy_safe_while_training(qtbot, rig):
     make, _ = rig
     c = make(epochs=1_000_000)
     c.train()
-    qtbot.waitUntil(lambda: c.history.latest is not None and c.trainer.step_count > 10, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: c.history.latest is not None and c.step_count > 10, timeout=TIMEOUT)
     m = c.current_model()
     assert m is not c.model and all(m.params[k] is not c.model.params[k] for k in m.params)
     c.pause()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QGraphicsItem, QH
                                QSizePolicy, QToolButton, QVBoxLayout)
 
 from .. import theme
+from .grid import TickGrid
 
 # ---- colours: one place for every series the dashboard draws (from the app's theme) ---------------
 SERIES = {
@@ -114,12 +115,13 @@ class PlotPanel(QFrame):
         self.item.setLabel("bottom", x_label, color=theme.MUTED.name(), **{"font-size": "9pt"})
         if y_label:
             self.item.setLabel("left", y_label, color=theme.MUTED.name(), **{"font-size": "9pt"})
-        self.item.showGrid(x=True, y=True, alpha=0.12)
+        self.grid = TickGrid(self.item)
+        self.item.addItem(self.grid, ignoreBounds=True)
         self.item.setMenuEnabled(False)
         self.item.hideButtons()
-        # Painting speed while training (bench/bench_app_training.py): axes (with the grid) and legends
-        # are drawn from a pixmap cache — Qt blits it without calling Python, so without the GIL — and
-        # the view range is "sticky" (see fit), so the axes only re-render when the range really moves.
+        # Painting speed while training (bench/bench_app_training.py): axes and legends are drawn from a
+        # pixmap cache (Qt blits it without calling Python), the grid is a separate light item (see
+        # TickGrid), and the view range is "sticky" (see fit): axes re-render only when it really moves.
         for name in ("left", "bottom", "top", "right"):
             self.item.getAxis(name).setCacheMode(CACHED)
         self.item.vb.disableAutoRange()

@@ -44,7 +44,7 @@ class HeatmapPanel(PlotPanel):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.item.addItem(self.image)
         self.item.invertY(True)
-        self.item.showGrid(x=False, y=False)
+        self.grid.setVisible(False)
         self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=_cmap(gradient), interactive=False, width=10,
                                    pen=pg.mkPen(theme.FAINT), colorMapMenu=False)
         self.bar.setImageItem(self.image, insert_in=self.item)

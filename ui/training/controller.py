@@ -1,12 +1,15 @@
-"""TrainingController: the dashboard's engine objects (data, model, Trainer) and the thread that trains.
+"""TrainingController: the dashboard's engine objects (data, model, Trainer) and the run that trains.
 
-The Trainer runs on a QThread through a thin adapter (Orange3's pattern): ``Trainer.run(callback,
-want_detail)`` reports every step; the adapter queues the cheap snapshots, asks for detail (weights,
-gradients, the probe's inner state) at most ``MAX_RATE_HZ`` times a second, and wakes the GUI
-thread at that rate, which drains the queue into :class:`PlotHistory`. No snapshot is dropped —
-epoch ends and the final state always arrive — but only the newest detail is kept while the GUI
-is busy. Nothing on the worker touches a widget; nothing on the GUI thread touches the model while
-the worker runs (``current_model()`` hands out a copy of the newest detail snapshot's weights).
+A run happens in a worker process (:mod:`rnnsim.train_process`): the Trainer is sent there, runs, and
+comes back when the run ends, its weights copied into ``self.model``. Measured on 2 cores
+(bench/bench_app_training.py): in a thread of this process the Trainer shared the interpreter lock
+with the dashboard's redraws and ran at 0.34–0.75 of headless speed; in its own process it keeps a
+core. A QThread here waits on the pipe and queues the cheap per-step snapshots; the worker adds
+detail (weights, gradients, the probe's inner state) at most ``MAX_RATE_HZ`` times a second, and the
+GUI thread is woken at that rate and drains the queue into :class:`PlotHistory`. No snapshot is
+dropped — epoch ends and the final state always arrive — but only the newest detail is kept while
+the GUI is busy. While a run is on, ``self.trainer`` is the Trainer as it was when the run started
+and ``current_model()`` hands out the newest detail snapshot's weights.
 
 States: ``ready`` (nothing trained since the model was made), ``running``, ``paused`` (Train resumes
 the same run), ``stopped`` (the run is over; Train starts a new run of the configured length from
@@ -23,33 +26,36 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from contextlib import contextmanager
 import threading
 import time
 import traceback
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
-from rnnsim import parallel, recipe
+from rnnsim import recipe, train_process
 from rnnsim import session_file as sf
 from rnnsim.data import load_data, make_task
 from rnnsim.errors import RnnsimError
 from rnnsim.model import Model
 from rnnsim.train import History, Snapshot, TrainConfig, Trainer
+from rnnsim.train_process import TrainerProcess
 
 from .divergence import explain
 from .history import PlotHistory
 
 MAX_RATE_HZ = 30
-FRAME_WAIT_LIMIT = 0.25      # s: the longest a step boundary waits for a GUI frame (a safety net)
-PARK_WAIT = 0.02             # s: the longest a GUI frame waits for the worker to reach its step boundary
 READY, RUNNING, PAUSED, STOPPED, FINISHED, DIVERGED = "ready", "running", "paused", "stopped", "finished", "diverged"
 NETWORK_KEYS = ("cell", "hidden_size", "num_layers", "bidirectional", "init", "forget_bias")
 
 
 class _TrainThread(QThread):
-    """Runs ``trainer.run`` and queues its snapshots; ``ready`` fires ≤ MAX_RATE_HZ times a second."""
+    """Runs one training run in a worker process (rnnsim.train_process) and queues the snapshots it
+    sends; ``ready`` fires when a detailed one arrived (≤ MAX_RATE_HZ times a second).
+
+    This thread only waits on the pipe and unpickles; the training itself has a process (and a core)
+    of its own, so the GUI's redraws and the Trainer do not share an interpreter lock. When the run
+    has ended, ``result`` is the trained Trainer (or ``failure`` says why there is none)."""
 
     ready = Signal()
 
@@ -57,58 +63,51 @@ class _TrainThread(QThread):
         super().__init__(parent)
         self.trainer = None
         self.max_steps = None
-        self.interval = 1.0 / MAX_RATE_HZ
+        self.result = None
         self.failure = None
-        self.stop_requested = False
-        self.gui_free = threading.Event()
-        self.gui_free.set()
-        self.parked = threading.Event()           # the worker is waiting for a GUI frame to end
+        self.worker = None
         self._lock = threading.Lock()
         self._queue = []
         self._detail_at = -1
         self._signalled = False
-        self._last_detail = -math.inf
 
     def launch(self, trainer: Trainer, max_steps: int | None):
-        self.trainer, self.max_steps, self.failure = trainer, max_steps, None
-        self.stop_requested = False
-        self._last_detail = -math.inf
+        self.trainer, self.max_steps, self.result, self.failure = trainer, max_steps, None, None
+        if self.worker is None:
+            self.worker = TrainerProcess.acquire()
         self.start()
 
     def request_stop(self):
-        self.stop_requested = True
-        if self.trainer is not None:
-            self.trainer.request_stop()
+        if self.worker is not None:
+            self.worker.request_stop()
+
+    def release_worker(self):
+        """Return the worker process to the pool (the run is over)."""
+        if self.worker is not None and not self.isRunning():
+            worker, self.worker = self.worker, None
+            worker.release()
 
     def run(self):
         try:
-            # overflow shows as inf/NaN in the numbers (the Trainer's divergence check), not as
-            # warnings — as inside the engine's own passes
-            with np.errstate(all="ignore"):
-                self.trainer.run(self._callback, self._want_detail, self.max_steps)
+            self.worker.start_run(self.trainer, self.max_steps, 1.0 / MAX_RATE_HZ)
+            while True:
+                kind, payload = self.worker.receive()
+                if kind == train_process.SNAPSHOTS:
+                    for snap in payload:
+                        self._queue_snapshot(snap)
+                elif kind == train_process.DONE:
+                    self.result = payload
+                    return
+                else:
+                    message, trace = payload
+                    self.failure = RuntimeError(message)
+                    self.failure.ui_traceback = trace
+                    return
         except Exception as exc:                      # reported on the GUI thread, never lost
             exc.ui_traceback = traceback.format_exc()
             self.failure = exc
 
-    def _want_detail(self) -> bool:
-        now = time.perf_counter()
-        if now - self._last_detail >= self.interval:
-            self._last_detail = now
-            return True
-        return False
-
-    def _callback(self, snap):
-        if self.stop_requested:                       # Trainer.run clears its flag when it starts
-            self.trainer.request_stop()
-        # While the GUI draws a frame, wait here (between steps) so that the frame does not fight for
-        # the GIL; otherwise hand the GIL over if the GUI thread is waiting for it (a click, a timer)
-        # instead of making it wait for the interpreter's 5 ms forced switch.
-        if not self.gui_free.is_set():
-            self.parked.set()
-            self.gui_free.wait(FRAME_WAIT_LIMIT)
-            self.parked.clear()
-        else:
-            time.sleep(0)
+    def _queue_snapshot(self, snap):
         wake = False
         with self._lock:
             if snap.probe is not None or snap.params is not None:
@@ -167,7 +166,6 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.history = PlotHistory()
         self._thread = _TrainThread(self)
-        self._blas = None
         self._thread.ready.connect(self._drain)
         self._thread.finished.connect(self._on_thread_finished)
         self._state = READY
@@ -227,20 +225,6 @@ class TrainingController(QObject):
         if t.config.max_steps is not None:
             end = min(end, t.config.max_steps)
         return end
-
-    @contextmanager
-    def gui_frame(self):
-        """While the GUI draws (``with controller.gui_frame(): ...``) the worker waits at its next step
-        boundary. Measured: with both threads fighting for the GIL, a 25 ms frame took 130–200 ms and
-        the training ran at 45 % of headless speed; taking turns, the frame costs its own time only."""
-        thread = self._thread
-        thread.gui_free.clear()
-        try:
-            if thread.isRunning():
-                thread.parked.wait(PARK_WAIT)     # let the step in flight finish: then no GIL contention
-            yield
-        finally:
-            thread.gui_free.set()
 
     def current_model(self) -> Model:
         """A copy of the model safe to use on the GUI thread, also while training runs."""
@@ -369,14 +353,9 @@ class TrainingController(QObject):
         self._restart = False
         self._diverged_snap = None
         self._launch_step, self._launch_limit = self.trainer.step_count, steps
-        self._hold_blas(True)
-        # announce first and let the widgets repaint, then start the worker: every Qt call the GUI
-        # makes while the worker runs Python has to win the GIL back (measured: a 200 ms stall
-        # when the controls repainted after the worker had started)
         self._state = RUNNING
         self.stateChanged.emit(RUNNING)
         self.status.emit(f"Training {steps} steps…" if steps else "Training…")
-        QCoreApplication.sendPostedEvents()
         self._thread.launch(self.trainer, steps)
         return True
 
@@ -503,15 +482,19 @@ class TrainingController(QObject):
         self._drain()
         if self._state != RUNNING:
             return                                        # already handled (halt() then the queued signal)
-        if not self._restart:
-            self._hold_blas(False)
-            if self._thread.failure is None and self.trainer.stop_reason != "diverged":
+        failure = self._thread.failure
+        if self._thread.result is not None:
+            self._adopt(self._thread.result)
+            self._thread.result = None
+        if not self._restart or failure is not None:
+            self._thread.release_worker()
+            if failure is None and self.trainer.stop_reason != "diverged":
                 self._final_detail()
         trainer = self.trainer
-        if self._thread.failure is not None:
-            exc = self._thread.failure
+        if failure is not None:
+            self.history.truncate(trainer.step_count)    # the worker's steps are lost with it
             self._set_state(PAUSED)
-            self.error.emit("Training failed", f"{type(exc).__name__}: {exc}")
+            self.error.emit("Training failed", f"{failure}")
         elif trainer.stop_reason == "diverged":
             self._on_diverged()
         elif self._restart:
@@ -540,6 +523,21 @@ class TrainingController(QObject):
         else:
             self._set_state(PAUSED)
             self.status.emit(f"Paused at step {trainer.step_count}")
+
+    def _adopt(self, trained: Trainer) -> None:
+        """The Trainer the worker process sent back after its run: its weights go into ``self.model`` (the
+        object every view holds), and it becomes the controller's Trainer."""
+        for name, value in trained.model.params.items():
+            self.model.params[name][...] = value
+        trained.model = self.model
+        self.trainer = trained
+
+    @property
+    def step_count(self) -> int:
+        """Updates done so far — while running, as far as the snapshots received tell."""
+        if self.running and len(self.history):
+            return max(self.trainer.step_count, int(self.history.step.last()))
+        return self.trainer.step_count
 
     def _final_detail(self) -> None:
         """The final state always arrives: when the last step was not a detailed one, add a snapshot with
@@ -580,23 +578,8 @@ class TrainingController(QObject):
         self._thread.request_stop()
         done = self._thread.wait(msecs)
         if done:
-            self._hold_blas(False)
+            self._thread.release_worker()
         return done
-
-    def _hold_blas(self, on: bool) -> None:
-        """One BLAS thread for the whole run, set from this (the GUI) thread.
-
-        Measured (bench/, STACK-FACTS): the engine limits BLAS to one thread around each call, but
-        when that limit is set *from the worker thread* OpenBLAS runs the LSTM steps 4× slower
-        (long-memory: 75 vs 308 steps/s); set once from the main thread for the run, the worker
-        trains as fast as the headless command, and the engine's nested per-call limits cost nothing.
-        """
-        if on and self._blas is None:
-            self._blas = parallel.single_threaded_blas()
-            self._blas.__enter__()
-        elif not on and self._blas is not None:
-            blas, self._blas = self._blas, None
-            blas.__exit__(None, None, None)
 
     def _set_state(self, state: str):
         if state != self._state:

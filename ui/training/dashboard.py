@@ -1,7 +1,7 @@
 """The training dashboard: Train / Pause / Stop / Reset / Train N steps, the divergence banner, and the
 live plots, redrawn with ``setData`` by a timer (``refresh_hz``, default 10.5 Hz) while training runs.
-Each redraw is a "frame" during which the worker waits at its next step boundary
-(``controller.gui_frame``): the two threads take turns instead of fighting over the GIL.
+The training runs in a worker process, so these redraws cost the training nothing; each timer tick
+draws a slot of plots only (``SLOTS``), which keeps every pause of the event loop short.
 
 Only what is visible is redrawn; a hidden tab catches up when it is shown. The dashboard reads what it
 draws from the controller's :class:`~ui.training.history.PlotHistory` (the Trainer's numbers) and
@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
@@ -378,25 +378,21 @@ class TrainingDashboard(QWidget):
 
     # ---- drawing -------------------------------------------------------------------------------
     #: the groups one frame draws, in turn: each plot is redrawn refresh_hz times a second, but a frame
-    #: holds the GUI for about two plots only (short event-loop gaps, the worker waits less at a time)
+    #: holds the GUI for about two plots only (short event-loop gaps)
     SLOTS = (("loss",), ("acc_lr",), ("grads", "hidden", "weights_v"), ("grad_time", "gates", "weights_g"))
 
     def _frame(self):
-        """One timer tick while training: redraw and paint one slot, with the worker waiting."""
+        """One timer tick while training: redraw one slot of plots (all of them without stagger)."""
         c = self.controller
         if c is None or self._in_frame:
             return
         self._in_frame = True
         try:
-            with c.gui_frame():
-                if not self.stagger:
-                    self.refresh()
-                else:
-                    self.refresh(parts=self.SLOTS[self._slot])
-                    self._slot = (self._slot + 1) % len(self.SLOTS)
-                # paint now, inside the frame: the scene's queued updates, then the views' repaints
-                QCoreApplication.sendPostedEvents()
-                QCoreApplication.sendPostedEvents()
+            if not self.stagger:
+                self.refresh()
+            else:
+                self.refresh(parts=self.SLOTS[self._slot])
+                self._slot = (self._slot + 1) % len(self.SLOTS)
         finally:
             self._in_frame = False
 

@@ -104,7 +104,7 @@ def confirm_close(parent: QWidget, controller, save) -> bool:
         return True
     answer = QMessageBox.question(
         parent, "Unsaved training",
-        f"The training in the dashboard ({controller.trainer.step_count} steps) has not been saved.\n"
+        f"The training in the dashboard ({controller.step_count} steps) has not been saved.\n"
         "Save it as a session (model, settings, data source and plots) before quitting?",
         QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         QMessageBox.StandardButton.Save)
