@@ -44,8 +44,30 @@ def positive_float(text):
 
 
 def nonnegative_float(text):
-    value = 0.0 if text in ("0", "0.0") else None
-    return value if value is not None else positive_float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (np.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number ≥ 0, got {text}")
+    return value
+
+
+def number_pair(text):
+    """'A,B' → (A, B), two finite numbers; which values fit is the engine's to judge."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"takes two numbers separated by a comma, got '{text}'")
+    values = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{part.strip()}' is not a number") from None
+        if not np.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be finite numbers, got '{text}'")
+        values.append(value)
+    return tuple(values)
 
 
 def add_architecture(p, cell="lstm", hidden=3, input_size=2, output_size=2):

@@ -6,18 +6,37 @@ previous gradients, Adam's moments — which the Tape shows beside each update.
 """
 from __future__ import annotations
 
+import inspect
+import math
+import numbers
+
 import numpy as np
 
 from .errors import ConfigError
 
 
-def _check(name, value, low=0.0, high=None, open_low=False):
-    ok = np.isfinite(value) and (value > low if open_low else value >= low) and (high is None or value < high)
-    if not ok:
-        bound = f"> {low}" if open_low else f"≥ {low}"
-        rng = f"{bound}" + (f" and < {high}" if high is not None else "")
-        raise ConfigError(f"{name} must be a finite number {rng}, got {value!r}")
-    return float(value)
+def _real(value) -> float:
+    """``value`` as a float; NaN for anything that is not a real number, so that every range check refuses it."""
+    return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+
+
+def _pair(value) -> tuple[float, float]:
+    """``value`` as two floats (NaN where it is not a pair of real numbers)."""
+    if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
+        return _real(value[0]), _real(value[1])
+    return math.nan, math.nan
+
+
+def _check(what, value, low=0.0, high=math.inf, *, open_low=False, open_high=False) -> float:
+    """``value`` as a float if it lies in the interval, else a ConfigError naming ``what`` and the interval."""
+    v = _real(value)
+    if not (math.isfinite(v) and (v > low if open_low else v >= low) and (v < high if open_high else v <= high)):
+        if high == math.inf:
+            allowed = f"a number {'>' if open_low else '≥'} {low:g}"
+        else:
+            allowed = f"in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        raise ConfigError(f"{what} must be {allowed}, got {value!r}")
+    return v
 
 
 class Optimizer:
@@ -48,8 +67,8 @@ class SGD(Optimizer):
 
     def __init__(self, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False):
         super().__init__(lr)
-        self.momentum = _check("momentum", momentum, high=1.0 + 1e-12)
-        self.dampening = _check("dampening", dampening, high=1.0 + 1e-12)
+        self.momentum = _check("SGD momentum", momentum, high=1.0)
+        self.dampening = _check("SGD dampening", dampening, high=1.0)
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ConfigError("Nesterov momentum needs a momentum > 0 and zero dampening")
         self.nesterov = bool(nesterov)
@@ -79,10 +98,13 @@ class Rprop(Optimizer):
 
     def __init__(self, lr=0.01, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0)):
         super().__init__(lr)
-        self.eta_minus = _check("η−", etas[0], open_low=True, high=1.0)
-        self.eta_plus = _check("η+", etas[1], low=1.0, open_low=True)
-        self.step_min = _check("minimum step", step_sizes[0])
-        self.step_max = _check("maximum step", step_sizes[1], open_low=True)
+        self.eta_minus, self.eta_plus = _pair(etas)
+        if not 0 < self.eta_minus < 1 < self.eta_plus < math.inf:
+            raise ConfigError(f"Rprop etas (η−, η+) must satisfy 0 < η− < 1 < η+, got {etas!r}")
+        self.step_min, self.step_max = _pair(step_sizes)
+        if not 0 < self.step_min <= self.step_max < math.inf:
+            raise ConfigError(f"Rprop step sizes (smallest, largest) must satisfy 0 < smallest ≤ largest, "
+                              f"got {step_sizes!r}")
 
     def _update(self, name, p, g, state):
         if "step_size" not in state:
@@ -107,9 +129,10 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(lr)
-        self.beta1 = _check("β1", betas[0], high=1.0)
-        self.beta2 = _check("β2", betas[1], high=1.0)
-        self.eps = _check("ε", eps, open_low=True)
+        self.beta1, self.beta2 = _pair(betas)
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise ConfigError(f"Adam betas (β1, β2) must both be in [0, 1), got {betas!r}")
+        self.eps = _check("Adam eps (ε)", eps, open_low=True)
 
     def _update(self, name, p, g, state):
         if "exp_avg" not in state:
@@ -137,9 +160,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0):
         super().__init__(lr)
-        self.alpha = _check("α", alpha, high=1.0 + 1e-12)
-        self.eps = _check("ε", eps, open_low=True)
-        self.momentum = _check("momentum", momentum, high=1.0 + 1e-12)
+        self.alpha = _check("RMSprop alpha (α)", alpha, high=1.0)
+        self.eps = _check("RMSprop eps (ε)", eps, open_low=True)
+        self.momentum = _check("RMSprop momentum", momentum, high=1.0)
 
     def _update(self, name, p, g, state):
         if "square_avg" not in state:
@@ -168,9 +191,9 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr=0.01, lr_decay=0.0, eps=1e-10, initial_accumulator_value=0.0):
         super().__init__(lr)
-        self.lr_decay = _check("lr_decay", lr_decay)
-        self.eps = _check("ε", eps, open_low=True)
-        self.initial = _check("initial accumulator", initial_accumulator_value)
+        self.lr_decay = _check("Adagrad lr_decay", lr_decay)
+        self.eps = _check("Adagrad eps (ε)", eps, open_low=True)
+        self.initial = _check("Adagrad initial_accumulator_value", initial_accumulator_value)
 
     def _update(self, name, p, g, state):
         if "sum" not in state:
@@ -190,14 +213,44 @@ class Adagrad(Optimizer):
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Rprop, Adam, RMSprop, Adagrad)}
 
 
-def make(name: str, lr: float, momentum: float = 0.0, nesterov: bool = False) -> Optimizer:
-    """An optimizer by name with the options the command line and the app expose."""
+def _settings() -> dict:
+    """``SETTINGS``, read from the constructors' signatures."""
+    table: dict[str, dict] = {}
+    for name, cls in OPTIMIZERS.items():
+        for parameter in inspect.signature(cls).parameters.values():
+            if parameter.name != "lr":
+                table.setdefault(parameter.name, {})[name] = parameter.default
+    return table
+
+
+SETTINGS = _settings()
+"""Every optimizer setting besides the learning rate (``torch.optim``'s keyword arguments), read from the
+constructors above: ``{setting: {name of an optimizer that takes it: its default}}``, e.g.
+``SETTINGS["eps"] == {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}``."""
+
+_LABELS = {"nesterov": "Nesterov momentum"}
+
+
+def make(name: str, lr: float, momentum: float = 0.0, nesterov: bool = False, **settings) -> Optimizer:
+    """An optimizer by name, with the learning rate and any of its ``SETTINGS`` (e.g. ``betas=(0.8, 0.99)``).
+
+    One set of settings serves every optimizer (the command line's and the app's ``TrainConfig``): a
+    setting given as None takes the optimizer's default, and a setting this optimizer does not take is
+    refused unless it is None or at the default of the optimizers that take it.
+    """
     if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer '{name}'; choose one of {', '.join(OPTIMIZERS)}")
-    if name == "sgd":
-        return SGD(lr, momentum=momentum, nesterov=nesterov)
-    if momentum and name == "rmsprop":
-        return RMSprop(lr, momentum=momentum)
-    if momentum or nesterov:
-        raise ConfigError(f"momentum applies to sgd and rmsprop, not {name}")
-    return OPTIMIZERS[name](lr)
+    chosen = {}
+    for key, value in {"momentum": momentum, "nesterov": nesterov, **settings}.items():
+        if key not in SETTINGS:
+            raise ConfigError(f"unknown optimizer setting '{key}'; the settings are {', '.join(SETTINGS)}")
+        takers = SETTINGS[key]
+        if value is None:
+            continue
+        if name in takers:
+            chosen[key] = value
+        elif any(value != default for default in takers.values()):
+            names = list(takers)
+            listing = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            raise ConfigError(f"{name} has no {_LABELS.get(key, key)} setting; it belongs to {listing}")
+    return OPTIMIZERS[name](lr, **chosen)

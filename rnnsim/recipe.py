@@ -9,6 +9,7 @@ from dataclasses import fields
 
 import numpy as np
 
+from . import optim
 from .data.dataset import Dataset
 from .errors import ConfigError
 from .model import Model
@@ -48,8 +49,14 @@ def build_model(spec: ModelSpec, init: str = "pytorch", seed: int = 0, forget_bi
 
 
 def build_config(suggested: dict | None = None, overrides: dict | None = None) -> TrainConfig:
+    """A checked TrainConfig: the defaults, then a task's ``suggested`` settings, then the ``overrides`` that
+    are not None. When the overrides pick another optimizer, the suggested optimizer's own settings (e.g.
+    SGD's momentum) are dropped: they belong to the optimizer that was not chosen."""
     chosen = {k: v for k, v in (suggested or {}).items() if k in TRAIN_FIELDS}
-    chosen.update({k: v for k, v in (overrides or {}).items() if v is not None and k in TRAIN_FIELDS})
+    given = {k: v for k, v in (overrides or {}).items() if v is not None and k in TRAIN_FIELDS}
+    if given.get("optimizer", chosen.get("optimizer")) != chosen.get("optimizer"):
+        chosen = {k: v for k, v in chosen.items() if k not in optim.SETTINGS}
+    chosen.update(given)
     return TrainConfig(**chosen).check()
 
 

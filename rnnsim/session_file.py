@@ -35,7 +35,7 @@ import io as _io
 import json
 import math
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -250,10 +250,9 @@ def _array(name, arrays, key, kinds, ndim=None) -> np.ndarray:
 
 def _config(name, d) -> TrainConfig:
     d = _object(name, "training", d)
-    known = {f.name for f in fields(TrainConfig)}
-    values = {k: _NONFINITE.get(v, v) if isinstance(v, str) else v for k, v in d.items() if k in known}
+    values = {k: _NONFINITE.get(v, v) if isinstance(v, str) else v for k, v in d.items()}
     try:
-        return TrainConfig(**values).check()
+        return TrainConfig.from_dict(values).check()
     except RnnsimError as exc:
         raise ModelFileError(f"{name}: the training settings are invalid: {exc}") from None
     except (TypeError, ValueError) as exc:

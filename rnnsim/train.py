@@ -26,8 +26,19 @@ class TrainConfig:
 
     optimizer: str = "sgd"
     lr: float = 0.01
-    momentum: float = 0.0
-    nesterov: bool = False
+    # The optimizer's own settings, with torch.optim's names and defaults (``optim.SETTINGS``): each applies
+    # to the optimizers named beside it and must keep its default under any other.
+    momentum: float = 0.0                            # sgd, rmsprop
+    nesterov: bool = False                           # sgd
+    dampening: float = 0.0                           # sgd (with momentum)
+    betas: tuple[float, float] = (0.9, 0.999)        # adam: (β1, β2)
+    eps: float | None = None                         # adam, rmsprop, adagrad; None: the optimizer's own
+                                                     # default (adam 1e-8, rmsprop 1e-8, adagrad 1e-10)
+    alpha: float = 0.99                              # rmsprop
+    etas: tuple[float, float] = (0.5, 1.2)           # rprop: (η−, η+)
+    step_sizes: tuple[float, float] = (1e-6, 50.0)   # rprop: (smallest, largest step)
+    lr_decay: float = 0.0                            # adagrad
+    initial_accumulator_value: float = 0.0           # adagrad
     schedule: str = "constant"
     gamma: float = 0.1
     step_size: int = 10
@@ -45,7 +56,7 @@ class TrainConfig:
 
     def check(self) -> "TrainConfig":
         """Raise ConfigError with the reason for the first value out of range."""
-        optim.make(self.optimizer, self.lr, self.momentum, self.nesterov)
+        self.make_optimizer()
         Schedule(self.schedule, self.gamma, self.step_size)
         _whole("epochs", self.epochs, 1)
         if self.max_steps is not None:
@@ -68,8 +79,26 @@ class TrainConfig:
         _whole("seed", self.seed, 0)
         return self
 
+    def optimizer_settings(self) -> dict:
+        """The optimizer's name and all its settings but the learning rate (which schedules change every
+        epoch): a new Trainer keeps the previous optimizer's memory only when these are equal."""
+        return {"optimizer": self.optimizer, **{key: getattr(self, key) for key in optim.SETTINGS}}
+
+    def make_optimizer(self) -> optim.Optimizer:
+        """A fresh optimizer with these settings (ConfigError when one is out of range or does not apply)."""
+        settings = self.optimizer_settings()
+        return optim.make(settings.pop("optimizer"), self.lr, **settings)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Plain JSON values: the pairs (``betas``, ``etas``, ``step_sizes``) become lists."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """The inverse of ``to_dict``, unchecked: lists become tuples again, missing keys take their defaults
+        (files written before a setting existed), unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in known})
 
 
 def _whole(name, value, low):
@@ -153,7 +182,7 @@ class Trainer:
                               f"{model.spec.input_size}")
         self.train_set, self.val_set = data.split(config.validation_split, config.seed)
         model.check_target(self.train_set.y[:1], self.train_set.x[:1])
-        self.optimizer = optim.make(config.optimizer, config.lr, config.momentum, config.nesterov)
+        self.optimizer = config.make_optimizer()
         self.schedule = Schedule(config.schedule, config.gamma, config.step_size)
         self.rng = np.random.default_rng(config.seed)
         self.history = History()

@@ -8,7 +8,7 @@ import sys
 import time
 
 from .. import recipe
-from ..cli import UsageError, nonnegative_float, positive_float, positive_int
+from ..cli import UsageError, nonnegative_float, number_pair, positive_float, positive_int
 from ..data import TASKS, load_data, make_task
 from ..init import SCHEMES
 from ..model import load_model
@@ -42,6 +42,24 @@ def register(sub):
     tr.add_argument("--lr", type=positive_float, help="learning rate (Rprop: the initial step Δ0)")
     tr.add_argument("--momentum", type=nonnegative_float)
     tr.add_argument("--nesterov", action="store_true", default=None)
+    tr.add_argument("--dampening", type=nonnegative_float,
+                    help="SGD with momentum: the share of each new gradient left out of the running average")
+    tr.add_argument("--betas", type=number_pair, metavar="B1,B2",
+                    help="Adam: how much of the gradient's and the squared gradient's running averages each "
+                         "step keeps (default 0.9,0.999)")
+    tr.add_argument("--eps", type=positive_float,
+                    help="Adam, RMSprop, Adagrad: added to the divisor so that it is never zero "
+                         "(default: 1e-8, 1e-8, 1e-10)")
+    tr.add_argument("--alpha", type=nonnegative_float,
+                    help="RMSprop: how much of the squared gradient's running average each step keeps (default 0.99)")
+    tr.add_argument("--etas", type=number_pair, metavar="ETA_MINUS,ETA_PLUS",
+                    help="Rprop: step-size factors when a gradient flips sign / keeps it (default 0.5,1.2)")
+    tr.add_argument("--step-sizes", type=number_pair, metavar="MIN,MAX",
+                    help="Rprop: the smallest and largest step size (default 1e-6,50)")
+    tr.add_argument("--lr-decay", type=nonnegative_float,
+                    help="Adagrad: the learning rate is divided by 1 + (step − 1)·lr_decay (default 0)")
+    tr.add_argument("--initial-accumulator-value", type=nonnegative_float,
+                    help="Adagrad: the starting sum of squared gradients (default 0)")
     tr.add_argument("--schedule", choices=SCHEDULES)
     tr.add_argument("--gamma", type=positive_float, help="schedule decay factor")
     tr.add_argument("--step-size", type=positive_int, help="step schedule: epochs per decay")
@@ -116,7 +134,10 @@ class ProgressBar:
 def run(args, out):
     data, task = load_inputs(args)
     overrides = {"optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum,
-                 "nesterov": args.nesterov, "schedule": args.schedule, "gamma": args.gamma,
+                 "nesterov": args.nesterov, "dampening": args.dampening, "betas": args.betas, "eps": args.eps,
+                 "alpha": args.alpha, "etas": args.etas, "step_sizes": args.step_sizes, "lr_decay": args.lr_decay,
+                 "initial_accumulator_value": args.initial_accumulator_value,
+                 "schedule": args.schedule, "gamma": args.gamma,
                  "step_size": args.step_size, "epochs": args.epochs, "max_steps": args.max_steps,
                  "batch_size": args.batch_size, "clip": args.clip, "clip_mode": args.clip_mode,
                  "truncate": args.truncate, "weight_decay": args.weight_decay, "seed": args.seed,

@@ -52,6 +52,43 @@ def test_bad_arguments_exit_2_with_one_line(capsys, argv):
     one_line_error(err)
 
 
+@pytest.mark.parametrize("options, reason", [
+    (["--optimizer", "adam", "--betas", "0.9"], "--betas: takes two numbers separated by a comma, got '0.9'"),
+    (["--optimizer", "adam", "--betas", "0.9,x"], "--betas: 'x' is not a number"),
+    (["--optimizer", "adam", "--betas", "0.9,inf"], "--betas: must be finite numbers"),
+    (["--optimizer", "adam", "--betas", "1,0.999"], "Adam betas (β1, β2) must both be in [0, 1), got (1.0, 0.999)"),
+    (["--optimizer", "adam", "--eps", "0"], "--eps: must be a positive number, got 0"),
+    (["--optimizer", "rmsprop", "--alpha", "1.5"], "RMSprop alpha (α) must be in [0, 1], got 1.5"),
+    (["--optimizer", "rmsprop", "--alpha", "-0.5"], "--alpha: must be a number ≥ 0, got -0.5"),
+    (["--optimizer", "rprop", "--etas", "0.5,1"], "Rprop etas (η−, η+) must satisfy 0 < η− < 1 < η+"),
+    (["--optimizer", "rprop", "--step-sizes", "1,0.1"], "Rprop step sizes (smallest, largest) must satisfy"),
+    (["--optimizer", "adagrad", "--lr-decay", "-1"], "--lr-decay: must be a number ≥ 0, got -1"),
+    (["--optimizer", "sgd", "--momentum", "0.9", "--dampening", "2"], "SGD dampening must be in [0, 1], got 2.0"),
+    (["--optimizer", "sgd", "--betas", "0.8,0.99"], "sgd has no betas setting; it belongs to adam"),
+    (["--optimizer", "adam", "--etas", "0.3,1.5"], "adam has no etas setting; it belongs to rprop"),
+])
+def test_bad_optimizer_settings_exit_2_with_the_reason(capsys, options, reason):
+    code, out, err = run_cli(capsys, "train", "--task", "xor", "--epochs", "1", *options)
+    assert code == 2 and reason in one_line_error(err)
+
+
+@pytest.mark.parametrize("options", [
+    ["--optimizer", "adam", "--betas", "0.8,0.99", "--eps", "1e-6"],
+    ["--optimizer", "rmsprop", "--alpha", "0.9", "--eps", "1e-7", "--momentum", "0.5"],
+    ["--optimizer", "rprop", "--etas", "0.3,1.5", "--step-sizes", "1e-4,1"],
+    ["--optimizer", "adagrad", "--lr-decay", "0.01", "--initial-accumulator-value", "0.1"],
+    ["--optimizer", "sgd", "--momentum", "0.9", "--dampening", "0.1"],
+])
+def test_train_takes_each_optimizer_s_settings(capsys, options):
+    """The settings reach the run: they change its loss curve (xor suggests SGD with momentum; another
+    optimizer drops the momentum)."""
+    def losses(*more):
+        code, out, err = run_cli(capsys, "train", "--task", "xor", "--epochs", "5", "--json", *more)
+        assert code == 0, err
+        return json.loads(out)["history"]["loss"]
+    assert losses(*options) != losses(*options[:2])
+
+
 def test_gradcheck_json(capsys):
     code, out, err = run_cli(capsys, "gradcheck", "--cell", "gru", "--layers", "2", "--bidirectional",
                              "--truncate", "2", "--json")

@@ -206,6 +206,58 @@ def test_make_refuses_momentum_where_it_does_not_apply(name, kwargs):
         optim.make(name, 0.01, **kwargs)
 
 
+def test_settings_table_reads_the_constructors():
+    assert optim.SETTINGS["betas"] == {"adam": (0.9, 0.999)}
+    assert optim.SETTINGS["eps"] == {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
+    assert optim.SETTINGS["momentum"] == {"sgd": 0.0, "rmsprop": 0.0}
+    assert set(optim.SETTINGS) == {"momentum", "dampening", "nesterov", "etas", "step_sizes", "betas", "eps",
+                                   "alpha", "lr_decay", "initial_accumulator_value"}
+
+
+@pytest.mark.parametrize("name,settings,expected", [
+    ("adam", {"betas": (0.8, 0.99), "eps": 1e-6}, {"betas": (0.8, 0.99), "eps": 1e-6}),
+    ("adam", {"eps": None}, {"eps": 1e-8}),
+    ("rmsprop", {"alpha": 0.9, "momentum": 0.5}, {"alpha": 0.9, "momentum": 0.5}),
+    ("rprop", {"etas": (0.3, 1.5), "step_sizes": (1e-4, 1.0)}, {"etas": (0.3, 1.5), "step_sizes": (1e-4, 1.0)}),
+    ("adagrad", {"lr_decay": 0.01, "initial_accumulator_value": 0.1, "eps": None},
+     {"lr_decay": 0.01, "initial_accumulator_value": 0.1, "eps": 1e-10}),
+    ("sgd", {"momentum": 0.9, "dampening": 0.1}, {"momentum": 0.9, "dampening": 0.1}),
+])
+def test_make_passes_each_optimizer_its_settings(name, settings, expected):
+    opt = optim.make(name, 0.01, **settings)
+    got = opt.hyperparameters()
+    assert {k: got[k] for k in expected} == expected
+
+
+ALL_DEFAULTS = {"dampening": 0.0, "betas": (0.9, 0.999), "eps": None, "alpha": 0.99, "etas": (0.5, 1.2),
+                "step_sizes": (1e-6, 50.0), "lr_decay": 0.0, "initial_accumulator_value": 0.0}
+
+
+@pytest.mark.parametrize("name", list(optim.OPTIMIZERS))
+def test_make_accepts_settings_of_other_optimizers_at_their_defaults(name):
+    assert optim.make(name, 0.01, **ALL_DEFAULTS).name == name
+
+
+@pytest.mark.parametrize("name,setting,value,owners", [
+    ("sgd", "betas", (0.8, 0.99), "adam"),
+    ("adam", "etas", (0.3, 1.5), "rprop"),
+    ("rprop", "alpha", 0.9, "rmsprop"),
+    ("sgd", "eps", 1e-8, "adam, rmsprop and adagrad"),
+    ("adam", "lr_decay", 0.1, "adagrad"),
+    ("rmsprop", "dampening", 0.1, "sgd"),
+    ("rmsprop", "nesterov", True, "sgd"),
+])
+def test_make_refuses_settings_another_optimizer_takes(name, setting, value, owners):
+    pattern = f"(?i)^{name} has no .*{setting}.* setting; it belongs to {owners}$"
+    with pytest.raises(rnnsim.ConfigError, match=pattern):
+        optim.make(name, 0.01, **{setting: value})
+
+
+def test_make_refuses_unknown_settings():
+    with pytest.raises(rnnsim.ConfigError, match="unknown optimizer setting 'amsgrad'"):
+        optim.make("adam", 0.01, amsgrad=True)
+
+
 def test_make_refuses_nesterov_without_momentum():
     with pytest.raises(rnnsim.ConfigError, match="(?i)nesterov"):
         optim.make("sgd", 0.01, nesterov=True)
@@ -249,6 +301,13 @@ INVALID = [
     ("Rprop", {"step_sizes": (-1e-6, 50.0)}, r"(?i)step"),
     ("Rprop", {"step_sizes": (1e-6, 0.0)}, r"(?i)step"),
     ("Rprop", {"step_sizes": (1e-6, math.inf)}, r"(?i)step"),
+    ("Rprop", {"step_sizes": (0.0, 50.0)}, r"Rprop step sizes .*0 < smallest ≤ largest"),
+    ("Rprop", {"step_sizes": (1.0, 0.5)}, r"Rprop step sizes .*0 < smallest ≤ largest"),
+    ("Rprop", {"etas": (0.5,)}, r"Rprop etas .*0 < η− < 1 < η\+, got \(0.5,\)"),
+    ("Adam", {"betas": ("0.9", 0.999)}, r"Adam betas .* must both be in \[0, 1\)"),
+    ("SGD", {"lr": 0.1, "dampening": 1.5}, r"SGD dampening must be in \[0, 1\], got 1.5"),
+    ("RMSprop", {"alpha": 1.5}, r"RMSprop alpha \(α\) must be in \[0, 1\], got 1.5"),
+    ("Adam", {"eps": "tiny"}, r"Adam eps \(ε\) must be a number > 0, got 'tiny'"),
     ("RMSprop", {"alpha": -0.1}, r"α|(?i:alpha)"),
     ("RMSprop", {"alpha": math.nan}, r"α|(?i:alpha)"),
     ("RMSprop", {"eps": 0.0}, r"ε|(?i:eps)"),

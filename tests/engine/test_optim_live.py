@@ -17,6 +17,7 @@ import pytest
 import rnnsim
 from rnnsim import optim
 from rnnsim.schedules import Schedule
+from rnnsim.train import TrainConfig
 
 torch = pytest.importorskip("torch")
 
@@ -159,6 +160,40 @@ def test_make_matches_torch_with_defaults(name, cls):
         theirs.step()
     for n, p in tensors.items():
         np.testing.assert_allclose(params[n], p.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=f"{name}: '{n}'")
+
+
+CONFIG_CASES = [
+    # (TrainConfig settings, torch.optim class, its keyword arguments)
+    ({"optimizer": "adam", "betas": (0.8, 0.99), "eps": 1e-6}, "Adam", {"betas": (0.8, 0.99), "eps": 1e-6}),
+    ({"optimizer": "rmsprop", "alpha": 0.9}, "RMSprop", {"alpha": 0.9}),
+    ({"optimizer": "rmsprop", "alpha": 0.9, "eps": 1e-6, "momentum": 0.5}, "RMSprop",
+     {"alpha": 0.9, "eps": 1e-6, "momentum": 0.5}),
+    ({"optimizer": "rprop", "etas": (0.3, 1.5), "step_sizes": (1e-4, 1.0)}, "Rprop",
+     {"etas": (0.3, 1.5), "step_sizes": (1e-4, 1.0)}),
+    ({"optimizer": "adagrad", "lr_decay": 0.01}, "Adagrad", {"lr_decay": 0.01}),
+    ({"optimizer": "adagrad", "lr_decay": 0.01, "eps": 1e-6, "initial_accumulator_value": 0.1}, "Adagrad",
+     {"lr_decay": 0.01, "eps": 1e-6, "initial_accumulator_value": 0.1}),
+    ({"optimizer": "sgd", "momentum": 0.9, "dampening": 0.1}, "SGD", {"momentum": 0.9, "dampening": 0.1}),
+]
+
+
+@pytest.mark.parametrize("settings,cls,kwargs", CONFIG_CASES,
+                         ids=[f"{cls}-{'-'.join(kwargs)}" for _, cls, kwargs in CONFIG_CASES])
+def test_train_config_settings_match_torch(settings, cls, kwargs):
+    """A TrainConfig's optimizer settings reach the optimizer: 50 steps equal torch.optim's to rtol 1e-12."""
+    init, grads = draw(np.random.default_rng([SEED, 98]), steps=50)
+    mine = TrainConfig(lr=0.02, **settings).check().make_optimizer()
+    params = {n: v.copy() for n, v in init.items()}
+    tensors = {n: torch.tensor(v, dtype=torch.float64, requires_grad=True) for n, v in init.items()}
+    theirs = getattr(torch.optim, cls)(list(tensors.values()), lr=0.02, **kwargs)
+    for t in range(50):
+        mine.step(params, {n: g[t].copy() for n, g in grads.items()})
+        for n, p in tensors.items():
+            p.grad = torch.tensor(grads[n][t], dtype=torch.float64)
+        theirs.step()
+        for n, p in tensors.items():
+            np.testing.assert_allclose(params[n], p.detach().numpy(), rtol=1e-12, atol=ATOL,
+                                       err_msg=f"{settings}: parameter '{n}' after step {t + 1}")
 
 
 @pytest.mark.parametrize("kind,kwargs", [

@@ -103,6 +103,33 @@ def test_resume_continues_the_same_run_bit_for_bit(tmp_path):
             assert np.array_equal(fresh.model.params[k], whole.model.params[k]), (optimizer, k)
 
 
+@pytest.mark.parametrize("optimizer, settings", [
+    ("adam", {"betas": (0.8, 0.99), "eps": 1e-6}),
+    ("rprop", {"etas": (0.3, 1.5), "step_sizes": (1e-4, 1.0)}),
+    ("rmsprop", {"alpha": 0.9, "momentum": 0.5, "eps": 1e-7}),
+    ("adagrad", {"lr_decay": 0.01, "initial_accumulator_value": 0.1}),
+    ("sgd", {"momentum": 0.9, "dampening": 0.1}),
+])
+def test_optimizer_settings_round_trip(tmp_path, optimizer, settings):
+    trainer = make_trainer(optimizer=optimizer, **settings)
+    trainer.run(max_steps=3)
+    sf.save(tmp_path / "s.npz", state_of(trainer))
+    back = sf.load(tmp_path / "s.npz")
+    assert back.config == trainer.config                 # pairs come back as tuples, None as None
+    for key, value in settings.items():
+        assert getattr(back.config, key) == value and type(getattr(back.config, key)) is type(value)
+
+
+def test_a_session_saved_before_the_optimizer_settings_existed_opens_with_their_defaults(saved, tmp_path):
+    path, trainer = saved
+    added = ("dampening", "betas", "eps", "alpha", "etas", "step_sizes", "lr_decay", "initial_accumulator_value")
+    edit_json(path, tmp_path / "old.npz", lambda d: [d["training"].pop(key) for key in added])
+    back = sf.load(tmp_path / "old.npz")
+    assert back.config == trainer.config
+    defaults = TrainConfig()
+    assert all(getattr(back.config, key) == getattr(defaults, key) for key in added)
+
+
 def test_file_source_stores_its_data_and_loader_options(tmp_path):
     data = load_data(DATA / "series.csv", window=6, horizon=2)
     spec = recipe.build_spec(data)
@@ -228,6 +255,8 @@ def test_refuses_pickled_arrays_without_unpickling(saved, tmp_path):
     (lambda d: d["spec"].update(cell="transformer"), "model description is invalid.*transformer"),
     (lambda d: d["training"].update(lr=-1.0), "training settings are invalid.*learning rate"),
     (lambda d: d["training"].update(lr="fast"), "training settings are invalid"),
+    (lambda d: d["training"].update(betas=[0.9]), "training settings are invalid.*betas"),
+    (lambda d: d["training"].update(optimizer="rprop", etas=[0.5, 0.9]), "training settings are invalid.*Rprop etas"),
     (lambda d: d["data"].update(kind="url"), "data source kind 'url'"),
     (lambda d: d["history"]["loss"].pop(), "different lengths"),
     (lambda d: d["history"]["loss"].__setitem__(0, "low"), "history 'loss' holds 'low'"),

@@ -1,10 +1,11 @@
 """The Trainer: lessons reproduced end to end, determinism, early stopping, divergence, step budgets."""
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from rnnsim import ConfigError, recipe
+from rnnsim import ConfigError, optim, recipe
 from rnnsim.data import make_task
 from rnnsim.train import TrainConfig, Trainer
 
@@ -99,3 +100,67 @@ def test_clipping_reports_norm_before():
 def test_bad_hyperparameters_refused_with_reason(bad):
     with pytest.raises(ConfigError):
         TrainConfig(**bad).check()
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"optimizer": "adam", "betas": (1.0, 0.999)},
+     r"Adam betas \(β1, β2\) must both be in \[0, 1\), got \(1.0, 0.999\)"),
+    ({"optimizer": "adam", "eps": 0.0}, r"Adam eps \(ε\) must be a number > 0, got 0.0"),
+    ({"optimizer": "rmsprop", "alpha": 1.5}, r"RMSprop alpha \(α\) must be in \[0, 1\], got 1.5"),
+    ({"optimizer": "rprop", "etas": (0.5, 1.0)}, r"Rprop etas \(η−, η\+\) must satisfy 0 < η− < 1 < η\+"),
+    ({"optimizer": "rprop", "step_sizes": (1.0, 0.1)}, r"Rprop step sizes .* must satisfy 0 < smallest ≤ largest"),
+    ({"optimizer": "adagrad", "lr_decay": -0.1}, r"Adagrad lr_decay must be a number ≥ 0, got -0.1"),
+    ({"optimizer": "sgd", "momentum": 0.9, "dampening": 2.0}, r"SGD dampening must be in \[0, 1\], got 2.0"),
+    ({"optimizer": "sgd", "betas": (0.8, 0.99)}, r"sgd has no betas setting; it belongs to adam"),
+    ({"optimizer": "adam", "eps": None, "alpha": 0.5}, r"adam has no alpha setting; it belongs to rmsprop"),
+])
+def test_optimizer_settings_refused_with_the_allowed_range(bad, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**bad).check()
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "rprop", "adam", "rmsprop", "adagrad"])
+def test_every_optimizer_accepts_the_other_optimizers_defaults(optimizer):
+    config = TrainConfig(optimizer=optimizer).check()
+    assert config.make_optimizer().name == optimizer
+
+
+def test_the_trainer_builds_its_optimizer_from_all_settings():
+    trainer = trainer_for("xor", optimizer="adam", momentum=0.0, betas=(0.8, 0.99), eps=1e-6, epochs=1)
+    assert trainer.optimizer.hyperparameters() == {"lr": trainer.config.lr, "betas": (0.8, 0.99), "eps": 1e-6}
+    trainer = trainer_for("bitcount", etas=(0.3, 1.5), step_sizes=(1e-4, 1.0), epochs=1)
+    assert (trainer.optimizer.eta_minus, trainer.optimizer.step_max) == (0.3, 1.0)
+
+
+def test_config_has_every_optimizer_setting_at_the_optimizers_default():
+    """One field per ``optim.SETTINGS`` entry; eps, whose default differs between optimizers, is None."""
+    defaults = TrainConfig()
+    for key, takers in optim.SETTINGS.items():
+        own = set(takers.values())
+        assert getattr(defaults, key) == (own.pop() if len(own) == 1 else None), key
+
+
+def test_optimizer_settings_hold_everything_but_the_learning_rate():
+    config = TrainConfig(optimizer="adam", betas=(0.8, 0.99))
+    settings = config.optimizer_settings()
+    assert settings["optimizer"] == "adam" and settings["betas"] == (0.8, 0.99) and "lr" not in settings
+    assert dataclasses.replace(config, lr=0.5).optimizer_settings() == settings
+    assert dataclasses.replace(config, betas=(0.8, 0.9)).optimizer_settings() != settings
+    assert dataclasses.replace(config, eps=1e-6).optimizer_settings() != settings
+
+
+def test_config_dict_is_plain_json_and_comes_back_equal():
+    config = TrainConfig(optimizer="rprop", etas=(0.3, 1.5), step_sizes=(1e-4, 1.0))
+    d = config.to_dict()
+    assert d["etas"] == [0.3, 1.5] and d["betas"] == [0.9, 0.999] and d["eps"] is None
+    assert TrainConfig.from_dict(d) == config
+    older = {"optimizer": "adam", "lr": 0.1, "unknown": 1}
+    assert TrainConfig.from_dict(older) == TrainConfig(optimizer="adam", lr=0.1)
+
+
+def test_another_optimizer_drops_the_task_s_suggested_optimizer_settings():
+    """xor suggests SGD with momentum 0.9: choosing Adam must not carry SGD's momentum over."""
+    config = recipe.build_config({"optimizer": "sgd", "lr": 0.5, "momentum": 0.9}, {"optimizer": "adam"})
+    assert (config.optimizer, config.momentum, config.lr) == ("adam", 0.0, 0.5)
+    config = recipe.build_config({"optimizer": "sgd", "momentum": 0.9}, {"optimizer": "sgd", "dampening": 0.1})
+    assert (config.momentum, config.dampening) == (0.9, 0.1)

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import ui  # noqa: F401  (first: the PySide6 6.12 refcount guard)
+from rnnsim import optim
+from rnnsim.train import TrainConfig
 from ui.panels.hyperparameters import HyperparametersPanel
 from ui.panels.predict import PredictPanel
 from ui.plots.base import PlotPanel, symlog, symlog_inverse, symlog_threshold
@@ -80,6 +82,80 @@ def test_training_settings_apply_and_show_back(qtbot, controller):
     controller.set_config(dataclasses.replace(controller.config, optimizer="rprop", momentum=0.0, lr=0.003))
     assert p.optimizer.currentData() == "rprop" and p.lr.text() == "0.003"
     assert p.lr_label.text() == "Initial step Δ0" and not p.momentum.isEnabled()
+
+
+def test_each_optimizer_shows_only_its_own_settings(qtbot, controller):
+    p = HyperparametersPanel(controller)
+    qtbot.addWidget(p)
+    p.show()
+    assert set(p.setting_rows) == set(optim.SETTINGS)
+    for name in optim.OPTIMIZERS:
+        p._select(p.optimizer, name)
+        assert controller.config.optimizer == name and not p.reason.isVisible()
+        for key, (row, widgets) in p.setting_rows.items():
+            applies = name in optim.SETTINGS[key]
+            assert row.isVisible() == applies and all(w.isEnabled() == applies for w in widgets), (name, key)
+    p._select(p.optimizer, "adagrad")
+    assert p.eps.text() == "" and p.eps.placeholderText() == "default 1e-10"
+
+
+def test_adam_beta1_typed_in_the_panel_reaches_the_config(qtbot, controller):
+    p = HyperparametersPanel(controller)
+    qtbot.addWidget(p)
+    p.show()
+    p._select(p.optimizer, "adam")
+    finish(p.beta1, "0.8")
+    assert controller.config.betas == (0.8, 0.999) and not p.reason.isVisible()
+    finish(p.eps, "1e-6")
+    assert controller.config.eps == 1e-6
+    before = controller.config
+    type_into(p.beta1, "1")
+    assert p.reason.isVisible() and "Adam β1: must be ≥ 0 and < 1, got 1" in p.reason.text()
+    assert p.beta1.property("invalid") and "must be ≥ 0 and < 1" in p.beta1.toolTip()
+    p.beta1.editingFinished.emit()
+    assert controller.config == before                        # refused: nothing applied
+    finish(p.beta1, "0.85")
+    assert controller.config.betas == (0.85, 0.999) and not p.reason.isVisible()
+    finish(p.eps, "")                                         # empty: the optimizer's default
+    assert controller.config.eps is None and p.eps.placeholderText() == "default 1e-08"
+    # another optimizer: Adam's settings go back to their defaults instead of being refused
+    p._select(p.optimizer, "sgd")
+    assert controller.config.optimizer == "sgd" and controller.config.betas == TrainConfig().betas
+    assert not p.reason.isVisible() and p.beta1.text() == "0.9"
+
+
+def test_rprop_settings_refused_in_the_engine_s_words(qtbot, controller):
+    p = HyperparametersPanel(controller)
+    qtbot.addWidget(p)
+    p.show()
+    p._select(p.optimizer, "rprop")
+    finish(p.eta_minus, "0.3")
+    finish(p.eta_plus, "1.5")
+    finish(p.step_min, "0.001")
+    assert controller.config.etas == (0.3, 1.5) and controller.config.step_sizes == (0.001, 50.0)
+    before = controller.config
+    finish(p.step_max, "0.0001")                              # each field fine, the pair is not
+    assert "Rprop step sizes (smallest, largest) must satisfy 0 < smallest ≤ largest" in p.reason.text()
+    assert controller.config == before
+    finish(p.eta_plus, "1")
+    assert "Rprop η+: must be > 1, got 1" in p.reason.text() and controller.config == before
+
+
+def test_the_optimizer_memory_is_kept_only_while_its_settings_stay(qtbot, controller):
+    p = HyperparametersPanel(controller)
+    qtbot.addWidget(p)
+    p._select(p.optimizer, "adam")
+
+    def train(steps):
+        controller.train(steps=steps)
+        qtbot.waitUntil(lambda: controller.state == PAUSED, timeout=TIMEOUT)
+        return {s["step"] for s in controller.trainer.optimizer.state.values()}
+
+    assert train(3) == {3}
+    finish(p.lr, "0.02")                                      # the learning rate is not the optimizer's memory
+    assert train(1) == {4}
+    finish(p.beta2, "0.99")                                   # β2 is: a fresh Adam
+    assert train(1) == {1}
 
 
 def test_network_changes_apply_at_reset(qtbot, controller):

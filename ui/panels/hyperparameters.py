@@ -1,4 +1,5 @@
-"""Hyperparameters of the training dashboard: optimizer, learning rate and schedule, batches and length,
+"""Hyperparameters of the training dashboard: optimizer (with its own settings — Adam's betas, Rprop's
+step factors, ... — shown only while it is chosen), learning rate and schedule, batches and length,
 gradient clipping, truncated BPTT, L2, validation and early stopping — and the network (cell, sizes,
 initialisation, seed), which applies at Reset.
 
@@ -16,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
+from rnnsim import optim
 from rnnsim.errors import RnnsimError
 from rnnsim.init import SCHEMES
 from rnnsim.train import TrainConfig
@@ -97,7 +99,7 @@ class NumberField(QLineEdit):
         return self.parse()[0]
 
     def set_value(self, v):
-        self.setText("" if v is None else (str(int(v)) if self.integer else f"{v:g}"))
+        self.setText("" if v is None else (str(int(v)) if self.integer else f"{v:.12g}"))
         self.check()
 
 
@@ -181,14 +183,7 @@ class HyperparametersPanel(QWidget):
                               tip="The size of each step against the gradient. Too large: the loss jumps or "
                                   "becomes NaN (lesson 002); too small: learning crawls.")
         form.addRow(self.lr_label, self.lr)
-        self.momentum = self._field("momentum", "Momentum", 0.0, 1.0, open_high=True,
-                                    tip="How much of the previous step is kept and added to the next one (0 = none); "
-                                        "smooths a zig-zagging descent. SGD and RMSprop only.")
-        form.addRow(self._label("Momentum", self.momentum.toolTip()), self.momentum)
-        self.nesterov = QCheckBox("Nesterov momentum")
-        self.nesterov.setToolTip("Look ahead: take the gradient where the momentum is about to carry the weights (SGD)")
-        self.nesterov.toggled.connect(self._apply_config)
-        form.addRow("", self.nesterov)
+        self._optimizer_settings(form)
         self.schedule = self._combo(SCHEDULE_NAMES, "How the learning rate changes from epoch to epoch")
         form.addRow(self._label("LR schedule", self.schedule.toolTip()), self.schedule)
         self.gamma = self._field("gamma", "Decay factor γ", 0.0, 1.0, open_low=True,
@@ -199,6 +194,87 @@ class HyperparametersPanel(QWidget):
                                      tip="Step decay: epochs between two decays")
         form.addRow(self._label("Step size (epochs)", self.step_size.toolTip()), self.step_size)
         return g
+
+    def _optimizer_settings(self, form):
+        """The rows of the optimizers' own settings (``optim.SETTINGS``); each shows only for its optimizers."""
+        self.optimizer_form = form
+        self.setting_rows: dict[str, tuple[QWidget, tuple]] = {}
+        self.momentum = self._field("momentum", "Momentum", 0.0, 1.0, open_high=True,
+                                    tip="How much of the previous step is kept and added to the next one (0 = none); "
+                                        "smooths a zig-zagging descent. SGD and RMSprop only.")
+        self._setting_row("momentum", "Momentum", self.momentum)
+        self.nesterov = QCheckBox("Nesterov momentum")
+        self.nesterov.setToolTip("Look ahead: take the gradient where the momentum is about to carry the weights (SGD)")
+        self.nesterov.toggled.connect(self._apply_config)
+        self._setting_row("nesterov", "", self.nesterov)
+        self.dampening = self._field("dampening", "Dampening", 0.0, 1.0,
+                                     tip="SGD with momentum: how much of each new gradient is left out of the "
+                                         "running average of steps (0 = all of it counts, the usual choice)")
+        self._setting_row("dampening", "Dampening", self.dampening)
+        self.beta1 = self._field("beta1", "Adam β1", 0.0, 1.0, open_high=True,
+                                 tip="β1: how much of the previous gradient average Adam keeps each step (0.9: 90 % "
+                                     "old average, 10 % new gradient). Higher = smoother, but slower to turn.")
+        self.beta2 = self._field("beta2", "Adam β2", 0.0, 1.0, open_high=True,
+                                 tip="β2: how much of the previous average of squared gradients Adam keeps each step. "
+                                     "Close to 1 (0.999) = a long memory of how large the gradients have been.")
+        self._setting_row("betas", "Betas β1, β2", self.beta1, self.beta2)
+        self.alpha = self._field("alpha", "RMSprop α", 0.0, 1.0,
+                                 tip="α: how much of the previous average of squared gradients RMSprop keeps each "
+                                     "step (0.99 = a long memory)")
+        self._setting_row("alpha", "Smoothing α", self.alpha)
+        self.eps = self._field("eps", "ε", 0.0, open_low=True, optional=True,
+                               tip="ε: a tiny number added before dividing by the gradient's size, so that a step "
+                                   "never divides by zero. Empty: the optimizer's default (Adam and RMSprop 1e-8, "
+                                   "Adagrad 1e-10).")
+        self._setting_row("eps", "Epsilon ε", self.eps)
+        self.eta_minus = self._field("eta_minus", "Rprop η−", 0.0, 1.0, open_low=True, open_high=True,
+                                     tip="η−: when a weight's gradient flips sign, the weight has jumped over a "
+                                         "minimum: Rprop multiplies its step by η− (< 1) to take smaller steps")
+        self.eta_plus = self._field("eta_plus", "Rprop η+", 1.0, open_low=True,
+                                    tip="η+: while a weight's gradient keeps its sign, Rprop multiplies its step by "
+                                        "η+ (> 1) to speed up")
+        self._setting_row("etas", "Step factors η−, η+", self.eta_minus, self.eta_plus)
+        self.step_min = self._field("step_min", "Smallest step", 0.0, open_low=True,
+                                    tip="Rprop: the smallest step a weight's step size may shrink to")
+        self.step_max = self._field("step_max", "Largest step", 0.0, open_low=True,
+                                    tip="Rprop: the largest step a weight's step size may grow to")
+        self._setting_row("step_sizes", "Step min, max", self.step_min, self.step_max)
+        self.lr_decay = self._field("lr_decay", "Learning-rate decay", 0.0,
+                                    tip="Adagrad: divide the learning rate by 1 + (step − 1)·decay, so that steps "
+                                        "shrink a little more with every update (0 = off)")
+        self._setting_row("lr_decay", "LR decay", self.lr_decay)
+        self.initial_accumulator = self._field("initial_accumulator_value", "Initial sum", 0.0,
+                                               tip="Adagrad: the sum of squared gradients every weight starts with; "
+                                                   "larger = smaller first steps")
+        self._setting_row("initial_accumulator_value", "Initial sum", self.initial_accumulator)
+
+    def _setting_row(self, key, label, *widgets):
+        """A form row for the optimizer setting ``key``: one field, a pair of fields, or a check box."""
+        row = QWidget()
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for w in widgets:
+            if len(widgets) == 2:
+                w.setMaximumWidth((FIELD_WIDTH - lay.spacing()) // 2)
+            lay.addWidget(w)
+        lay.addStretch(1)
+        tip = "\n".join(w.toolTip() for w in widgets)
+        self.optimizer_form.addRow(self._label(label, tip) if label else QLabel(""), row)
+        self.setting_rows[key] = (row, widgets)
+
+    def _setting_value(self, key):
+        """The value the row of optimizer setting ``key`` shows (a pair as a tuple)."""
+        values = [w.isChecked() if isinstance(w, QCheckBox) else w.value() for w in self.setting_rows[key][1]]
+        return tuple(values) if len(values) == 2 else values[0]
+
+    def _show_setting(self, key, value):
+        """Put ``value`` (a pair for a two-field row) into the row of optimizer setting ``key``."""
+        widgets = self.setting_rows[key][1]
+        for w, v in zip(widgets, value if len(widgets) == 2 else (value,)):
+            if isinstance(w, QCheckBox):
+                w.setChecked(v)
+            else:
+                w.set_value(v)
 
     def _length_group(self):
         g = QGroupBox("Batches and length")
@@ -352,8 +428,8 @@ class HyperparametersPanel(QWidget):
         try:
             self._select(self.optimizer, cfg.optimizer)
             self.lr.set_value(cfg.lr)
-            self.momentum.set_value(cfg.momentum)
-            self.nesterov.setChecked(cfg.nesterov)
+            for key in self.setting_rows:
+                self._show_setting(key, getattr(cfg, key))
             self._select(self.schedule, cfg.schedule)
             self.gamma.set_value(cfg.gamma)
             self.step_size.set_value(cfg.step_size)
@@ -397,8 +473,13 @@ class HyperparametersPanel(QWidget):
     # ---- edits ---------------------------------------------------------------------------------
     def _update_enabled(self):
         opt = self.optimizer.currentData()
-        self.momentum.setEnabled(opt in ("sgd", "rmsprop"))
-        self.nesterov.setEnabled(opt == "sgd")
+        for key, (row, widgets) in self.setting_rows.items():
+            applies = opt in optim.SETTINGS[key]
+            self.optimizer_form.setRowVisible(row, applies)
+            for w in widgets:
+                w.setEnabled(applies)
+        default_eps = optim.SETTINGS["eps"].get(opt)
+        self.eps.setPlaceholderText(f"default {default_eps:g}" if default_eps is not None else "")
         self.lr_label.setText("Initial step Δ0" if opt == "rprop" else "Learning rate")
         self.lr_label.setToolTip("Rprop: the step every weight starts with; each then adapts its own"
                                  if opt == "rprop" else self.lr.base_tip)
@@ -432,10 +513,11 @@ class HyperparametersPanel(QWidget):
                 return None
         opt = self.optimizer.currentData()
         batch = self.batch.value() or None
+        defaults = TrainConfig()
+        settings = {key: self._setting_value(key) if opt in optim.SETTINGS[key] else getattr(defaults, key)
+                    for key in self.setting_rows}
         cfg = dataclasses.replace(
-            base, optimizer=opt, lr=self.lr.value(),
-            momentum=self.momentum.value() if opt in ("sgd", "rmsprop") else 0.0,
-            nesterov=self.nesterov.isChecked() and opt == "sgd",
+            base, optimizer=opt, lr=self.lr.value(), **settings,
             schedule=self.schedule.currentData(), gamma=self.gamma.value(), step_size=self.step_size.value(),
             epochs=self.epochs.value(), max_steps=self.max_steps.value() or None, batch_size=batch,
             clip=self.clip.value() if self.clip_on.isChecked() else None, clip_mode=self.clip_mode.currentData(),

@@ -457,8 +457,7 @@ class TrainingController(QObject):
         trainer = Trainer(self.model, self.dataset, config, probe=(old.probe_x, old.probe_y))
         same_order = (config.batch_size, config.validation_split, config.seed) == (
             old.config.batch_size, old.config.validation_split, old.config.seed)
-        same_optimizer = (config.optimizer, config.momentum, config.nesterov) == (
-            old.config.optimizer, old.config.momentum, old.config.nesterov)
+        same_optimizer = config.optimizer_settings() == old.config.optimizer_settings()
         sf.restore_progress(trainer, sf.capture_progress(old), order=same_order, optimizer=same_optimizer,
                             history=old.history)
         trainer.finished, trainer.stop_reason = False, ""
