@@ -192,9 +192,11 @@ def serve_fd(fd: int) -> None:
 
 def run(conn, trainer, max_steps, interval):
     """Run ``trainer`` and send its snapshots: a batch whenever one carries detail or the run diverged
-    (≈ 1/interval batches a second), the rest at the end. Returns the final message."""
+    (≈ 1/interval batches a second), the rest at the end. The last step's snapshot always carries the
+    final weights and the probe's state (see ``_finish``). Returns the final message."""
     batch = []
     last_detail = -math.inf
+    detailed = None
 
     def want_detail() -> bool:
         nonlocal last_detail
@@ -205,12 +207,14 @@ def run(conn, trainer, max_steps, interval):
         return False
 
     def callback(snap) -> None:
+        nonlocal detailed
         if conn.poll():                              # only STOP (or the end of the program) comes mid-run
             message = conn.recv()
             if message is None or message[0] == STOP:
                 trainer.request_stop()
         batch.append(snap)
-        if snap.params is not None or snap.probe is not None or snap.diverged:
+        if snap.params is not None or snap.diverged:
+            detailed = snap if snap.params is not None else detailed
             conn.send((SNAPSHOTS, batch[:]))
             batch.clear()
 
@@ -223,5 +227,17 @@ def run(conn, trainer, max_steps, interval):
             conn.send((SNAPSHOTS, batch))
         return FAILED, (f"{type(exc).__name__}: {exc}", traceback.format_exc())
     if batch:
+        _finish(trainer, batch[-1], detailed)
         conn.send((SNAPSHOTS, batch))
     return DONE, trainer
+
+
+def _finish(trainer, last, detailed) -> None:
+    """Give the run's last snapshot the final weights and the probe's state, so that plots end on the
+    final state; its gradients stay those of the last detailed update (``grads_step``)."""
+    if last.diverged or last.params is not None:
+        return
+    with np.errstate(all="ignore"):
+        trainer.fill_detail(last)
+    last.grads = detailed.grads if detailed is not None else None
+    last.grads_step = detailed.step if detailed is not None else None

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
                                QScrollArea, QWidget)
 
 from .debugger import Debugger
+from .livetext import LiveText
 from .panels.model import ModelPanel
 from .panels.data import DataPanel
 from .panels.hyperparameters import HyperparametersPanel
@@ -253,7 +254,7 @@ class MainWindow(QMainWindow):
     # ---- status bar --------------------------------------------------------------------------------
     def _build_status(self):
         sb = self.statusBar()
-        self.event_label = QLabel()
+        self.event_label = LiveText("status", width=460)     # changes at every step: no re-layout
         self.loss_label = QLabel()
         self.loss_label.setToolTip("The loss L on the probe sequence (and how it changed after applied updates)")
         self.busy_bar = QProgressBar()

@@ -60,6 +60,21 @@ def test_continuing_the_returned_trainer_is_one_continuous_run(worker):
     assert split.history.to_dict() == whole.history.to_dict()
 
 
+def test_the_last_snapshot_carries_the_final_state(worker):
+    trainer = make_trainer(n=64)
+    worker.start_run(trainer, max_steps=12, detail_interval=3600.0)     # detail at the first step only
+    snaps, _, trained = collect(worker)
+    first, last = snaps[0], snaps[-1]
+    assert first.params is not None and all(s.params is None for s in snaps[1:-1])
+    assert last.step == 12
+    for name, value in trained.model.params.items():
+        np.testing.assert_array_equal(last.params[name], value)
+    assert last.grads_step == 1                              # the gradients shown are those of update 1
+    for name, value in first.grads.items():
+        np.testing.assert_array_equal(last.grads[name], value)
+    np.testing.assert_array_equal(last.probe.output, trained.probe_state().output)
+
+
 def test_stop_ends_the_run_after_a_step_and_a_late_stop_is_ignored(worker):
     trainer = make_trainer()
     worker.start_run(trainer, max_steps=None)

@@ -82,14 +82,16 @@ def test_redraw_rate_and_throttled_snapshots(qtbot, rig):
     c = make(epochs=100_000)
     deliveries = []
     c.snapshots.connect(lambda items: deliveries.append(len(items)))
-    redraws = dash.redraws
     c.train()
-    qtbot.wait(1200)
+    qtbot.waitUntil(lambda: len(deliveries) > 0, timeout=TIMEOUT)    # the worker process is up, training
+    redraws, delivered = dash.redraws, len(deliveries)
+    qtbot.wait(2000)
     c.pause()
     qtbot.waitUntil(lambda: c.state == PAUSED, timeout=TIMEOUT)
     assert dash.refresh_hz >= 10 and dash.timer.interval() <= 1000 / (2 * 10)
-    assert dash.redraws - redraws >= 8                    # ≥ 10 Hz asked; allow for a slow test machine
-    assert len(deliveries) <= 1.2 * 30 * 1.3 + 3          # ≤ 30 deliveries a second (1.2 s + slack)
+    # ≥ 10 Hz asked (bench/bench_app_training.py measures ≥ 11 Hz); a loaded test machine gets fewer
+    assert dash.redraws - redraws >= 12
+    assert len(deliveries) - delivered <= 2.0 * 30 * 1.3 + 3     # ≤ 30 deliveries a second (2 s + slack)
     assert sum(deliveries) == c.trainer.step_count        # ... and no step lost
 
 

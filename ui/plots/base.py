@@ -112,6 +112,9 @@ class PlotPanel(QFrame):
             ax.setTextPen(theme.INK)
             ax.setStyle(tickFont=QFont("DejaVu Sans", 8))
             ax.enableAutoSIPrefix(False)
+            # the space for tick labels only grows: a narrower label ("0.1" after "0.05") would
+            # otherwise re-lay out the plot and re-render both axes (measured: most axis renders)
+            ax.setStyle(autoReduceTextSpace=False)
         self.item.setLabel("bottom", x_label, color=theme.MUTED.name(), **{"font-size": "9pt"})
         if y_label:
             self.item.setLabel("left", y_label, color=theme.MUTED.name(), **{"font-size": "9pt"})

@@ -48,6 +48,7 @@ class HeatmapPanel(PlotPanel):
         self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=_cmap(gradient), interactive=False, width=10,
                                    pen=pg.mkPen(theme.FAINT), colorMapMenu=False)
         self.bar.setImageItem(self.image, insert_in=self.item)
+        self.bar.axis.setStyle(autoReduceTextSpace=False)      # see PlotPanel: no re-layout per new scale
         self.bar.axis.setStyle(tickFont=theme.ui_font(7))
         self.bar.axis.setTextPen(theme.INK)
         self.bar_labels = bar_labels
@@ -84,7 +85,7 @@ class HeatmapPanel(PlotPanel):
         top = top if top > 0 and math.isfinite(top) else 1.0
         # a sticky, round colour scale: the colours of one value do not flicker from frame to frame
         s = self.level
-        if s is None or top > s or top < 0.3 * s:
+        if s is None or top > s or top < 0.2 * s:
             s = self.level = nice_ceiling(top)
             self.bar.setLevels((-s, s))
             # labels at ±s/2 and 0 (pyqtgraph drops labels that would stick out at the bar's ends);

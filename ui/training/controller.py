@@ -38,7 +38,7 @@ from rnnsim import session_file as sf
 from rnnsim.data import load_data, make_task
 from rnnsim.errors import RnnsimError
 from rnnsim.model import Model
-from rnnsim.train import History, Snapshot, TrainConfig, Trainer
+from rnnsim.train import History, TrainConfig, Trainer
 from rnnsim.train_process import TrainerProcess
 
 from .divergence import explain
@@ -487,8 +487,6 @@ class TrainingController(QObject):
             self._thread.result = None
         if not self._restart or failure is not None:
             self._thread.release_worker()
-            if failure is None and self.trainer.stop_reason != "diverged":
-                self._final_detail()
         trainer = self.trainer
         if failure is not None:
             self.history.truncate(trainer.step_count)    # the worker's steps are lost with it
@@ -537,23 +535,6 @@ class TrainingController(QObject):
         if self.running and len(self.history):
             return max(self.trainer.step_count, int(self.history.step.last()))
         return self.trainer.step_count
-
-    def _final_detail(self) -> None:
-        """The final state always arrives: when the last step was not a detailed one, add a snapshot with
-        the final weights and the probe's state (one probe pass here; the kernels are compiled). The
-        gradients shown stay those of the last detailed update (``grads_step``)."""
-        h, t = self.history, self.trainer
-        if not len(h) or (h.latest is not None and h.latest.step == int(h.step.last())):
-            return
-        last = h.latest
-        snap = Snapshot(int(h.step.last()), t.epoch, h.loss.last(), h.lr.last(), h.grad_norm.last(), {}, False)
-        snap.params = self.model.state_dict()
-        snap.grads = last.grads if last is not None else None
-        snap.grads_step = last.step if last is not None else None
-        with np.errstate(all="ignore"):
-            snap.probe = t.probe_state()
-        h.latest = snap
-        h.version += 1
 
     def _on_diverged(self):
         norms = self.history.grad_norm.view()[-5:]

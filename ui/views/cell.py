@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsScene,
                                QVBoxLayout, QWidget)
 
 from .. import theme
+from ..livetext import LiveText
 from .unrolled import arrow_path, center_text, text_item
 
 STRIP_W, STRIP_H = 120, 34
@@ -394,8 +395,7 @@ class CellView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(2)
-        self.title = QLabel()
-        self.title.setObjectName("eventTitle")
+        self.title = LiveText("title")             # changes at every step: no re-layout (see LiveText)
         self.hint = QLabel()
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)

@@ -10,16 +10,16 @@ within a frame (QLabel-per-formula layouts cost ~40 ms there).
 """
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from .. import theme
+from ..livetext import LiveText
 
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 VEC_ROWS = 8          # a vector longer than this shows its head and tail around ⋮
@@ -536,12 +536,8 @@ class EquationView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(4)
-        self.title = QLabel()
-        self.title.setObjectName("eventTitle")
-        self.title.setWordWrap(True)
-        self.where = QLabel()
-        self.where.setObjectName("hint")
-        self.where.setWordWrap(True)
+        self.title = LiveText("title", lines=2)     # titles change at every step: no re-layout (see LiveText)
+        self.where = LiveText("hint", lines=2)
         lay.addWidget(self.title)
         lay.addWidget(self.where)
         self.scroll = QScrollArea()
@@ -577,13 +573,8 @@ class EquationView(QWidget):
             return
         n = len(self.session.tape.events)
         phase = event.phase
-        color = theme.PHASE.get(phase, theme.INK).name()
-        title = f'<span style="color:{color}">●</span> {html.escape(event.title)}'
-        if self.title.text() != title:           # a word-wrapped label re-lays out its dock on every setText
-            self.title.setText(title)
-        where = f"Event {event.index + 1} of {n} · {theme.PHASE_NAMES.get(phase, phase)}"
-        if self.where.text() != where:
-            self.where.setText(where)
+        self.title.setText(event.title, dot=theme.PHASE.get(phase, theme.INK))
+        self.where.setText(f"Event {event.index + 1} of {n} · {theme.PHASE_NAMES.get(phase, phase)}")
         self.canvas.set_content(event.formulas, event.quantities)
 
     def displayed(self) -> list:
