@@ -138,6 +138,28 @@ def test_step_forward_and_back_show_the_tapes_numbers(make_window, qtbot):
     assert s.cursor == 1
 
 
+def test_the_next_event_prepared_ahead_shows_the_same_numbers(make_window, qtbot):
+    """While idle the equation panel lays out and paints the next event (in the direction of the last
+    move); stepping there shows those prepared blocks — with the Tape's numbers, forward and back."""
+    from ui.views.equation import AHEAD_AFTER_MS
+    w = make_window(task="temporal-xor", cell="lstm", hidden_size=4, steps=6)
+    s = w.session
+    moves = [s.step] * 4 + [s.step_back] * 3 + [s.step] * 2
+    for k, move in enumerate(moves):
+        qtbot.wait(AHEAD_AFTER_MS + 30)                # the next event gets prepared
+        move()
+        blocks = w.equations.canvas.blocks
+        if k == 0 or moves[k - 1] is move:             # same direction as before: the prepared event
+            assert blocks and all(b.picture is not None for b in blocks)
+        else:                                          # turned round: laid out now
+            assert blocks and all(b.picture is None for b in blocks)
+        assert check_equations(w) > 0
+    w.equations.canvas.resize(w.equations.canvas.width() - 40, w.equations.canvas.height())
+    qtbot.wait(AHEAD_AFTER_MS + 30)
+    s.step()                                           # prepared for another width: laid out afresh
+    assert check_equations(w) > 0
+
+
 def test_every_event_of_a_small_tape(make_window):
     """Forward, output, loss, BPTT, clip and update events: panel and nodes equal the Tape."""
     w = make_window(task="custom", cell="lstm", hidden_size=3, steps=4, input_size=2, output_size=2,
