@@ -115,6 +115,7 @@ def main(argv=None):
     p.add_argument("--refresh", type=float, default=10.5, help="dashboard redraw rate (Hz)")
     args = p.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from ui.app import settle_memory
     from ui.training.controller import TrainingController
     from ui.training.dashboard import TrainingDashboard
 
@@ -133,6 +134,7 @@ def main(argv=None):
             dashboard.attach(controller)
             dashboard.show()
         app.processEvents()
+        settle_memory()                         # as ui.app.main does once the window is up
         repeats = 1 if args.quick else args.repeat
         pairs = []                              # (headless, app, gap, redraws/s): measured back to back
         for _ in range(repeats):

@@ -5,6 +5,7 @@ status shows), and the first Tape is recorded on another.
 """
 from __future__ import annotations
 
+import gc
 import sys
 
 from PySide6.QtCore import QTimer
@@ -25,6 +26,14 @@ def make_app(argv=None) -> QApplication:
     return app
 
 
+def settle_memory() -> None:
+    """Exempt everything built so far (Qt wrappers, modules, numba's compiled code: ~170 000 objects)
+    from the cyclic garbage collector. Measured: while training, a full collection over them paused
+    the window for 40–130 ms every few seconds; the objects made later are few and young."""
+    gc.collect()
+    gc.freeze()
+
+
 def main(argv=None) -> int:
     from rnnsim.train_process import TrainerProcess
 
@@ -33,6 +42,7 @@ def main(argv=None) -> int:
 
     window = MainWindow()
     window.show()
+    settle_memory()
     QTimer.singleShot(0, window.session.start)    # after the first paint: warm-up and the first Tape
     QTimer.singleShot(0, TrainerProcess.prestart)  # the training process imports meanwhile (~0.5 s)
     return app.exec()

@@ -298,9 +298,10 @@ class PlotPanel(QFrame):
             self._range = None
 
     def forget_view(self) -> None:
-        """Fit the next data afresh (a new model or data set): no sticky range, no user zoom."""
+        """Fit the next data afresh (a new model or data set): no sticky range, no user zoom, no planned end."""
         self._range = None
         self.user_range = False
+        self.x_hint = None
 
     def _user_moved(self, *_):
         self.user_range = True

@@ -44,7 +44,7 @@ from rnnsim.train_process import TrainerProcess
 from .divergence import explain
 from .history import PlotHistory
 
-MAX_RATE_HZ = 30
+MAX_RATE_HZ = 15             # detail snapshots a second: a little more than the dashboard's 10.5 redraws
 READY, RUNNING, PAUSED, STOPPED, FINISHED, DIVERGED = "ready", "running", "paused", "stopped", "finished", "diverged"
 NETWORK_KEYS = ("cell", "hidden_size", "num_layers", "bidirectional", "init", "forget_bias")
 
@@ -134,7 +134,7 @@ class TrainingController(QObject):
 
     Signals
     -------
-    snapshots(list)        every Snapshot since the last delivery, oldest first (≤ 30 deliveries/s);
+    snapshots(list)        every Snapshot since the last delivery, oldest first (≤ MAX_RATE_HZ deliveries/s);
                            ``history`` already holds them when this fires
     stateChanged(str)      ready / running / paused / stopped / finished / diverged
     finished(str)          a run ended by itself: the reason ("done: 30 epochs", "early stop: ...")

@@ -286,9 +286,10 @@ class TrainingDashboard(QWidget):
         self.actions["stop"].setEnabled(running or state == PAUSED)
         self.actions["train"].setText({PAUSED: "Resume", FINISHED: "Train more", STOPPED: "Train again",
                                        DIVERGED: "Roll back && train"}.get(state, "Train"))
-        end = self.controller.planned_end() if running else None
-        for plot in self.step_plots:
-            plot.set_x_hint(end)
+        if running:      # the x axes span the planned run; after it they stay (no re-render as it ends)
+            end = self.controller.planned_end()
+            for plot in self.step_plots:
+                plot.set_x_hint(end)
         for plot in self.findChildren(PlotPanel):
             plot.live = running
         if running:
