@@ -27,7 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ui  # noqa: E402,F401  (None refcount guard first)
-from ui.app import make_app  # noqa: E402
+from ui.app import make_app, settle_memory  # noqa: E402
 from ui.session import Settings  # noqa: E402
 
 
@@ -87,6 +87,7 @@ def main(argv=None):
         w.show()
         w.session.start(warm=False)
         wait(app, lambda: w.ready)
+        settle_memory()                              # as ui.app.main does once the window is up
         s = w.session
         for _ in range(5):
             app.processEvents()
