@@ -129,7 +129,7 @@ def training_shot(app, out):
     w.training.set_config(type(cfg)(**{**cfg.__dict__, "epochs": 2000}))     # long enough to catch it mid-run
     w.dashboard.actions["train"].trigger()
     t0 = time.perf_counter()
-    while w.training.trainer.step_count < 300 and time.perf_counter() - t0 < 30:
+    while w.training.step_count < 300 and time.perf_counter() - t0 < 30:
         settle(app, 100)
     settle(app, 400)
     save(w, out / "app-training.png")

@@ -14,33 +14,39 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from . import theme
 
-STYLES = {                     # font size (pt), bold, colour
-    "title": (11, True, theme.INK),
-    "hint": (10, False, theme.MUTED),
-    "status": (10, False, theme.INK),
+STYLES = {                     # font, colour
+    "title": (lambda: theme.ui_font(11, bold=True), theme.INK),
+    "hint": (lambda: theme.ui_font(10), theme.MUTED),
+    "status": (lambda: theme.ui_font(10), theme.INK),
+    "figures": (lambda: theme.mono_font(9), theme.INK),
 }
 
 
 class LiveText(QWidget):
     """``setText(text, dot=None)``: ``dot`` is an optional colour for a bullet before the text."""
 
-    def __init__(self, style: str = "status", lines: int = 1, width: int = 200, parent=None):
+    def __init__(self, style: str = "status", lines: int = 1, width: int = 200, fixed_width: bool = False,
+                 parent=None):
         super().__init__(parent)
-        size, bold, self.colour = STYLES[style]
-        font = theme.ui_font(size)
-        font.setBold(bold)
+        make_font, self.colour = STYLES[style]
+        font = make_font()
         self.setFont(font)
         self.lines = lines
         self._text, self._dot = "", None
-        self._hint = QSize(width, lines * QFontMetrics(font).lineSpacing() + 2)
+        self._hint = QSize(width, lines * QFontMetrics(font).lineSpacing() + 4)
+        # in a layout that shares space it takes what is left (Ignored); where widgets keep their size
+        # hint (a status bar's permanent widgets), ``fixed_width`` keeps it at ``width``
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        if fixed_width:
+            self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            self.setFixedWidth(width)
         self.setFixedHeight(self._hint.height())
 
     def sizeHint(self) -> QSize:
         return self._hint
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(40, self._hint.height())
+        return QSize(self.minimumWidth() or 40, self._hint.height())
 
     def text(self) -> str:
         return self._text
@@ -53,7 +59,7 @@ class LiveText(QWidget):
 
     def paintEvent(self, _):
         p = QPainter(self)
-        rect = self.rect().adjusted(0, 1, 0, 0)
+        rect = self.rect().adjusted(0, 2, 0, 0)
         fm = p.fontMetrics()
         if self._dot is not None:
             p.setPen(self._dot)

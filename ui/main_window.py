@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
     # ---- status bar --------------------------------------------------------------------------------
     def _build_status(self):
         sb = self.statusBar()
-        self.event_label = LiveText("status", width=460)     # changes at every step: no re-layout
+        self.event_label = LiveText("status", width=460, fixed_width=True)     # changes at every step: no re-layout
         self.loss_label = QLabel()
         self.loss_label.setToolTip("The loss L on the probe sequence (and how it changed after applied updates)")
         self.busy_bar = QProgressBar()

@@ -17,10 +17,11 @@ from collections import deque
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
+from ..livetext import LiveText
 from ..plots.base import PlotPanel
 from ..plots.gates import GatePlot
 from ..plots.gradients import GradNormPlot, GradOverTimePlot
@@ -199,7 +200,7 @@ class TrainingDashboard(QWidget):
 
         self.actions, self.buttons = {}, {}
         sp = QStyle.StandardPixmap
-        action("train", "Train", "Train on a background thread (the window stays responsive); "
+        action("train", "Train", "Train in the background (the window stays responsive); "
                                  "after a pause this resumes the same run", "F5", sp.SP_MediaPlay
                ).triggered.connect(self._train)
         action("pause", "Pause", "Stop after the current step; Train resumes exactly where it paused",
@@ -235,10 +236,8 @@ class TrainingDashboard(QWidget):
                                     " text-align: center; color: #1a202c; min-height: 16px; }"
                                     "QProgressBar::chunk { background: #bee3f8; border-radius: 3px; }")
         row.addWidget(self.progress)
-        self.stats = QLabel("")
-        self.stats.setFont(theme.mono_font(9))
-        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        row.addWidget(self.stats, 1)
+        self.stats = LiveText("figures", width=240)     # changes 10× a second: no re-layout (see LiveText)
+        row.addWidget(self.stats, 1, Qt.AlignmentFlag.AlignVCenter)
         return bar
 
     # ---- attach -------------------------------------------------------------------------------
