@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     app = make_app(argv)
     from .main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(remember_layout=True)
     window.show()
     settle_memory()
     QTimer.singleShot(0, window.session.start)    # after the first paint: warm-up and the first Tape

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QScrollArea, QWidget)
@@ -31,8 +31,13 @@ from .views.unrolled import GraphPanel
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, session: Session | None = None, settings: Settings | None = None):
+    #: the window's size and dock layout are kept here between runs (``remember_layout``)
+    LAYOUT_KEY, LAYOUT_VERSION = "window/layout", 1
+
+    def __init__(self, session: Session | None = None, settings: Settings | None = None,
+                 remember_layout: bool = False):
         super().__init__()
+        self.remember_layout = remember_layout
         self.setWindowTitle("rnnsim — recurrent networks, step by step")
         self.setObjectName("rnnsim-main")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
@@ -106,7 +111,43 @@ class MainWindow(QMainWindow):
         super().showEvent(ev)
         if not self._sized:
             self._sized = True
-            self.initial_sizes()
+            if not (self.remember_layout and self.restore_layout()):
+                self.initial_sizes()
+
+    def _layout_settings(self) -> QSettings:
+        return QSettings("rnnsim", "rnnsim")
+
+    def save_layout(self) -> None:
+        """Keep the window's geometry and its docks' places for the next start."""
+        st = self._layout_settings()
+        st.setValue(f"{self.LAYOUT_KEY}/geometry", self.saveGeometry())
+        st.setValue(f"{self.LAYOUT_KEY}/state", self.saveState(self.LAYOUT_VERSION))
+
+    def restore_layout(self) -> bool:
+        """The layout saved by the last run (False when there is none or it does not fit this version)."""
+        st = self._layout_settings()
+        geometry, state = st.value(f"{self.LAYOUT_KEY}/geometry"), st.value(f"{self.LAYOUT_KEY}/state")
+        if geometry is None or state is None:
+            return False
+        return bool(self.restoreGeometry(geometry)) and bool(self.restoreState(state, self.LAYOUT_VERSION))
+
+    def reset_layout(self) -> None:
+        """Back to the first layout: every panel in its place, the saved layout forgotten."""
+        self._layout_settings().remove(self.LAYOUT_KEY)
+        left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                               Qt.DockWidgetArea.BottomDockWidgetArea)
+        places = {"model": left, "data": left, "hyper": left, "predict": left, "equations": right,
+                  "inspector": right, "cell": bottom, "dashboard": bottom}
+        for key, dock in self.docks.items():
+            dock.setFloating(False)
+            self.addDockWidget(places.get(key, right), dock)
+            dock.show()
+        self.splitDockWidget(self.docks["equations"], self.docks["inspector"], Qt.Orientation.Vertical)
+        for first, others in (("model", ("data", "hyper", "predict")), ("cell", ("dashboard",))):
+            for key in others:
+                self.tabifyDockWidget(self.docks[first], self.docks[key])
+            self.docks[first].raise_()
+        self.initial_sizes()
 
     def initial_sizes(self):
         """The first layout: graph in the middle, model panel left, equations right, cell below."""
@@ -197,6 +238,8 @@ class MainWindow(QMainWindow):
         self._action(view, "&Fit the sequence", g.view.fit_all, "Ctrl+9", "Fit the whole unrolled graph")
         view.addSeparator()
         self.docks_menu = view.addMenu("&Panels")
+        self._action(view, "&Reset layout", self.reset_layout, None,
+                     "Every panel back in its first place (the layout is otherwise kept between runs)")
         help_ = mb.addMenu("&Help")
         self._action(help_, "&Keyboard shortcuts", self.show_shortcuts, "F1", "List every keyboard shortcut")
         self._action(help_, "&About rnnsim", self.show_about, None, "What this program is")
@@ -490,6 +533,8 @@ class MainWindow(QMainWindow):
         if not files.confirm_close(self, self.training, self.save_session_as):
             ev.ignore()
             return
+        if self.remember_layout:
+            self.save_layout()
         self.training.shutdown()
         self.dashboard.timer.stop()
         self.debugger.stop_play()

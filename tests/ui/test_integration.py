@@ -85,3 +85,26 @@ def test_close_while_training(window, qtbot):
     qtbot.waitUntil(lambda: len(w.training.history) > 5, timeout=TRAIN_TIMEOUT)
     assert w.close()
     assert not w.training._thread.isRunning()
+
+
+def test_the_layout_is_kept_between_runs_and_can_be_reset(window, qtbot, tmp_path, monkeypatch):
+    """With remember_layout (as ``python main.py`` opens it), closing saves the docks' places and the next
+    window restores them; View → Reset layout puts every panel back."""
+    from PySide6.QtCore import QSettings
+
+    from ui.main_window import MainWindow
+    store = QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat)
+    monkeypatch.setattr(MainWindow, "_layout_settings", lambda self: store)
+    w = window
+    w.remember_layout = True
+    w.docks["inspector"].hide()
+    w.save_layout()
+    b = MainWindow(session=None, remember_layout=True)
+    qtbot.addWidget(b)
+    b.show()
+    qtbot.waitExposed(b)
+    assert not b.docks["inspector"].isVisible() and b.docks["equations"].isVisible()
+    b.reset_layout()
+    assert b.docks["inspector"].isVisible()
+    assert b.docks["dashboard"] in b.tabifiedDockWidgets(b.docks["cell"])
+    assert store.value(f"{MainWindow.LAYOUT_KEY}/state") is None          # forgotten

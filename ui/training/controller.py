@@ -168,6 +168,7 @@ class TrainingController(QObject):
         self._thread = _TrainThread(self)
         self._thread.ready.connect(self._drain)
         self._thread.finished.connect(self._on_thread_finished)
+        self._shut_down = False
         self._state = READY
         self._after = PAUSED
         self._restart = False
@@ -549,12 +550,11 @@ class TrainingController(QObject):
         self.diverged.emit(step, text)
 
     def shutdown(self, msecs: int = 30000) -> bool:
-        """Stop the worker and wait for it (call from the main window's closeEvent)."""
-        try:
+        """Stop the worker and wait for it (call from the main window's closeEvent; again is harmless)."""
+        if not self._shut_down:
+            self._shut_down = True
             self._thread.finished.disconnect(self._on_thread_finished)
             self._thread.ready.disconnect(self._drain)
-        except (RuntimeError, TypeError):
-            pass
         self._thread.request_stop()
         done = self._thread.wait(msecs)
         if done:
