@@ -1,6 +1,6 @@
 """The training dashboard: train in the background and watch it learn.
 
-- :mod:`.controller` — ``TrainingController``: data, model and Trainer; the worker thread; signals.
+- :mod:`.controller` — ``TrainingController``: data, model and Trainer; the run in a worker process; signals.
 - :mod:`.dashboard` — ``TrainingDashboard``: Train / Pause / Stop / Reset, the divergence banner, the plots.
 - :mod:`.history` — ``PlotHistory``: snapshots accumulated into arrays the plots draw.
 - :mod:`.divergence` — the message shown when training diverges (LESSONS 002's advice).

@@ -130,7 +130,7 @@ class _TrainThread(QThread):
 
 
 class TrainingController(QObject):
-    """Owns the dashboard's data set, model and Trainer; trains on a worker thread.
+    """Owns the dashboard's data set, model and Trainer; trains in a worker process (rnnsim.train_process).
 
     Signals
     -------
