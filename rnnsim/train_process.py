@@ -141,6 +141,8 @@ class TrainerProcess:
         with _pool_lock:
             if self in _idle:
                 _idle.remove(self)
+            if self in _every:
+                _every.remove(self)
         try:
             self._send(None)
         except (OSError, ValueError):

@@ -27,10 +27,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-import time
 import traceback
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
 from rnnsim import recipe, train_process

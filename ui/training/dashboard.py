@@ -106,7 +106,6 @@ class TrainingDashboard(QWidget):
         self.timer.timeout.connect(self._frame)
         self._slot = 0
         self.redraws = 0
-        self._in_frame = False
         self.show_errors = show_errors
         self.last_error = None
         if controller is not None:
@@ -383,18 +382,13 @@ class TrainingDashboard(QWidget):
 
     def _frame(self):
         """One timer tick while training: redraw one slot of plots (all of them without stagger)."""
-        c = self.controller
-        if c is None or self._in_frame:
+        if self.controller is None:
             return
-        self._in_frame = True
-        try:
-            if not self.stagger:
-                self.refresh()
-            else:
-                self.refresh(parts=self.SLOTS[self._slot])
-                self._slot = (self._slot + 1) % len(self.SLOTS)
-        finally:
-            self._in_frame = False
+        if not self.stagger:
+            self.refresh()
+        else:
+            self.refresh(parts=self.SLOTS[self._slot])
+            self._slot = (self._slot + 1) % len(self.SLOTS)
 
     def refresh(self, force: bool = False, parts=None) -> None:
         """Redraw what changed since the last refresh. Only the visible tab is drawn (a hidden one

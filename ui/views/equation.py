@@ -426,7 +426,6 @@ class Prepared:
     """An event's formulas laid out and painted ahead of time, for ``width``."""
 
     formulas: list
-    quantities: object
     width: int
     blocks: list
     y: float
@@ -462,7 +461,7 @@ class EquationCanvas(QWidget):
         dpr = self.devicePixelRatioF()
         for b in blocks:
             b.paint_ahead(width, dpr)
-        return Prepared(list(formulas), quantities, width, blocks, y)
+        return Prepared(list(formulas), width, blocks, y)
 
     def _lay_out_visible(self, formulas, quantities, width):
         visible = self.visibleRegion().boundingRect()

@@ -86,7 +86,6 @@ class FoldedView(QGraphicsView):
                     arrow(top(s), bottom(c), sym if s is srcs[-1] else None, side=-1 if d == 0 else 1)
                 # the cycle: h feeds itself one step later (the black square is the one-step delay)
                 sign = -1 if d == 0 else 1
-                r = QRectF(c.x() + sign * NW / 2 - (60 if sign < 0 else 0), c.y() - 30, 60, 60)
                 path = QPainterPath()
                 start = QPointF(c.x() + sign * NW / 2, c.y() - 12)
                 end = QPointF(c.x() + sign * NW / 2, c.y() + 12)

@@ -548,7 +548,7 @@ class UnrolledView(QGraphicsView):
         return [s, QPointF(lane, s.y() - 10), QPointF(lane, d.y() + 12), d]
 
     def _build_arrows(self, idx, L: Layout, ts):
-        spec, T, naming = idx.spec, idx.T, idx.tape.naming
+        spec, T = idx.spec, idx.T
         outputs = [t for t in ts if t in set(idx.tape.output_times)]
         bi = L.dirs == 2
         for layer in range(spec.num_layers):
