@@ -268,6 +268,23 @@ _register(Task(
     options={"n": 400, "window": 20, "horizon": 1, "period": 25.0, "noise": 0.1},
     lesson="004"))
 
+
+# ---- your own sequence: made-up data of a chosen shape (rnnsim.data.custom) --------------------
+def _make_custom(seed, input_size=1, output_size=1, steps=8, output="sequence", loss="mse", vocab=None):
+    from .custom import make_custom
+
+    return make_custom(input_size, output_size, steps, output, loss, seed=seed, vocab=vocab)
+
+
+_register(Task(
+    "custom", "Your own sequence",
+    "Made-up values of the shape you choose (inputs, outputs, length T, many-to-many or many-to-one, "
+    "squared error or cross-entropy): type the input and the target you want to step through.",
+    _make_custom,
+    model={"cell": "rnn_tanh", "hidden_size": 4, "num_layers": 1},
+    training={"optimizer": "sgd", "lr": 0.1, "epochs": 100},
+    options={"input_size": 1, "output_size": 1, "steps": 8, "output": "sequence", "loss": "mse", "vocab": None}))
+
 ALIASES = {alias: task.name for task in TASKS.values() for alias in task.aliases}
 
 
