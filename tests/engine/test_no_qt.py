@@ -1,4 +1,4 @@
-"""The engine never imports Qt (CONTRACT.md §3: the Python API is importable without Qt)."""
+"""The engine never imports Qt (docs/contract.md: the Python API is importable without Qt)."""
 import ast
 import json
 import os
@@ -13,7 +13,7 @@ PACKAGE = ROOT / "rnnsim"
 QT = ("PySide6", "shiboken6", "pyqtgraph", "PyQt4", "PyQt5", "PyQt6")
 APP = ("ui",)                                   # the desktop app's package (imports Qt)
 #: the one place allowed to import the app, lazily inside a function: `rnnsim` without arguments
-#: opens the desktop app (CONTRACT.md §4).
+#: opens the desktop app (docs/contract.md, command line).
 LAZY_APP_IMPORTS = {("cli.py", "open_app")}
 
 PROBE = r"""
