@@ -55,10 +55,44 @@ def test_split_runs_equal_one_run():
     assert parts.history.loss == whole.history.loss
 
 
-def test_early_stopping_with_patience():
-    trainer = trainer_for("bitcount", epochs=10_000, patience=2, lr=5.0, optimizer="sgd")
+def expected_early_stop(monitored, patience, min_delta):
+    """The documented rule (TrainConfig.patience): after each epoch the monitored loss (validation loss,
+    else the epoch's training loss) improves when it is below the best so far by more than min_delta;
+    training stops after the epoch that makes `patience` epochs in a row without improvement.
+    Returns (the epoch it stops after, whether a run of bad epochs was reset by an improvement first)."""
+    best, bad, reset = math.inf, 0, False
+    for epoch, loss in enumerate(monitored, start=1):
+        if loss < best - min_delta:
+            reset, best, bad = reset or bad > 0, loss, 0
+        else:
+            bad += 1
+        if bad >= patience:
+            return epoch, reset
+    return None, reset
+
+
+@pytest.mark.parametrize("patience,min_delta,validation_split", [(3, 0.0, 0.25), (2, 1e-3, 0.0)])
+def test_early_stopping_with_patience(patience, min_delta, validation_split):
+    """The noisy sine's loss plateaus: training stops after exactly `patience` epochs without improvement
+    of the validation loss (of the training loss without a validation set), as the rule says."""
+    config = dict(epochs=60, validation_split=validation_split, min_delta=min_delta)
+    full = trainer_for("sine", **config)              # the same run without early stopping
+    full.run()
+    assert full.stop_reason == "done: 60 epochs"
+    monitored = full.history.val_loss if validation_split else full.history.train_loss
+    stop_epoch, reset = expected_early_stop(monitored, patience, min_delta)
+    # the set-up must test something: it stops well before the end, after the counter was reset once
+    assert stop_epoch is not None and 3 < stop_epoch < 50 and reset, (stop_epoch, monitored)
+
+    trainer = trainer_for("sine", patience=patience, **config)
     trainer.run()
-    assert trainer.finished and trainer.stop_reason.startswith(("early stop", "diverged"))
+    assert trainer.finished and trainer.stop_reason == f"early stop: no improvement for {patience} epochs"
+    assert trainer.epoch == stop_epoch and trainer.history.epoch[-1] == stop_epoch
+    assert trainer.step_count == full.history.epoch_step[stop_epoch - 1] == trainer.history.step[-1]
+    assert trainer.bad_epochs == patience
+    assert trainer.history.loss == full.history.loss[:trainer.step_count]
+    trainer.run()                                     # finished: a further run() does nothing
+    assert trainer.step_count == full.history.epoch_step[stop_epoch - 1]
 
 
 def test_divergence_stops_and_keeps_last_finite_weights():
