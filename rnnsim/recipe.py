@@ -5,13 +5,15 @@ The command line and the app share this, so ``rnnsim train --task bitcount`` and
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import fields
 
 import numpy as np
 
 from . import optim
 from .data.dataset import Dataset
-from .errors import ConfigError
+from .data.meaning import spec_data
+from .errors import ConfigError, ModelFileError
 from .model import Model
 from .spec import ModelSpec
 from .train import TrainConfig
@@ -21,7 +23,8 @@ TRAIN_FIELDS = {f.name for f in fields(TrainConfig)}
 
 
 def build_spec(data: Dataset, suggested: dict | None = None, overrides: dict | None = None) -> ModelSpec:
-    """A ModelSpec that reads ``data``: sizes, output mode and loss come from the data."""
+    """A ModelSpec that reads ``data``: sizes, output mode and loss come from the data; its "data" field
+    says what the inputs and outputs mean (:func:`rnnsim.data.meaning.spec_data`)."""
     chosen = dict(MODEL_DEFAULTS)
     chosen.update(suggested or {})
     chosen.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -29,7 +32,7 @@ def build_spec(data: Dataset, suggested: dict | None = None, overrides: dict | N
     if output_size is None and data.loss == "mse" and data.y.shape[-1] != chosen["hidden_size"] * (
             2 if chosen["bidirectional"] else 1):
         output_size = data.output_size   # no head only works when the hidden state is the target's width
-    extra = {"data": {"name": data.name, **data.meta}} if data.meta or data.name else {}
+    extra = {"data": spec_data(data)}
     return ModelSpec(cell=chosen["cell"], input_size=data.input_size, hidden_size=chosen["hidden_size"],
                      num_layers=chosen["num_layers"], bidirectional=chosen["bidirectional"],
                      bias=chosen["bias"], output_size=output_size, output=data.output, loss=data.loss,
@@ -70,3 +73,62 @@ def check_fits(model: Model, data: Dataset) -> None:
                           f"loss '{data.loss}' on output '{data.output}'")
     if s.out_features != data.output_size:
         raise ConfigError(f"the model has {s.out_features} outputs; the data needs {data.output_size}")
+
+
+# ---- what a trained model remembers of its training --------------------------------------------
+#: TrainConfig fields every record keeps (the optimizer's own settings are added for the chosen one only)
+RECORDED_FIELDS = ("optimizer", "lr", "schedule", "gamma", "step_size", "epochs", "max_steps", "batch_size",
+                   "clip", "clip_mode", "truncate", "weight_decay", "seed", "validation_split", "patience",
+                   "min_delta")
+
+
+def training_record(config: TrainConfig, trainer=None) -> dict:
+    """The JSON object a trained model stores as its spec's ``"training"`` field.
+
+    The TrainConfig's values (``config.to_dict()`` names; of the optimizer settings only those the
+    chosen optimizer takes, e.g. ``betas`` for Adam) and, given the ``trainer`` that ran, how far it
+    went: ``steps_done``, ``epochs_done``, ``stop_reason``. :func:`stored_training` reads it back.
+    """
+    values = config.to_dict()
+    record = {key: values[key] for key in RECORDED_FIELDS}
+    for key, takers in optim.SETTINGS.items():
+        if config.optimizer in takers:
+            record[key] = values[key]
+    if trainer is not None:
+        record.update(steps_done=int(trainer.step_count), epochs_done=int(trainer.epoch),
+                      stop_reason=str(trainer.stop_reason))
+    return record
+
+
+def stored_training(spec: ModelSpec) -> TrainConfig | None:
+    """The checked TrainConfig of the spec's ``"training"`` field; None when the model has none.
+
+    Settings the record leaves out take TrainConfig's defaults. ModelFileError names an unusable record.
+    """
+    record = spec.extra.get("training")
+    if record is None:
+        return None
+    if not isinstance(record, dict):
+        raise ModelFileError(f"the model's spec field 'training' must be a JSON object, got {type(record).__name__}")
+    try:
+        return TrainConfig.from_dict(record).check()
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"the model's spec field 'training' cannot be used: {exc}") from None
+
+
+def optimizer_settings(config: TrainConfig) -> dict:
+    """The optimizer's name, learning rate and own settings of ``config`` — what :func:`build_config`
+    takes as suggestions so that overrides of another optimizer drop them."""
+    return {"optimizer": config.optimizer, "lr": config.lr, **{key: getattr(config, key) for key in optim.SETTINGS}}
+
+
+def spec_with_record(spec: ModelSpec, data: Dataset | None = None, config: TrainConfig | None = None,
+                     trainer=None) -> ModelSpec:
+    """``spec`` with its ``"data"`` field describing ``data`` and its ``"training"`` field recording
+    ``config`` (and the ``trainer``'s progress); fields not given stay as they are."""
+    extra = dict(spec.extra)
+    if data is not None:
+        extra["data"] = spec_data(data)
+    if config is not None:
+        extra["training"] = training_record(config, trainer)
+    return dataclasses.replace(spec, extra=extra)

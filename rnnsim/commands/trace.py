@@ -1,16 +1,24 @@
 """``rnnsim trace``: the headless twin of the app's BPTT debugger — every forward step, the loss, every
 backward step, truncation, clipping and the optimizer's update of one input sequence, each with its
-formula and numbers (rnnsim.tape)."""
+formula and numbers (rnnsim.tape).
+
+A model trained by ``rnnsim train`` remembers its data and its optimizer (spec fields "data" and
+"training"): ``--input`` and ``--target`` are then read in the data's own units (a CSV series' columns,
+scaled as in training; ``--raw`` reads them in the model's units), and the update is the trained
+optimizer's with its settings unless ``--optimizer``, ``--lr``, ``--momentum`` or ``--nesterov`` override
+them (another optimizer drops the stored one's settings)."""
 from __future__ import annotations
 
 import json
 import math
 
+from .. import recipe
 from ..cli import nonnegative_float, positive_float, positive_int
+from ..data.meaning import data_kind, stored_data, to_data_units, to_model_input, to_model_target
 from ..errors import InputError
 from ..inputs import as_batch, read_values
 from ..model import load_model
-from ..optim import OPTIMIZERS, make
+from ..optim import OPTIMIZERS
 from ..tape import record, render_text, to_json
 from ..tape.events import PHASES
 
@@ -27,11 +35,15 @@ def register(sub):
     p.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 term λ/2·Σw² added to the loss")
     p.add_argument("--clip", type=positive_float, help="clip the gradient's global norm (or values) to this")
     p.add_argument("--clip-mode", choices=("norm", "value"), default="norm")
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd",
-                   help="the optimizer whose update is shown (default sgd)")
-    p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (default 0.01; Rprop: Δ0)")
-    p.add_argument("--momentum", type=nonnegative_float, default=0.0)
-    p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
+                   help="the optimizer whose update is shown (default: the one the model was trained with, "
+                        "else sgd)")
+    p.add_argument("--lr", type=positive_float,
+                   help="learning rate (default: the trained one, else 0.01; Rprop: Δ0)")
+    p.add_argument("--momentum", type=nonnegative_float)
+    p.add_argument("--nesterov", action="store_true", default=None)
+    p.add_argument("--raw", action="store_true",
+                   help="--input and --target in the model's own units (no scaling from the training data)")
     p.add_argument("--no-update", action="store_true", help="stop after BPTT (and clipping): no update events")
     p.add_argument("--phase", action="append", choices=PHASES,
                    help="print only the events of this phase (repeatable; default: all)")
@@ -41,8 +53,9 @@ def register(sub):
     p.set_defaults(run=run)
 
 
-def read_target(text, model, x):
-    """--target as the model's target array for the input ``x`` (batch, T, features)."""
+def read_target(text, model, x, meta=None):
+    """--target as the model's target array for the input ``x`` (batch, T, features); values of a series
+    model are given in the target columns' units and scaled as in training (``meta``: its stored data)."""
     spec = model.spec
     values = read_values(text)
     shape = model.output_shape(*x.shape[:2])
@@ -55,25 +68,51 @@ def read_target(text, model, x):
         per = "per timestep" if spec.output == "sequence" else "per sequence"
         raise InputError(f"--target: this model needs one {what} {per} — {count} number(s) for the input's "
                          f"shape {x.shape} — got {values.size}")
-    return values.reshape(shape)
+    return to_model_target(meta or {}, values.reshape(shape)) if spec.loss == "mse" else values.reshape(shape)
+
+
+def choose_optimizer(args, spec):
+    """(optimizer, where its settings come from): the model's stored training optimizer and settings,
+    overridden by the options given; plain SGD at lr 0.01 for a model without a stored one."""
+    stored = recipe.stored_training(spec)
+    suggested = recipe.optimizer_settings(stored) if stored is not None else None
+    overrides = {"optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum, "nesterov": args.nesterov}
+    config = recipe.build_config(suggested, overrides)
+    given = any(v is not None for v in overrides.values())
+    source = "as trained" if stored is not None and not given else (
+        "options over the trained settings" if stored is not None else "")
+    return config.make_optimizer(), source
 
 
 def run(args, out):
     model = load_model(args.model)
-    x = as_batch(read_values(args.input), model.spec.input_size)
-    target = read_target(args.target, model, x)
-    optimizer = None if args.no_update else make(args.optimizer, args.lr, args.momentum, args.nesterov)
+    meta = {} if args.raw else stored_data(model.spec)
+    x = to_model_input(meta, as_batch(read_values(args.input), model.spec.input_size))
+    target = read_target(args.target, model, x, meta)
+    optimizer, source = (None, "") if args.no_update else choose_optimizer(args, model.spec)
     tape = record(model, x, target, truncate=args.truncate, l2=args.l2, clip=args.clip, clip_mode=args.clip_mode,
                   optimizer=optimizer)
+    series = data_kind(meta) == "series"
     if args.json:
-        out(json.dumps(to_json(tape, phases=args.phase)))
+        result = to_json(tape, phases=args.phase)
+        if series:
+            result["data_units"] = {"names": list(meta["targets"]), "output": to_data_units(meta, tape.output).tolist(),
+                                    "target": to_data_units(meta, tape.target).tolist()}
+        out(json.dumps(result))
         return 0
     out(render_text(tape, phases=args.phase, max_values=args.values))
     summary = f"loss L = {tape.loss:.6g}; {len(tape.events)} events"
     if tape.clip is not None:
         summary += f"; gradient norm {tape.clip['before']:.6g} → {tape.clip['after']:.6g} after clipping"
     if optimizer is not None:
-        summary += f"; update: {args.optimizer} lr {args.lr:g}"
+        summary += f"; update: {optimizer.name} lr {optimizer.lr:g}" + (f" ({source})" if source else "")
     out("")
     out(summary)
+    if series:
+        names = meta["targets"]
+        output, wanted = to_data_units(meta, tape.output)[0], to_data_units(meta, tape.target)[0]
+        rows = zip(output.reshape(-1, len(names)), wanted.reshape(-1, len(names)))
+        shown = "; ".join(", ".join(f"{n} {o:.6g} (target {w:.6g})" for n, o, w in zip(names, orow, wrow))
+                          for orow, wrow in rows)
+        out(f"in the data's units (the events show the model's scaled values): {shown}")
     return 0

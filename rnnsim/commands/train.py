@@ -9,7 +9,7 @@ import time
 
 from .. import recipe
 from ..cli import UsageError, nonnegative_float, number_pair, positive_float, positive_int
-from ..data import TASKS, load_data, make_task
+from ..data import TASKS, describe_dataset, load_data, make_task, spec_data
 from ..init import SCHEMES
 from ..model import load_model
 from ..optim import OPTIMIZERS
@@ -159,6 +159,9 @@ def run(args, out):
         init = args.init or (task.training.get("init", "pytorch") if task else "pytorch")
         model = recipe.build_model(spec, init, args.seed, args.forget_bias, start)
     trainer = Trainer(model, data, config)
+    if args.data and not args.json:
+        for line in describe_dataset(data):
+            print(line, file=sys.stderr)
     bar = None if args.json else ProgressBar(config.epochs)
     previous = signal.signal(signal.SIGINT, lambda *_: trainer.request_stop())
     try:
@@ -168,13 +171,16 @@ def run(args, out):
         if bar:
             bar.close()
     interrupted = trainer.stop_reason == "stopped"
+    # the saved model says what its numbers mean (scaling, columns, vocabulary) and how it was trained
+    model.spec = recipe.spec_with_record(model.spec, data, config, trainer)
     if args.out:
         model.save(args.out)
     h = trainer.history
     final = h.loss[-1] if h.loss else math.nan
     if args.json:
         out(json.dumps({"final_loss": final, "epochs": trainer.epoch, "steps": trainer.step_count,
-                        "stop_reason": trainer.stop_reason, "saved": args.out, "history": h.to_dict()}))
+                        "stop_reason": trainer.stop_reason, "saved": args.out, "data": spec_data(data),
+                        "history": h.to_dict()}))
     else:
         out(f"final loss {final:.6g} after {trainer.epoch} epochs ({trainer.step_count} steps): "
             f"{trainer.stop_reason}" + (f"; saved {args.out}" if args.out else ""))

@@ -364,6 +364,17 @@ def denormalise_targets(meta: dict, y) -> np.ndarray:
     return y * std + mean
 
 
+def normalise_targets(meta: dict, raw) -> np.ndarray:
+    """Target values (..., len(meta['targets'])) in the data's own units → model units (the inverse of
+    :func:`denormalise_targets`)."""
+    raw = np.asarray(raw, dtype=np.float64)
+    mean = np.array([meta["mean"][c] for c in meta["targets"]])
+    std = np.array([meta["std"][c] for c in meta["targets"]])
+    if raw.shape[-1:] != mean.shape:
+        raise DataError(f"targets need {len(mean)} values ({', '.join(meta['targets'])}), got shape {raw.shape}")
+    return (raw - mean) / std
+
+
 # ---- text ----------------------------------------------------------------------------------
 def encode(vocab: str, text: str) -> np.ndarray:
     """Character indices (int64) of ``text`` in ``vocab``; an unknown character is refused."""

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import DataError
+from .custom import make_custom
 from .dataset import Dataset
 from .loaders import series_dataset
 
@@ -271,9 +272,9 @@ _register(Task(
 
 # ---- your own sequence: made-up data of a chosen shape (rnnsim.data.custom) --------------------
 def _make_custom(seed, input_size=1, output_size=1, steps=8, output="sequence", loss="mse", vocab=None):
-    from .custom import make_custom
-
-    return make_custom(input_size, output_size, steps, output, loss, seed=seed, vocab=vocab)
+    dataset = make_custom(input_size, output_size, steps, output, loss, seed=seed, vocab=vocab)
+    dataset.description = TASKS["custom"].description
+    return dataset
 
 
 _register(Task(

@@ -16,8 +16,9 @@ EXPECTED = {
     "long-memory": ((512, 21, 2), (512,), "i", "last", "cross_entropy", "argmax"),
     "digits": ((1797, 8, 8), (1797,), "i", "last", "cross_entropy", "argmax"),
     "sine": ((400, 20, 1), (400, 1), "f", "last", "mse", None),
+    "custom": ((4, 8, 1), (4, 8, 1), "f", "sequence", "mse", None),
 }
-RANDOM = {"temporal-xor": {}, "bitcount": {}, "long-memory": {}, "sine": {}, "digits": {"n": 100}}
+RANDOM = {"temporal-xor": {}, "bitcount": {}, "long-memory": {}, "sine": {}, "digits": {"n": 100}, "custom": {}}
 TRAINING_KEYS = {"optimizer", "lr", "momentum", "epochs", "batch_size", "clip", "truncate", "weight_decay",
                  "init", "validation_split", "patience"}
 
