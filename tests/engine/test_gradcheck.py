@@ -36,8 +36,49 @@ def _problem(cell, layers=1, bidirectional=False, output="sequence", loss="mse",
     return model, x, target
 
 
-def test_grid_size():
-    assert len(GRID) == 576
+AXES = (CELLS, (1, 2, 3), (False, True), ("sequence", "last"), ("mse", "cross_entropy"), ("mean", "sum"),
+        (None, 2))
+
+
+def _loss_and_grads(case):
+    model, x, target = _problem(*case[:6])
+    return model.loss_and_grads(x, target, truncate=case[6])
+
+
+def test_every_grid_option_changes_what_is_checked():
+    """The grid's cases are different computations: changing any one option of a case changes its loss or
+    its gradients, so the grid below checks 576 things, not a few of them many times over."""
+    assert set(GRID) == set(itertools.product(*AXES))
+    base = ("lstm", 2, True, "sequence", "cross_entropy", "mean", None)
+    base_loss, base_grads = _loss_and_grads(base)
+    for axis, values in enumerate(AXES):
+        for value in values:
+            if value == base[axis]:
+                continue
+            case = base[:axis] + (value,) + base[axis + 1:]
+            loss, grads = _loss_and_grads(case)
+            same = loss == base_loss and grads.keys() == base_grads.keys() and all(
+                grads[k].shape == base_grads[k].shape and np.array_equal(grads[k], base_grads[k]) for k in grads)
+            assert not same, f"{_case_id(case)} computes the same as {_case_id(base)}"
+
+
+# terms averaged by reduction="mean" in _problem (batch 2, steps 5, output_size 2), as in torch.nn: MSE
+# averages every element, cross-entropy one term per class vector
+COUNTS = {("sequence", "mse"): 2 * 5 * 2, ("sequence", "cross_entropy"): 2 * 5,
+          ("last", "mse"): 2 * 2, ("last", "cross_entropy"): 2}
+
+
+@pytest.mark.parametrize("output,loss", list(COUNTS))
+def test_sum_reduction_is_the_mean_times_the_count(output, loss):
+    """The reduction axis: 'sum' is 'mean' times the number of averaged terms, for the loss and for every
+    gradient alike."""
+    mean_loss, mean_grads = _loss_and_grads(("gru", 1, False, output, loss, "mean", None))
+    sum_loss, sum_grads = _loss_and_grads(("gru", 1, False, output, loss, "sum", None))
+    count = COUNTS[(output, loss)]
+    assert sum_loss == pytest.approx(count * mean_loss, rel=1e-12)
+    for name in mean_grads:
+        np.testing.assert_allclose(sum_grads[name], count * mean_grads[name], rtol=1e-12, atol=1e-15,
+                                   err_msg=name)
 
 
 @pytest.mark.parametrize("case", GRID, ids=[_case_id(c) for c in GRID])
