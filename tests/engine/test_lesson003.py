@@ -1,4 +1,5 @@
-"""LESSONS.md 003: the linear RNN that counts ones — S(k) = S(k-1)·w_rec + X(k)·w_x, y = S(n).
+"""The lesson of the Chinese tutorial on the linear recurrent network: the RNN that counts ones,
+S(k) = S(k-1)·w_rec + X(k)·w_x, y = S(n), its cost surface and Rprop.
 
 The engine's ``linear`` cell with one unit, no bias and no head is exactly this model; its loss
 (MSE, mean over the 20 sequences) and its BPTT gradients must be the lesson's, derived by hand.
@@ -6,8 +7,10 @@ The engine's ``linear`` cell with one unit, no bias and no head is exactly this 
 import numpy as np
 import pytest
 
-from rnnsim import Model, ModelSpec, network
+from rnnsim import Model, ModelSpec, network, optim, recipe
+from rnnsim.data import make_task
 from rnnsim.gradcheck import gradcheck, numeric_grads
+from rnnsim.train import Trainer
 
 N_SEQ, N_STEPS = 20, 10
 POINTS = [(2.0, 1.0), (1.0, 2.0), (1.0, -2.0), (1.0, 0.0), (1.0, 0.5), (1.0, -0.5), (1.2, 1.2), (-1.5, 2.0)]
@@ -145,17 +148,47 @@ def test_plain_gradient_is_huge_at_1_2(data):
     assert abs(near["rnn.weight_hh_l0"][0, 0]) == 0.0
 
 
+def rprop_run(x, t, steps=500):
+    """The lesson's run with the engine's optimizer: Rprop (η+ = 1.2, η− = 0.5, Δ₀ = 0.001) from
+    (w_x, w_rec) = (−1.5, 2). Returns the weights after each step (the start first) and the losses."""
+    model = counter(-1.5, 2.0)
+    rprop = optim.Rprop(lr=0.001, etas=(0.5, 1.2))
+    weights, losses = [(-1.5, 2.0)], []
+    for _ in range(steps):
+        loss, grads = model.loss_and_grads(x, t)
+        rprop.step(model.params, grads)
+        weights.append((model.params["rnn.weight_ih_l0"][0, 0], model.params["rnn.weight_hh_l0"][0, 0]))
+        losses.append(loss)
+    return np.array(weights), np.array(losses), rprop
+
+
 def test_rprop_reaches_the_optimum(data):
-    """The lesson's Rprop (η+ = 1.2, η− = 0.5, start (−1.5, 2), Δ = 0.001, 500 iterations) ends near (1, 1)."""
+    """The lesson's Rprop (η+ = 1.2, η− = 0.5, start (−1.5, 2), Δ = 0.001, 500 iterations) ends at (1, 1),
+    where plain gradient descent explodes (the gradient there is ~1e5..1e7)."""
     x, t = data
-    w = np.array([-1.5, 2.0])
-    delta = np.array([0.001, 0.001])
-    prev = np.zeros(2)
-    for _ in range(500):
-        _, grads = counter(*w).loss_and_grads(x, t)
-        g = np.array([grads["rnn.weight_ih_l0"][0, 0], grads["rnn.weight_hh_l0"][0, 0]])
-        same = np.sign(g) == np.sign(prev)
-        delta = np.where(same, delta * 1.2, delta * 0.5)
-        w = w - np.sign(g) * delta
-        prev = g
-    np.testing.assert_allclose(w, [1.0, 1.0], atol=0.01)
+    weights, losses, rprop = rprop_run(x, t)
+    _, grads = counter(-1.5, 2.0).loss_and_grads(x, t)
+    first_sign = -np.sign([grads["rnn.weight_ih_l0"][0, 0], grads["rnn.weight_hh_l0"][0, 0]])
+    # each weight moves by its own step Δ against the gradient's sign: Δ₀, then ×η+ while the sign holds
+    np.testing.assert_allclose(np.diff(weights[:4], axis=0), np.outer([0.001, 0.0012, 0.00144], first_sign),
+                               rtol=1e-9)
+    np.testing.assert_allclose(weights[-1], [1.0, 1.0], atol=1e-3)
+    assert losses[0] > 1e5 and losses[-1] < 1e-6
+    assert rprop.steps == 500 and set(rprop.state) == {"rnn.weight_ih_l0", "rnn.weight_hh_l0"}
+
+
+def test_bitcount_task_is_this_run(data):
+    """`rnnsim train --task bitcount` (the Trainer with the task's settings, on the same 20 sequences) goes
+    through exactly the same weights."""
+    x, t = data
+    dataset, task = make_task("bitcount", seed=3)
+    np.testing.assert_array_equal(dataset.x, x)
+    np.testing.assert_array_equal(dataset.y, t)
+    spec = recipe.build_spec(dataset, task.model)
+    model = recipe.build_model(spec, task.training.get("init", "pytorch"), 3, None, task.initial_params)
+    trainer = Trainer(model, dataset, recipe.build_config(task.training, {"seed": 3}))
+    assert isinstance(trainer.optimizer, optim.Rprop)
+    trainer.run()
+    weights, losses, _ = rprop_run(x, t)
+    assert trainer.step_count == 500 and trainer.history.loss == list(losses)
+    assert (model.params["rnn.weight_ih_l0"][0, 0], model.params["rnn.weight_hh_l0"][0, 0]) == tuple(weights[-1])
