@@ -172,14 +172,23 @@ def test_a_divergence_after_the_update_keeps_the_last_finite_weights(qtbot):
     """When the loss and gradient were finite but the update overflowed, rollback is the Trainer's
     last finite weights (step − 1)."""
     c = TrainingController(task="bitcount")
-    c.set_config(dataclasses.replace(c.config, optimizer="sgd", lr=0.001))
-    c.train(steps=1)
-    qtbot.waitUntil(lambda: c.state == PAUSED, timeout=TIMEOUT)
-    # hand-made: a snapshot whose update overflowed
-    from rnnsim.train import Snapshot
-    bad = Snapshot(2, 0, 0.5, 0.001, 1.0, {}, False, diverged=True)
-    point = c.history.rollback_point(bad, {"w": 1})
-    assert point == (1, {"w": 1})
+    c.set_config(dataclasses.replace(c.config, optimizer="sgd", lr=1e-9))
+    run_to_end(qtbot, c, steps=3)
+    assert c.state == PAUSED and c.trainer.step_count == 3
+    after_3 = {k: v.copy() for k, v in c.model.params.items()}
+    assert all(not np.array_equal(after_3[k], v) for k, v in c.history.start[1].items())
+    # step 4's loss (~9e5) and gradient (~8e6) are finite; lr·gradient overflows the weights
+    assert c.set_config(dataclasses.replace(c.config, lr=1e305))
+    diverged = []
+    c.diverged.connect(lambda step, text: diverged.append(step))
+    run_to_end(qtbot, c)
+    assert c.state == DIVERGED and diverged == [4] and c.trainer.stop_reason == "diverged"
+    assert c.rollback_step == 3                                  # not the start: the Trainer's last finite
+    assert all(np.array_equal(c.model.params[k], v) for k, v in after_3.items())
+    assert c.rollback(lr=1e-9)
+    assert c.state == PAUSED and c.trainer.step_count == 3 and len(c.trainer.history.step) == 3
+    for k, v in after_3.items():
+        assert np.array_equal(c.model.params[k], v)              # the weights after step 3
     assert c.shutdown()
 
 
