@@ -8,7 +8,8 @@ import sys
 
 import numpy as np
 
-from .errors import RnnsimError
+from .clip import check_threshold
+from .errors import ConfigError, RnnsimError
 from .spec import GATE_BLOCKS, LOSSES, OUTPUTS, REDUCTIONS
 
 USAGE_ERROR = 2
@@ -51,6 +52,14 @@ def nonnegative_float(text):
     if not (np.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a number ≥ 0, got {text}")
     return value
+
+
+def clip_threshold(text):
+    """--clip: a gradient-clipping threshold, checked by rnnsim.clip.check_threshold."""
+    try:
+        return check_threshold(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def number_pair(text):

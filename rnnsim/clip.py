@@ -1,7 +1,38 @@
-"""Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_ (the cure for LESSONS 000's cliffs)."""
+"""Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_ (the cure for the "cliffs" of
+exploding gradients in the Russian BPTT tutorial)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from .errors import ConfigError
+
+MODES = ("norm", "value")
+
+
+def check_threshold(value) -> float | None:
+    """A clipping threshold as a float, or None (no clipping); ConfigError unless it is a finite number > 0.
+
+    The one check of a threshold: TrainConfig, the Tape's recorder and the command line all call it."""
+    if value is None:
+        return None
+    number = None
+    if not isinstance(value, (bool, np.bool_)):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            pass
+    if number is None or not (math.isfinite(number) and number > 0):
+        raise ConfigError(f"gradient clipping threshold must be a positive number, got {value!r}")
+    return number
+
+
+def check_mode(mode) -> str:
+    """"norm" (clip the global norm) or "value" (clamp each element); ConfigError otherwise."""
+    if mode not in MODES:
+        raise ConfigError(f"clip mode must be 'norm' or 'value', got {mode!r}")
+    return mode
 
 
 def global_norm(grads: dict) -> float:

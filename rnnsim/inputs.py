@@ -82,6 +82,42 @@ def read_values(value: str) -> np.ndarray:
     return parse_inline(value)
 
 
+def parse_target(text: str, spec, steps: int) -> np.ndarray:
+    """A typed target for ONE sequence of ``steps`` timesteps → the array ``model.loss_and_grads`` takes.
+
+    ``text`` as :func:`parse_inline` reads it. For loss "cross_entropy": class indices, one per step
+    (output "sequence" → int64 (1, steps)) or one (output "last" → int64 (1,)), each a whole number in
+    0..output_size − 1. For loss "mse": ``spec.out_features`` values per step (output "sequence" →
+    float64 (1, steps, out_features): commas between steps, spaces between values) or for the last step
+    (output "last" → (1, out_features)). InputError says what is missing or wrong.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise InputError(f"the number of steps must be a whole number ≥ 1, got {steps!r}")
+    arr = parse_inline(text)                                       # (rows, cols)
+    if spec.loss == "cross_entropy":
+        flat = arr.ravel()
+        want = steps if spec.output == "sequence" else 1
+        if flat.size != want:
+            per = "one per step" if spec.output == "sequence" else "one for the sequence"
+            raise InputError(f"the target needs {want} class index(es) ({per}), got {flat.size}")
+        if np.any(flat != np.round(flat)):
+            raise InputError(f"class indices must be whole numbers, got '{text}'")
+        classes = spec.output_size
+        if flat.min() < 0 or flat.max() >= classes:
+            raise InputError(f"class indices must be in 0..{classes - 1}, got '{text}'")
+        return flat.astype(np.int64).reshape((1, steps) if spec.output == "sequence" else (1,))
+    width = spec.out_features
+    if spec.output == "sequence":
+        if arr.shape != (steps, width):
+            raise InputError(f"the target needs {steps} step(s) of {width} value(s), got {arr.shape[0]} of "
+                             f"{arr.shape[1]}")
+        return arr[None]
+    flat = arr.ravel()
+    if flat.size != width:
+        raise InputError(f"the target needs {width} value(s) for the last step, got {flat.size}")
+    return flat[None]
+
+
 def as_batch(arr: np.ndarray, input_size: int) -> np.ndarray:
     """(T,) / (T, F) / (B, T, F) -> (B, T, F) checked against the model's input size."""
     if arr.ndim == 1:

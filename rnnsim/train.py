@@ -63,10 +63,8 @@ class TrainConfig:
             _whole("max steps", self.max_steps, 1)
         if self.batch_size is not None:
             _whole("batch size", self.batch_size, 1)
-        if self.clip is not None and not (math.isfinite(self.clip) and self.clip > 0):
-            raise ConfigError(f"gradient clipping threshold must be a positive number, got {self.clip!r}")
-        if self.clip_mode not in ("norm", "value"):
-            raise ConfigError(f"clip mode must be 'norm' or 'value', got {self.clip_mode!r}")
+        clip.check_threshold(self.clip)
+        clip.check_mode(self.clip_mode)
         check_truncate(self.truncate)
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ConfigError(f"weight decay must be a number ≥ 0, got {self.weight_decay!r}")
@@ -353,3 +351,49 @@ class Trainer:
         if self._stop and not self.finished:
             self.stop_reason = "stopped"
         return self.history
+
+
+# ---- after a divergence -------------------------------------------------------------------------
+def rollback_point(steps, losses, checkpoints, last_finite: dict, diverged_step: int, diverged_loss: float,
+                   start=None, factor: float = 10.0) -> tuple[int, dict]:
+    """(step, weights) to continue from after training diverged at step ``diverged_step``.
+
+    The newest weights whose loss was still in its normal range — finite and at most ``factor`` × the
+    first recorded loss (no bound when that is not finite or nothing is recorded). The loss "at the
+    weights after step s" is the loss the next step computed, so it is read at step s + 1.
+
+    ``steps``, ``losses``: the run's per-step history (step numbers ascending, the loss each step
+    computed before its update), (n,) each; ``checkpoints``: (step, weights) pairs, oldest first, the
+    weights after that step; ``last_finite``: the Trainer's last finite weights, those after step
+    ``diverged_step − 1``; ``diverged_loss``: the loss the diverged step computed (at ``last_finite``;
+    NaN/inf when the loss itself overflowed, finite when only the update did); ``start``: (step,
+    weights) the history began from, the answer of last resort.
+
+    Candidates, newest first: (diverged_step − 1, last_finite), then the checkpoints older than that;
+    the first whose loss is in range wins; else ``start``; else (diverged_step − 1, last_finite).
+    """
+    steps = np.asarray(steps)
+    losses = np.asarray(losses, dtype=np.float64)
+    if steps.ndim != 1 or losses.shape != steps.shape:
+        raise ConfigError(f"rollback: steps and losses must be 1-D arrays of one length, got shapes "
+                          f"{steps.shape} and {losses.shape}")
+    if steps.size > 1 and np.any(np.diff(steps) <= 0):
+        raise ConfigError("rollback: the step numbers must increase")
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not (math.isfinite(factor) and factor > 0):
+        raise ConfigError(f"rollback: factor must be a positive number, got {factor!r}")
+    _whole("diverged step", diverged_step, 1)
+    limit = factor * losses[0] if losses.size and math.isfinite(losses[0]) else math.inf
+
+    def loss_at(step):                       # the loss computed at the weights after `step`
+        if step + 1 == diverged_step:
+            return float(diverged_loss)
+        i = int(np.searchsorted(steps, step + 1))
+        return float(losses[i]) if i < steps.size and steps[i] == step + 1 else math.nan
+
+    newest = (diverged_step - 1, last_finite)
+    candidates = [newest] + [(int(s), w) for s, w in reversed(list(checkpoints)) if s < diverged_step - 1]
+    for step, weights in candidates:
+        value = loss_at(step)
+        if math.isfinite(value) and value <= limit:
+            return step, weights
+    return tuple(start) if start is not None else newest

@@ -13,7 +13,7 @@ import json
 import math
 
 from .. import recipe
-from ..cli import nonnegative_float, positive_float, positive_int
+from ..cli import clip_threshold, nonnegative_float, positive_float, positive_int
 from ..data.meaning import data_kind, stored_data, to_data_units, to_model_input, to_model_target
 from ..errors import InputError
 from ..inputs import as_batch, read_values
@@ -33,7 +33,7 @@ def register(sub):
                         "one per timestep for output 'sequence'")
     p.add_argument("--truncate", type=positive_int, help="truncated BPTT window (steps)")
     p.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 term λ/2·Σw² added to the loss")
-    p.add_argument("--clip", type=positive_float, help="clip the gradient's global norm (or values) to this")
+    p.add_argument("--clip", type=clip_threshold, help="clip the gradient's global norm (or values) to this")
     p.add_argument("--clip-mode", choices=("norm", "value"), default="norm")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                    help="the optimizer whose update is shown (default: the one the model was trained with, "

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, InputError
 from .custom import make_custom
 from .dataset import Dataset
 from .loaders import series_dataset
@@ -40,12 +40,55 @@ class Task:
     initial_params: dict | None = None     # parameter name -> array overriding the initialisation (copy it)
     aliases: tuple = ()
     lesson: str = ""                       # LESSONS.md section, e.g. "003"
+    # target_rule(x, output) -> target or None: the task's target as a function of its input (see target_for)
+    target_rule: Callable[[np.ndarray, str], np.ndarray | None] | None = None
+    input_width: int | None = None         # values per step the rule reads
+    default_output: str = "last"           # where the targets of data made with the default options sit
 
     def suggest_spec(self, dataset: Dataset):
         """The suggested :class:`rnnsim.ModelSpec` for ``dataset`` (sizes, output and loss from the data)."""
         from ..recipe import build_spec
 
         return build_spec(dataset, self.model)
+
+    def target_for(self, x, dataset: Dataset | None = None) -> np.ndarray | None:
+        """The task's own target for the inputs ``x`` (batch, T, input_size), shaped as its data set's ``y``
+        for that batch; None where the target is not a function of the input.
+
+        - temporal-xor: the running parity of the bits (x > 0.5) — class indices (batch, T) when the
+          data carry a target at every step, (batch,) for the final parity only;
+        - bitcount: the number of ones, float (batch, 1);
+        - xor: the one-hot XOR of the last step's two bits, (batch, 2);
+        - long-memory: the first bit, class 1 where the first step's channel 0 is positive and 0 where it
+          is negative, (batch,); None when that value is 0 (no bit there);
+        - digits, sine, custom: None (a label or the next value is not in the input).
+
+        ``dataset``: the data set ``x`` belongs to; its ``output`` ("sequence" or "last") picks per-step or
+        end targets where the task makes both (temporal-xor's option target='step' / 'end'). Without it,
+        the task's default options decide. For the data set's own inputs,
+        ``target_for(dataset.x, dataset)`` equals ``dataset.y`` exactly. None too when ``x`` holds another
+        number of values per step than the task's data (the rule does not apply to it). InputError when
+        ``x`` is not a finite numeric array of shape (batch, T, values) with batch, T ≥ 1.
+        """
+        if self.target_rule is None:
+            return None
+        x = _checked_input(self.name, x)
+        if x.shape[2] != self.input_width:
+            return None
+        return self.target_rule(x, self.default_output if dataset is None else dataset.output)
+
+
+def _checked_input(task: str, x) -> np.ndarray:
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"task '{task}': the input must be numbers") from None
+    if x.ndim != 3 or 0 in x.shape:
+        raise InputError(f"task '{task}': the input must have shape (batch, T, values) with no empty axis, "
+                         f"got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise InputError(f"task '{task}': the input contains NaN or infinity")
+    return x
 
 
 # ---- option checks -------------------------------------------------------------------------
@@ -72,38 +115,49 @@ XOR_POINTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 
 
 def make_xor(seed=0) -> Dataset:
-    labels = (XOR_POINTS[:, 0] != XOR_POINTS[:, 1]).astype(int)
-    y = np.eye(2)[labels]                                   # one-hot: class 0 = [1, 0], class 1 = [0, 1]
-    return Dataset("xor", XOR_POINTS[:, None, :], y, "last", "mse", "argmax", TASKS["xor"].description,
-                   {"points": XOR_POINTS.tolist(), "labels": labels.tolist()})
+    x = XOR_POINTS[:, None, :]
+    y = xor_target(x)                                       # one-hot: class 0 = [1, 0], class 1 = [0, 1]
+    return Dataset("xor", x, y, "last", "mse", "argmax", TASKS["xor"].description,
+                   {"points": XOR_POINTS.tolist(), "labels": y.argmax(axis=1).tolist()})
+
+
+def xor_target(x, output="last") -> np.ndarray:
+    """One-hot XOR of the last step's two bits (x > 0.5): (batch, 2), class 0 = [1, 0], class 1 = [0, 1]."""
+    labels = ((x[:, -1, 0] > 0.5) != (x[:, -1, 1] > 0.5)).astype(int)
+    return np.eye(2)[labels]
 
 
 # ---- temporal xor / parity -----------------------------------------------------------------
+def parity_target(x, output="sequence") -> np.ndarray:
+    """Running parity of the bits (x > 0.5): int64 (batch, T) for output "sequence", (batch,) for "last"."""
+    parity = np.cumsum(x[..., 0] > 0.5, axis=1) % 2
+    return parity.astype(np.int64) if output == "sequence" else parity[:, -1].astype(np.int64)
+
+
 def make_parity(seed=0, n=256, steps=8, target="step") -> Dataset:
     n = _int_option("temporal-xor", "n", n)
     steps = _int_option("temporal-xor", "steps", steps)
     if target not in ("step", "end"):
         raise DataError(f"task 'temporal-xor': option 'target' must be 'step' or 'end', got {target!r}")
     rng = np.random.default_rng(seed)
-    bits = rng.integers(0, 2, size=(n, steps))
-    parity = np.cumsum(bits, axis=1) % 2
-    if target == "step":
-        y, output = parity, "sequence"
-    else:
-        y, output = parity[:, -1], "last"
-    return Dataset("temporal-xor", bits[:, :, None].astype(np.float64), y.astype(np.int64), output,
-                   "cross_entropy", "argmax", TASKS["temporal-xor"].description,
-                   {"classes": 2, "target": target})
+    x = rng.integers(0, 2, size=(n, steps))[:, :, None].astype(np.float64)
+    output = "sequence" if target == "step" else "last"
+    return Dataset("temporal-xor", x, parity_target(x, output), output, "cross_entropy", "argmax",
+                   TASKS["temporal-xor"].description, {"classes": 2, "target": target})
 
 
 # ---- bitcount (LESSONS 003) ----------------------------------------------------------------
+def count_target(x, output="last") -> np.ndarray:
+    """How many steps carry a 1 (x > 0.5): float (batch, 1)."""
+    return (x[..., 0] > 0.5).sum(axis=1, keepdims=True).astype(np.float64)
+
+
 def make_bitcount(seed=0, n=20, steps=10) -> Dataset:
     n = _int_option("bitcount", "n", n)
     steps = _int_option("bitcount", "steps", steps)
     rng = np.random.default_rng(seed)
-    bits = rng.integers(0, 2, size=(n, steps)).astype(np.float64)
-    return Dataset("bitcount", bits[:, :, None], bits.sum(axis=1, keepdims=True), "last", "mse", "round",
-                   TASKS["bitcount"].description, {})
+    x = rng.integers(0, 2, size=(n, steps))[:, :, None].astype(np.float64)
+    return Dataset("bitcount", x, count_target(x), "last", "mse", "round", TASKS["bitcount"].description, {})
 
 
 # ---- long memory / recall ------------------------------------------------------------------
@@ -131,6 +185,15 @@ def make_recall(seed=0, n=512, delay=20, noise=5.0) -> Dataset:
     x[:, 1:, 0] = noise * rng.standard_normal((n, delay))
     return Dataset("long-memory", x, bits.astype(np.int64), "last", "cross_entropy", "argmax",
                    TASKS["long-memory"].description, {"classes": 2, "delay": delay, "noise": noise})
+
+
+def recall_target(x, output="last") -> np.ndarray | None:
+    """The first bit: class 1 where x(1)'s channel 0 is positive, 0 where negative, int64 (batch,); None
+    when a sequence's first value is 0 (it carries no bit)."""
+    first = x[:, 0, 0]
+    if np.any(first == 0):
+        return None
+    return (first > 0).astype(np.int64)
 
 
 def _lstm_forget_bias(hidden, value):
@@ -203,7 +266,7 @@ _register(Task(
     model={"cell": "rnn_sigmoid", "hidden_size": 3, "num_layers": 1, "bias": True, "output_size": 2},
     training={"optimizer": "sgd", "lr": 0.5, "momentum": 0.9, "epochs": 1000, "batch_size": None,
               "init": "pytorch", "weight_decay": 0.0},
-    lesson="002"))
+    target_rule=xor_target, input_width=2, lesson="002"))
 
 _register(Task(
     "temporal-xor", "Temporal XOR: the running parity of a bit stream",
@@ -216,7 +279,7 @@ _register(Task(
     training={"optimizer": "adam", "lr": 0.01, "epochs": 60, "batch_size": 32, "init": "pytorch",
               "clip": 1.0, "validation_split": 0.2},
     options={"n": 256, "steps": 8, "target": "step"},
-    aliases=("parity",), lesson="000"))
+    aliases=("parity",), target_rule=parity_target, input_width=1, default_output="sequence", lesson="000"))
 
 _register(Task(
     "bitcount", "Counting ones with a linear RNN",
@@ -228,7 +291,7 @@ _register(Task(
     training={"optimizer": "rprop", "lr": 0.001, "epochs": 500, "batch_size": None},
     options={"n": 20, "steps": 10},
     initial_params={"rnn.weight_ih_l0": np.array([[-1.5]]), "rnn.weight_hh_l0": np.array([[2.0]])},
-    lesson="003"))
+    target_rule=count_target, input_width=1, lesson="003"))
 
 _register(Task(
     "long-memory", "Long memory: recall the first bit",
@@ -243,7 +306,7 @@ _register(Task(
               "clip": 1.0, "validation_split": 0.2},
     options={"n": 512, "delay": 20, "noise": 5.0},
     initial_params=_lstm_forget_bias(16, 2.0),
-    aliases=("recall",), lesson="001"))
+    aliases=("recall",), target_rule=recall_target, input_width=2, lesson="001"))
 
 _register(Task(
     "digits", "Handwritten digits, row by row",

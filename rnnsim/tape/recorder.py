@@ -250,13 +250,11 @@ def _check(model, x, target, truncate, l2, clip, clip_mode, optimizer):
     truncate = check_truncate(truncate)
     if not (np.isfinite(l2) and l2 >= 0):
         raise ConfigError(f"l2 must be a finite number ≥ 0, got {l2!r}")
-    if clip is not None and not (np.isfinite(clip) and clip > 0):
-        raise ConfigError(f"gradient clipping threshold must be a positive number, got {clip!r}")
-    if clip_mode not in ("norm", "value"):
-        raise ConfigError(f"clip mode must be 'norm' or 'value', got {clip_mode!r}")
+    clip = clipping.check_threshold(clip)
+    clipping.check_mode(clip_mode)
     if optimizer is not None and not isinstance(optimizer, Optimizer):
         raise ConfigError(f"optimizer must be an rnnsim.optim.Optimizer, got {type(optimizer).__name__}")
-    return x, target, truncate, float(l2), None if clip is None else float(clip)
+    return x, target, truncate, float(l2), clip
 
 
 def record(model, x, target, truncate=None, l2=0.0, clip=None, clip_mode="norm", optimizer=None) -> Tape:
