@@ -402,7 +402,7 @@ def test_folded_view_and_bidirectional_layers(make_window):
     a = view.arrows[("W", 0, 1, 1)].path()
     assert a.elementAt(0).x > a.elementAt(1).x
     assert len(s.index.cuts) > 0                     # truncation marks exist
-    w.unrolled_action.trigger() if False else w.folded_action.trigger()
+    w.folded_action.trigger()
     assert w.graph.stack.currentWidget() is w.graph.folded
     s.seek(s.tape.find("forward", 0, 0, 1))
     assert w.graph.folded.t == 1
@@ -427,10 +427,37 @@ def test_long_sequence_stays_usable(make_window):
     assert vis.contains(view.nodes[("h", 0, 0, s.current.t)].rect().center())
 
 
-def test_warmup_runs_on_a_worker_while_the_window_stays_responsive(make_window, qtbot):
-    w = make_window(warm=True, task="temporal-xor", hidden_size=3, steps=3)
+def test_warmup_runs_on_a_worker_while_the_window_stays_responsive(make_window, qtbot, monkeypatch):
+    """The kernels' warm-up cannot finish here until a timer of the window's event loop has fired while it
+    runs: it does finish, so the event loop kept turning (had it run on the GUI thread, it would wait in vain)."""
+    import threading
+
+    import ui.session
+
+    w = make_window(task="temporal-xor", hidden_size=3, steps=3)
     s = w.session
-    qtbot.waitUntil(lambda: not s.compiling, timeout=120000)
+    ticked_while_compiling = threading.Event()
+    seen = []
+    real_warmup = ui.session.warmup
+
+    def gated_warmup(first_cell=None):
+        job_function = real_warmup(first_cell)
+
+        def run(job):
+            seen.append(threading.current_thread() is not threading.main_thread())
+            seen.append(ticked_while_compiling.wait(timeout=60))
+            return job_function(job)
+        return run
+
+    monkeypatch.setattr(ui.session, "warmup", gated_warmup)
+    timer = QTimer()
+    timer.timeout.connect(lambda: s.compiling and ticked_while_compiling.set())
+    timer.start(0)
+    s.start(warm=True)
+    assert s.compiling and w.compile_label.isVisible()
+    qtbot.waitUntil(lambda: not s.compiling and w.ready, timeout=120000)
+    timer.stop()
+    assert seen == [True, True]            # on a worker thread; released by the event loop's timer
     assert not w.compile_label.isVisible()
 
 
