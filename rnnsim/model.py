@@ -132,5 +132,5 @@ def check_truncate(truncate):
 
 
 def load_model(path) -> Model:
-    """Read a model file (CONTRACT.md §2); raises ModelFileError naming the problem."""
+    """Read a model file (named float arrays plus the spec JSON); raises ModelFileError naming the problem."""
     return Model.load(path)

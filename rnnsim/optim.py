@@ -90,7 +90,7 @@ class SGD(Optimizer):
 
 
 class Rprop(Optimizer):
-    """Resilient backprop (LESSONS 003): each weight moves by −sign(g)·Δ, its own step size Δ
+    """Resilient backprop (the optimizer of the Chinese linear-RNN tutorial's bit counter): each weight moves by −sign(g)·Δ, its own step size Δ
     (starting at ``lr``) growing by η+ while the gradient keeps its sign and shrinking by η− when
     it flips, clamped to ``step_sizes``. As PyTorch, a flipped gradient is treated as zero for that step."""
 

@@ -1,4 +1,4 @@
-"""ModelSpec: what a model is (CONTRACT.md §2), validated, with its PyTorch parameter names and shapes."""
+"""ModelSpec: what a model is (the spec JSON of a model file), validated, with its PyTorch parameter names and shapes."""
 from __future__ import annotations
 
 import json

@@ -1,6 +1,6 @@
 """Simple recurrent cells: h(t) = act(U·x(t) + b_ih + W·h(t-1) + b_hh).
 
-``act`` is identity (the linear counter of LESSONS 003), tanh, relu or sigmoid — one kernel
+``act`` is identity (the bit counter of the Chinese linear-RNN tutorial), tanh, relu or sigmoid — one kernel
 pair serves all four, chosen by an integer code. Arrays are time-major inside the engine:
 ``xproj (T, batch, H)`` already holds U·x(t) + b_ih for every step.
 """

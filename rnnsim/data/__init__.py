@@ -1,4 +1,5 @@
-"""Data for the engine: the Dataset type, built-in tasks (LESSONS.md experiments) and file loaders.
+"""Data for the engine: the Dataset type, built-in tasks (the source tutorials' experiments) and file
+loaders.
 
     from rnnsim.data import make_task, load_data
     dataset, task = make_task("bitcount", seed=0)

@@ -9,7 +9,7 @@ was expected. Nothing is ever unpickled.
 - :func:`load_csv_series` — a table with a header row, cut into sliding windows for
   forecasting (many-to-one, mse); every column is normalised by its mean and std, kept in
   ``meta`` so predictions can be mapped back (:func:`normalise_inputs`, :func:`denormalise_targets`).
-- :func:`load_text` — character-level next-character prediction (the char-RNN of LESSONS 004);
+- :func:`load_text` — character-level next-character prediction (the char-RNN of the Russian Keras article);
   the vocabulary is kept in ``meta['vocab']`` (:func:`encode`, :func:`decode`).
 - :func:`load_data` — picks one of the above by the file's suffix.
 """

@@ -196,7 +196,7 @@ def _backward_elman(tape, tr, s, q, cur, dcur):
                 "rnn_tanh": f"{ref(dcur)} ⊙ (1 − {ref(cur)}²)",
                 "rnn_relu": f"{ref(dcur)} ⊙ [{{h_pre}} > 0]",
                 "rnn_sigmoid": f"{ref(dcur)} ⊙ {ref(cur)} ⊙ (1 − {ref(cur)})"}[cell]
-    words = {"linear": "the identity passes the gradient unchanged (LESSONS 003)",
+    words = {"linear": "the identity passes the gradient unchanged",
              "rnn_tanh": "back through tanh: tanh′ = 1 − tanh²",
              "rnn_relu": "back through relu: 1 where the sum was positive, else 0 (relu′(0) = 0)",
              "rnn_sigmoid": "back through σ: σ′ = σ(1 − σ)"}[cell]
@@ -296,7 +296,8 @@ def clip(tape, e, q):
         q.f("scale", "{threshold} / ({norm before} + 1e-6)",
             "PyTorch's clip_grad_norm_: every gradient is multiplied by this when it is below 1")
         q.f("norm after", "{norm before} · min(1, {scale})",
-            "clipped: the whole gradient shrinks to the threshold, its direction kept (LESSONS 000's cliffs)"
+            "clipped: the whole gradient shrinks to the threshold, its direction kept (the cure for the "
+            "cliffs of exploding gradients)"
             if scale < 1.0 else "below the threshold: the gradient is left as it is")
     else:
         q.one("clipped", any(np.abs(g).max() > info["threshold"] for g in tape.grads.values() if g.size))

@@ -64,7 +64,7 @@ class Recording:
         return None if self.update is None else self.update["optimizer"]
 
     def symbol(self, name: str) -> str:
-        """The LESSONS symbol of a parameter: 'U', 'W²←', 'b_ih', 'V', 'c'."""
+        """The symbol of a parameter in the app's notation: 'U', 'W²←', 'b_ih', 'V', 'c'."""
         if name == "fc.weight":
             return "V"
         if name == "fc.bias":

@@ -1,8 +1,8 @@
 """The Tape's data types — Formula, Event, Quantities — and the names quantities go by.
 
-Names follow LESSONS.md: x(t), h(t), c(t), o(t), ŷ(t), L(t); U (input→hidden), W (hidden→hidden),
-V (hidden→output), b, c (biases); gates i, f, g, o (LSTM) and r, z, n (GRU). Display times are
-1-based as in LESSONS (h(0) is the initial state); ``Event.t`` is the 0-based original index.
+Names follow the notation of the source tutorials: x(t), h(t), c(t), o(t), ŷ(t), L(t); U (input→hidden),
+W (hidden→hidden), V (hidden→output), b, c (biases); gates i, f, g, o (LSTM) and r, z, n (GRU). Display times are
+1-based as in the tutorials (h(0) is the initial state); ``Event.t`` is the 0-based original index.
 
 In a network with several layers, a layer's states and weights carry its number as a superscript
 (h²(3), U²); the reverse direction of a bidirectional layer carries an arrow (h←(3), W←). h←(3) is

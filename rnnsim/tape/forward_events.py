@@ -16,7 +16,7 @@ GATE_WORDS = {
 }
 ACT_TEMPLATE = {"linear": "{0}", "rnn_tanh": "tanh({0})", "rnn_relu": "max(0, {0})", "rnn_sigmoid": "σ({0})"}
 ACT_WORDS = {
-    "linear": "no squashing: the linear cell of LESSONS 003 (S(k) = S(k-1)·w_rec + X(k)·w_x)",
+    "linear": "no squashing: the linear cell of the bit counter (S(k) = S(k-1)·w_rec + X(k)·w_x)",
     "rnn_tanh": "new hidden state: input and memory squashed together into (−1, 1)",
     "rnn_relu": "new hidden state: negative sums are cut to 0",
     "rnn_sigmoid": "new hidden state: squashed into (0, 1)",

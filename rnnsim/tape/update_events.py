@@ -51,7 +51,7 @@ def update(tape, e, q):
             "each weight's own step size grows while the sign holds and shrinks when it flips")
         q.f("grad used", "{grad}, with 0 where {Rprop sign} < 0",
             "a flipped gradient is skipped for this step (as PyTorch)")
-        q.f("new", "{old} − sign({grad used}) ⊙ {Rprop Δ}", "Rprop uses only the gradient's sign (LESSONS 003)")
+        q.f("new", "{old} − sign({grad used}) ⊙ {Rprop Δ}", "Rprop uses only the gradient's sign, each weight with its own step Δ")
     elif kind == "adam":
         q.one("β1", opt.beta1)
         q.one("β2", opt.beta2)

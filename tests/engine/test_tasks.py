@@ -169,7 +169,7 @@ def test_bitcount_targets_are_bit_sums():
 
 
 def test_bitcount_counter_with_unit_weights_has_zero_loss():
-    """LESSONS 003: w_x = w_rec = 1 counts exactly — zero loss and zero gradient."""
+    """The Chinese linear-RNN tutorial: w_x = w_rec = 1 counts exactly — zero loss and zero gradient."""
     ds, task = make_task("bitcount", seed=0)
     spec = task.suggest_spec(ds)
     assert spec == rnnsim.ModelSpec(cell="linear", input_size=1, hidden_size=1, bias=False,
@@ -180,7 +180,7 @@ def test_bitcount_counter_with_unit_weights_has_zero_loss():
     assert all(np.all(g == 0) for g in grads.values())
     np.testing.assert_array_equal(model.predict(ds.x), ds.y)
     assert accuracy(ds.accuracy, model.predict(ds.x), ds.y) == 1.0
-    # LESSONS 003's test sequence: 0,1,1,0,0,0,0,1,0,0,1,1 -> 5
+    # the tutorial's test sequence: 0,1,1,0,0,0,0,1,0,0,1,1 -> 5
     seq = np.array([0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1], dtype=float)[None, :, None]
     assert model.predict(seq)[0, 0] == 5.0
     # the start point of the Rprop run is far from it

@@ -17,7 +17,7 @@ def models(tmp_path_factory):
     specs = {
         "classifier": ModelSpec(cell="lstm", input_size=1, hidden_size=3, output_size=3, output="last",
                                 loss="cross_entropy"),
-        "counter": ModelSpec(cell="linear", input_size=1, hidden_size=1, output="last", loss="mse"),   # LESSONS 003
+        "counter": ModelSpec(cell="linear", input_size=1, hidden_size=1, output="last", loss="mse"),   # the bit counter
         "tagger": ModelSpec(cell="gru", input_size=2, hidden_size=2, num_layers=2, bidirectional=True,
                             output_size=2, loss="mse"),
     }
