@@ -2,7 +2,7 @@
 import json
 
 from .. import bench
-from ..cli import positive_float
+from .common import positive_float
 
 
 def register(sub):

@@ -2,8 +2,8 @@
 import json
 
 from .. import gradcheck
-from ..cli import add_architecture, nonnegative_float, positive_float, positive_int, spec_from_args
 from ..model import Model, load_model
+from .common import add_architecture, nonnegative_float, positive_float, positive_int, spec_from_args
 
 
 def register(sub):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import math
 
+from .. import clip as clipping
 from .. import recipe
-from ..cli import clip_threshold, nonnegative_float, positive_float, positive_int
 from ..data.meaning import data_kind, stored_data, to_data_units, to_model_input, to_model_target
 from ..errors import InputError
 from ..inputs import as_batch, read_values
@@ -21,6 +21,7 @@ from ..model import load_model
 from ..optim import OPTIMIZERS
 from ..tape import record, render_text, to_json
 from ..tape.events import PHASES
+from .common import clip_threshold, nonnegative_float, positive_float, positive_int
 
 
 def register(sub):
@@ -34,7 +35,7 @@ def register(sub):
     p.add_argument("--truncate", type=positive_int, help="truncated BPTT window (steps)")
     p.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 term λ/2·Σw² added to the loss")
     p.add_argument("--clip", type=clip_threshold, help="clip the gradient's global norm (or values) to this")
-    p.add_argument("--clip-mode", choices=("norm", "value"), default="norm")
+    p.add_argument("--clip-mode", choices=clipping.MODES, default="norm")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                    help="the optimizer whose update is shown (default: the one the model was trained with, "
                         "else sgd)")

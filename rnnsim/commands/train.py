@@ -7,8 +7,8 @@ import signal
 import sys
 import time
 
+from .. import clip as clipping
 from .. import recipe
-from ..cli import clip_threshold, UsageError, nonnegative_float, number_pair, positive_float, positive_int
 from ..data import TASKS, describe_dataset, load_data, make_task, spec_data
 from ..init import SCHEMES
 from ..model import load_model
@@ -16,6 +16,7 @@ from ..optim import OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..spec import GATE_BLOCKS
 from ..train import Trainer
+from .common import UsageError, clip_threshold, nonnegative_float, number_pair, positive_float, positive_int
 
 
 def register(sub):
@@ -67,7 +68,7 @@ def register(sub):
     tr.add_argument("--steps", type=positive_int, dest="max_steps", help="stop after this many updates")
     tr.add_argument("--batch-size", type=positive_int, help="mini-batch size (default: full batch)")
     tr.add_argument("--clip", type=clip_threshold, help="clip the gradient's global norm to this")
-    tr.add_argument("--clip-mode", choices=("norm", "value"))
+    tr.add_argument("--clip-mode", choices=clipping.MODES)
     tr.add_argument("--truncate", type=positive_int, help="truncated BPTT window (steps)")
     tr.add_argument("--weight-decay", type=nonnegative_float, help="L2 term λ/2·Σw² added to the loss")
     tr.add_argument("--validation-split", type=float, help="fraction held out for validation")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formulas import batch_words, direction_words, gate_block, loss_templates, output_values, ref
+from .builder import batch_words, direction_words, gate_block, loss_templates, output_values, ref
 
 
 def _stack_name(cell, tag=""):

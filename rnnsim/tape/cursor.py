@@ -13,6 +13,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .events import PHASES, Naming
+from .formulas import build
 
 CACHE = 16          # events whose built quantities are kept
 
@@ -90,7 +91,6 @@ class Recording:
     def _built(self, event):
         built = self._cache.get(event.index)
         if built is None:
-            from .formulas import build
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 built = build(self, event)
             self._cache[event.index] = built

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formulas import direction_words, gate_block, loss_templates, output_values, ref
+from .builder import direction_words, gate_block, loss_templates, output_values, ref
 
 GATE_WORDS = {
     "i": "input gate: how much of the candidate g enters the cell (0 … 1)",
