@@ -11,32 +11,18 @@ from dataclasses import fields
 import numpy as np
 
 from . import optim
+from .config import TrainConfig
 from .data.dataset import Dataset
 from .data.meaning import spec_data
+from .data.model_spec import MODEL_DEFAULTS, build_spec
 from .errors import ConfigError, ModelFileError
 from .model import Model
 from .spec import ModelSpec
-from .train import TrainConfig
 
-MODEL_DEFAULTS = {"cell": "lstm", "hidden_size": 16, "num_layers": 1, "bidirectional": False, "bias": True}
+__all__ = ["MODEL_DEFAULTS", "TRAIN_FIELDS", "build_spec", "build_model", "build_config", "check_fits",
+           "training_record", "stored_training", "optimizer_settings", "spec_with_record"]
+
 TRAIN_FIELDS = {f.name for f in fields(TrainConfig)}
-
-
-def build_spec(data: Dataset, suggested: dict | None = None, overrides: dict | None = None) -> ModelSpec:
-    """A ModelSpec that reads ``data``: sizes, output mode and loss come from the data; its "data" field
-    says what the inputs and outputs mean (:func:`rnnsim.data.meaning.spec_data`)."""
-    chosen = dict(MODEL_DEFAULTS)
-    chosen.update(suggested or {})
-    chosen.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    output_size = chosen.get("output_size", data.output_size)
-    if output_size is None and data.loss == "mse" and data.y.shape[-1] != chosen["hidden_size"] * (
-            2 if chosen["bidirectional"] else 1):
-        output_size = data.output_size   # no head only works when the hidden state is the target's width
-    extra = {"data": spec_data(data)}
-    return ModelSpec(cell=chosen["cell"], input_size=data.input_size, hidden_size=chosen["hidden_size"],
-                     num_layers=chosen["num_layers"], bidirectional=chosen["bidirectional"],
-                     bias=chosen["bias"], output_size=output_size, output=data.output, loss=data.loss,
-                     reduction=chosen.get("reduction", "mean"), extra=extra)
 
 
 def build_model(spec: ModelSpec, init: str = "pytorch", seed: int = 0, forget_bias: float | None = None,
@@ -119,7 +105,7 @@ def stored_training(spec: ModelSpec) -> TrainConfig | None:
 def optimizer_settings(config: TrainConfig) -> dict:
     """The optimizer's name, learning rate and own settings of ``config`` — what :func:`build_config`
     takes as suggestions so that overrides of another optimizer drop them."""
-    return {"optimizer": config.optimizer, "lr": config.lr, **{key: getattr(config, key) for key in optim.SETTINGS}}
+    return {**config.optimizer_settings(), "lr": config.lr}
 
 
 def spec_with_record(spec: ModelSpec, data: Dataset | None = None, config: TrainConfig | None = None,

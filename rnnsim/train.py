@@ -13,95 +13,14 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from . import clip, network, optim
+from . import clip, network
+from .config import TrainConfig, check_whole
 from .data.dataset import Dataset, accuracy
 from .errors import ConfigError
-from .model import Model, check_truncate
+from .model import Model
 from .schedules import Schedule
 
-
-@dataclass
-class TrainConfig:
-    """Every training hyperparameter, validated by ``check()``."""
-
-    optimizer: str = "sgd"
-    lr: float = 0.01
-    # The optimizer's own settings, with torch.optim's names and defaults (``optim.SETTINGS``): each applies
-    # to the optimizers named beside it and must keep its default under any other.
-    momentum: float = 0.0                            # sgd, rmsprop
-    nesterov: bool = False                           # sgd
-    dampening: float = 0.0                           # sgd (with momentum)
-    betas: tuple[float, float] = (0.9, 0.999)        # adam: (β1, β2)
-    eps: float | None = None                         # adam, rmsprop, adagrad; None: the optimizer's own
-                                                     # default (adam 1e-8, rmsprop 1e-8, adagrad 1e-10)
-    alpha: float = 0.99                              # rmsprop
-    etas: tuple[float, float] = (0.5, 1.2)           # rprop: (η−, η+)
-    step_sizes: tuple[float, float] = (1e-6, 50.0)   # rprop: (smallest, largest step)
-    lr_decay: float = 0.0                            # adagrad
-    initial_accumulator_value: float = 0.0           # adagrad
-    schedule: str = "constant"
-    gamma: float = 0.1
-    step_size: int = 10
-    epochs: int = 100
-    max_steps: int | None = None
-    batch_size: int | None = None          # None: the full batch every step
-    clip: float | None = None
-    clip_mode: str = "norm"                # "norm" (global norm) or "value"
-    truncate: int | None = None            # truncated BPTT window (steps)
-    weight_decay: float = 0.0              # L2 term λ/2·Σw² added to the loss
-    seed: int = 0
-    validation_split: float = 0.0
-    patience: int | None = None            # early stopping: epochs without improvement
-    min_delta: float = 0.0
-
-    def check(self) -> "TrainConfig":
-        """Raise ConfigError with the reason for the first value out of range."""
-        self.make_optimizer()
-        Schedule(self.schedule, self.gamma, self.step_size)
-        _whole("epochs", self.epochs, 1)
-        if self.max_steps is not None:
-            _whole("max steps", self.max_steps, 1)
-        if self.batch_size is not None:
-            _whole("batch size", self.batch_size, 1)
-        clip.check_threshold(self.clip)
-        clip.check_mode(self.clip_mode)
-        check_truncate(self.truncate)
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ConfigError(f"weight decay must be a number ≥ 0, got {self.weight_decay!r}")
-        if not (0 <= self.validation_split < 1):
-            raise ConfigError(f"validation split must be in [0, 1), got {self.validation_split!r}")
-        if self.patience is not None:
-            _whole("patience", self.patience, 1)
-        if not (math.isfinite(self.min_delta) and self.min_delta >= 0):
-            raise ConfigError(f"min delta must be a number ≥ 0, got {self.min_delta!r}")
-        _whole("seed", self.seed, 0)
-        return self
-
-    def optimizer_settings(self) -> dict:
-        """The optimizer's name and all its settings but the learning rate (which schedules change every
-        epoch): a new Trainer keeps the previous optimizer's memory only when these are equal."""
-        return {"optimizer": self.optimizer, **{key: getattr(self, key) for key in optim.SETTINGS}}
-
-    def make_optimizer(self) -> optim.Optimizer:
-        """A fresh optimizer with these settings (ConfigError when one is out of range or does not apply)."""
-        settings = self.optimizer_settings()
-        return optim.make(settings.pop("optimizer"), self.lr, **settings)
-
-    def to_dict(self) -> dict:
-        """Plain JSON values: the pairs (``betas``, ``etas``, ``step_sizes``) become lists."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        """The inverse of ``to_dict``, unchecked: lists become tuples again, missing keys take their defaults
-        (files written before a setting existed), unknown keys are ignored."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in known})
-
-
-def _whole(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{name} must be a whole number ≥ {low}, got {value!r}")
+__all__ = ["TrainConfig", "Trainer", "Snapshot", "Probe", "History", "rollback_point"]
 
 
 @dataclass
@@ -381,7 +300,7 @@ def rollback_point(steps, losses, checkpoints, last_finite: dict, diverged_step:
         raise ConfigError("rollback: the step numbers must increase")
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not (math.isfinite(factor) and factor > 0):
         raise ConfigError(f"rollback: factor must be a positive number, got {factor!r}")
-    _whole("diverged step", diverged_step, 1)
+    check_whole("diverged step", diverged_step, 1)
     limit = factor * losses[0] if losses.size and math.isfinite(losses[0]) else math.inf
 
     def loss_at(step):                       # the loss computed at the weights after `step`

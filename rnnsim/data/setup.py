@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from ..errors import ConfigError
-from ..train import TrainConfig
+from ..config import TrainConfig
 
 #: the network options a session keeps beside the data (a new network means new weights)
 NETWORK_KEYS = ("cell", "hidden_size", "num_layers", "bidirectional", "init", "forget_bias")

@@ -22,6 +22,7 @@ from ..errors import DataError, InputError
 from .custom import make_custom
 from .dataset import Dataset
 from .loaders import series_dataset
+from .model_spec import build_spec
 
 #: the repository's resources/ folder, beside the rnnsim package.
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -47,8 +48,6 @@ class Task:
 
     def suggest_spec(self, dataset: Dataset):
         """The suggested :class:`rnnsim.ModelSpec` for ``dataset`` (sizes, output and loss from the data)."""
-        from ..recipe import build_spec
-
         return build_spec(dataset, self.model)
 
     def target_for(self, x, dataset: Dataset | None = None) -> np.ndarray | None:
