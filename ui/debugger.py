@@ -180,11 +180,17 @@ class Debugger(QToolBar):
                                  "Toggle a breakpoint at the current timestep (or click a timestep header)")
         self.clear_bps = action("Clear breakpoints", session.clear_breakpoints, "Ctrl+Shift+F9",
                                 "Remove every breakpoint")
+        self.new_weights = action("⟳ New weights", session.accept_offer, None,
+                                  "Training has changed the weights: step through them (a new Tape; you lose your "
+                                  "place in this one)")
         for a in (self.reset, self.back, self.step, self.continue_, self.play):
             self.addAction(a)
         self.addSeparator()
         for a in (self.to_loss, self.to_bptt, self.apply):
             self.addAction(a)
+        self.new_weights_item = self.addAction(self.new_weights)
+        self.new_weights.setVisible(False)
+        session.weightsOffered.connect(self._on_offer)
         self.addSeparator()
         self.timeline = Timeline(session, self)
         self.addWidget(self.timeline)
@@ -213,7 +219,14 @@ class Debugger(QToolBar):
         session.cursorChanged.connect(self._update_enabled)
         session.tapeChanged.connect(lambda _: self._update_enabled())
         session.busyChanged.connect(lambda _: self._update_enabled())
+        session.training.stateChanged.connect(lambda _: self._update_enabled())
         self._update_enabled()
+
+    def _on_offer(self, text: str):
+        """The session offers the weights training reached ('' withdraws the offer)."""
+        self.new_weights.setVisible(bool(text))
+        if text:
+            self.new_weights.setToolTip(f"{text}: step through them (a new Tape; you lose your place in this one)")
 
     # ---- play -----------------------------------------------------------------------------------
     def _speed_changed(self, v):
@@ -267,5 +280,5 @@ class Debugger(QToolBar):
         phases = {e.phase for e in s.tape.events} if has else set()
         self.to_loss.setEnabled(has and "loss" in phases)
         self.to_bptt.setEnabled(has and "backward" in phases)
-        self.apply.setEnabled(has and "update" in phases and not busy)
+        self.apply.setEnabled(has and "update" in phases and not busy and not s.training.running)
         self.breakpoint.setEnabled(has and s.current is not None and s.current.t is not None)

@@ -6,23 +6,20 @@ the training plots of the next issue plug in the same way.
 """
 from __future__ import annotations
 
-import html
-
-import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QScrollArea, QWidget)
 
+from . import dialogs, inspect_targets
 from .debugger import Debugger
 from .livetext import LiveText
 from .panels.model import ModelPanel
 from .panels.data import DataPanel
 from .panels.hyperparameters import HyperparametersPanel
 from .panels.predict import PredictPanel
-from .session import Session, Settings
+from .session import Session
 from .training import files
-from .training.controller import DIVERGED, FINISHED, PAUSED, STOPPED, TrainingController
 from .training.dashboard import TrainingDashboard
 from .views.cell import CellView
 from .views.equation import EquationView
@@ -34,17 +31,18 @@ class MainWindow(QMainWindow):
     #: the window's size and dock layout are kept here between runs (``remember_layout``)
     LAYOUT_KEY, LAYOUT_VERSION = "window/layout", 1
 
-    def __init__(self, session: Session | None = None, settings: Settings | None = None,
-                 remember_layout: bool = False):
+    def __init__(self, session: Session | None = None, setup: dict | None = None, remember_layout: bool = False):
+        """``setup``: flat settings to start from (see Session.configure), e.g. {"task": "bitcount"}."""
         super().__init__()
         self.remember_layout = remember_layout
         self.setWindowTitle("rnnsim — recurrent networks, step by step")
         self.setObjectName("rnnsim-main")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
-        self.session = session or Session(self, settings)
+        self.session = session or Session(self)
         if self.session.parent() is None:
             self.session.setParent(self)
+        self.training = self.session.training         # the session's model, data and training settings
         self.docks: dict[str, QDockWidget] = {}
         self._dialogs = []
 
@@ -57,8 +55,6 @@ class MainWindow(QMainWindow):
         self.equations = EquationView(self.session)
         self.inspector = Inspector()
         self.cell = CellView(self.session)
-        # the training dashboard (its own engine objects, trained on its own thread)
-        self.training = TrainingController(self)
         self.dashboard = TrainingDashboard(self.training, show_errors=False)
         self.data_panel = DataPanel(self.training)
         self.hyper_panel = HyperparametersPanel(self.training)
@@ -101,8 +97,10 @@ class MainWindow(QMainWindow):
         t.error.connect(self.show_training_error)
         t.status.connect(self._status_message)
         t.dirtyChanged.connect(self.setWindowModified)
-        t.stateChanged.connect(self._on_training_state)
         self.predict_panel.openInDebugger.connect(self.open_sequence_in_debugger)
+        self.model_panel.showPanel.connect(self.show_panel)
+        if setup:
+            self.session.configure(**setup)
         self.setWindowTitle("rnnsim — recurrent networks, step by step[*]")
         self.resize(1600, 1000)
         self._sized = False
@@ -189,24 +187,17 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         file = mb.addMenu("&File")
         self.open_action = self._action(file, "&Open model…", self.open_model, QKeySequence.StandardKey.Open,
-                                        "Open a model file (.npz, e.g. saved from PyTorch) and step through it "
-                                        "in the debugger (the training dashboard is not changed)")
+                                        "Open a model file (.npz, e.g. saved from PyTorch): the debugger steps "
+                                        "through it, training trains it, Predict asks it")
         self.save_action = self._action(file, "&Save model…", self.save_model, QKeySequence.StandardKey.Save,
-                                        "Save the trained model (the Training dashboard's weights) as an .npz "
-                                        "file; the debugger's model is saved with “Save debugger model…”")
-        self.save_debug_action = self._action(
-            file, "Save &debugger model…", self.save_debugger_model, None,
-            "Save the model shown in the debugger (with any updates applied there) as an .npz file")
-        self.open_train_model_action = self._action(
-            file, "Open model for &training…", self.open_model_for_training, None,
-            "Open a model file into the Training dashboard to train it further on the current data")
+                                        "Save the session's model (its weights as they are now) as an .npz file")
         file.addSeparator()
         self.open_session_action = self._action(
             file, "Open s&ession…", lambda: self.open_session(None), "Ctrl+Shift+O",
-            "Open a training session (model, settings, data source and plots)")
+            "Open a session (model, data source, training settings, plots and the debugger's probe)")
         self.save_session_action = self._action(
-            file, "Save session &as…", self.save_session_as, "Ctrl+Shift+S",
-            "Save the training as a session file (model, settings, data source and plots)")
+            file, "Save session &as…", lambda: self.save_session_as(None), "Ctrl+Shift+S",
+            "Save the session (model, data source, training settings, plots and the debugger's probe)")
         self.recent_menu = file.addMenu("&Recent sessions")
         self.recent.changed.connect(lambda _: self._rebuild_recent())
         self._rebuild_recent()
@@ -266,8 +257,10 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self.show_trained_action = self._action(
             menu, "Show in &debugger", self.show_trained_in_debugger, "Ctrl+Shift+D",
-            "Step through the trained model in the debugger (a new Tape on its probe sequence); also happens "
-            "by itself when training pauses, stops or finishes")
+            "Step through the weights training has reached (a new Tape); happens by itself when a run ends "
+            "while you are not stepping, and is offered in the debugger's toolbar when you are")
+        acts["train"].triggered.connect(self.show_dashboard)
+        acts["train_steps"].triggered.connect(self.show_dashboard)
         self.training_actions = [acts[k] for k in ("train", "pause", "stop", "reset", "train_steps")] + [
             self.show_trained_action]
 
@@ -352,63 +345,39 @@ class MainWindow(QMainWindow):
         box.open()
 
     def show_shortcuts(self):
-        rows = []
-        for a in self.debugger.all_actions + self.training_actions + [
-                self.unrolled_action, self.folded_action, self.open_action, self.save_action,
-                self.open_session_action, self.save_session_action]:
-            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
-            if keys:
-                rows.append(f"<tr><td><b>{html.escape(keys)}</b></td><td>{html.escape(a.text().replace('&', ''))}</td>"
-                            f"<td style='color:#718096'>{html.escape(a.toolTip().split('  (')[0])}</td></tr>")
-        rows.append("<tr><td><b>Ctrl+wheel, drag</b></td><td>Zoom, pan</td><td style='color:#718096'>in the graph; "
-                    "the wheel scrolls along time</td></tr>")
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
-                          "<table cellpadding=4>" + "".join(rows) + "</table>", QMessageBox.StandardButton.Close, self)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        self._dialogs.append(box)
-        box.finished.connect(lambda _: self._dialogs.remove(box) if box in self._dialogs else None)
-        box.open()
+        actions = self.debugger.all_actions + self.training_actions + [
+            self.unrolled_action, self.folded_action, self.open_action, self.save_action,
+            self.open_session_action, self.save_session_action]
+        self._keep(dialogs.shortcuts_dialog(self, actions)).open()
 
     def show_about(self):
-        box = QMessageBox(QMessageBox.Icon.Information, "About rnnsim",
-                          "<b>rnnsim</b> makes recurrent networks visible: the network unrolled in time, "
-                          "forward propagation and backpropagation through time stepped like a debugger, "
-                          "every number of every equation on screen.<br><br>The numbers come from an exact "
-                          "engine (numpy + numba) that matches PyTorch.", QMessageBox.StandardButton.Close, self)
+        self._keep(dialogs.about_box(self)).open()
+
+    def _keep(self, box):
+        """Keep a non-blocking dialog alive until it closes."""
         self._dialogs.append(box)
         box.finished.connect(lambda _: self._dialogs.remove(box) if box in self._dialogs else None)
-        box.open()
+        return box
 
-    def open_model(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Open a model", "", "rnnsim models (*.npz)")
-        if path:
-            self.session.load_model(path)
+    def open_model(self, path: str | None = None):
+        """File → Open model: the session's model becomes the file's (asks first when trained work would go)."""
+        if not files.confirm_discard(self, self.training, "Open a model"):
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open a model", "", files.MODEL_FILTER)
+        return bool(path) and self.training.open_model(path)
 
-    def save_model(self):
-        """Save the trained model (the dashboard's): that is the one a user trains to keep."""
-        path, _ = QFileDialog.getSaveFileName(self, "Save the trained model", "model.npz", files.MODEL_FILTER)
-        if path:
-            self.training.save_model(path)
-
-    def save_debugger_model(self):
-        if self.session.model is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the debugger's model", "model.npz", files.MODEL_FILTER)
-        if path:
-            self.session.save_model(path)
-
-    def open_model_for_training(self):
-        if not files.confirm_discard(self, self.training, "Open a model for training"):
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Open a model to train", "", files.MODEL_FILTER)
-        if path:
-            self.training.open_model(path)
+    def save_model(self, path: str | None = None):
+        """File → Save model: the session's model as it is now (trained, or with updates applied)."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save the model", "model.npz", files.MODEL_FILTER)
+        return bool(path) and self.training.save_model(path)
 
     def open_session(self, path=None):
         return files.open_session(self, self.training, path, self.recent)
 
-    def save_session_as(self):
-        return files.save_session_as(self, self.training, self.recent)
+    def save_session_as(self, path: str | None = None):
+        return files.save_session_as(self, self.training, self.recent, path)
 
     # ---- training <-> debugger ----------------------------------------------------------------------
     def show_training_error(self, title, message):
@@ -418,29 +387,25 @@ class MainWindow(QMainWindow):
         self._dialogs.append(box)
         box.open()
 
-    def _on_training_state(self, state):
-        if state in (PAUSED, STOPPED, FINISHED, DIVERGED) and self.training.history.version:
-            self.show_trained_in_debugger()
+    def show_dashboard(self):
+        """Training starts: its dashboard comes to the front."""
+        dock = self.docks["dashboard"]
+        dock.show()
+        dock.raise_()
+
+    def show_panel(self, key: str):
+        dock = self.docks[key]
+        dock.show()
+        dock.raise_()
 
     def show_trained_in_debugger(self):
-        """The debugger steps through the trained weights, on the dashboard's probe sequence."""
-        t = self.training
-        tr = t.trainer
-        self.session.use_model(t.current_model(), tr.probe_x, tr.probe_y, tr.config)
+        """The debugger steps through the weights training has reached (a new Tape)."""
+        self.session.accept_offer()
 
     def open_sequence_in_debugger(self, x):
-        """Predict panel → debugger: the trained model on the typed sequence (target: the task's rule when
+        """Predict panel → debugger: the session's model on the typed sequence (target: the task's rule when
         there is one, else the model's own answer)."""
-        from .session import _auto_target
-        t = self.training
-        name = t.source.get("name") if t.source.get("kind") == "task" else None
-        target = None
-        if name is not None:
-            try:
-                target = _auto_target(name, np.asarray(x, dtype=np.float64), t.dataset)
-            except Exception:                                   # noqa: BLE001 — fall back to the model's answer
-                target = None
-        self.session.use_model(t.current_model(), x, target, t.trainer.config)
+        self.session.set_probe_input(x)
         self.docks["cell"].raise_()
 
     # ---- inspector ----------------------------------------------------------------------------------
@@ -451,82 +416,16 @@ class MainWindow(QMainWindow):
         dock.raise_()
 
     def inspect_node(self, key):
-        s = self.session
-        idx, c = s.index, s.cursor
-        if idx is None:
-            return
-        known = lambda k: idx.value(k) if idx.known_at(k) <= c else None  # noqa: E731
-        kind = key[0]
-        if kind == "x":
-            t = key[1]
-            self.inspect(f"x({t + 1}) — the input at step {t + 1}", [(f"x({t + 1})", idx.x[t], False)])
-        elif kind == "h":
-            _, l, d, t = key
-            name = idx.state_name("h", l, d, t)
-            entries = [(name, known(key), False), (f"∂L/∂{name}", known(("dh", l, d, t)), True)]
-            if s.spec.cell == "lstm":
-                cname = idx.state_name("c", l, d, t)
-                entries += [(cname, known(("c", l, d, t)), False), (f"∂L/∂{cname}", known(("dc", l, d, t)), True)]
-            gates = known(("gates", l, d, t))
-            if gates is not None:
-                letters = "ifgo" if s.spec.cell == "lstm" else "rzn"
-                entries.append((f"gates [{' '.join(letters)}] × units", gates, False))
-            if all(a is None for _, a, _ in entries):
-                self._status_message(f"{name} is not computed yet: step forward to reach it")
-            self.inspect(f"{name} — layer {l + 1}{' (reverse)' if d else ''}, t = {t + 1}", entries)
-        elif kind == "h0":
-            _, l, d = key
-            self.inspect("initial state (zeros)", [("h(0)", np.zeros(s.spec.hidden_size), False)])
-        elif kind == "o":
-            t = key[1]
-            entries = [(f"o({t + 1})", known(key), False), (f"ŷ({t + 1})", known(("ŷ", t)), False)]
-            if t in idx.do and idx.do_known[t] <= c:
-                entries.append((f"∂L/∂o({t + 1})", idx.do[t], True))
-            self.inspect(f"o({t + 1}) — the output at step {t + 1}", entries)
-        elif kind == "L":
-            t = key[1]
-            v = known(key)
-            self.inspect(f"L({t + 1})", [(f"L({t + 1})", None if v is None else np.array([v]), False)])
-        elif kind == "loss":
-            v = known(key)
-            self.inspect("L — the loss", [("L", None if v is None else np.array([v]), False)])
+        title, entries, note = inspect_targets.node_entries(self.session, key)
+        if note:
+            self._status_message(note)
+        if title is not None:
+            self.inspect(title, entries)
 
     def inspect_arrow(self, key):
-        s = self.session
-        idx, c, tape = s.index, s.cursor, s.tape
-        if idx is None:
-            return
-        kind = key[0]
-        if kind in ("W", "U"):
-            l, d, t = key[1], key[2], key[3]
-            pname = f"rnn.weight_{'hh' if kind == 'W' else 'ih'}_l{l}" + ("_reverse" if d else "")
-            sym = tape.symbol(pname)
-            entries = [(sym, tape.params[pname], False)]
-            bi = idx.event_of.get(("backward", l, d, t))
-            if bi is not None and bi <= c:
-                q = tape.events[bi].quantities
-                entries.append((f"∂L/∂{sym} (step at t = {t + 1})", q.get(f"∂L/∂{kind} (step)"), True))
-                entries.append((f"∂L/∂{sym} (sum so far)", q.get(f"∂L/∂{kind} (sum)"), True))
-            g = s.tape.state_at(c).get(("grad", pname)) if c >= 0 else None
-            if g is not None:
-                entries.append((f"∂L/∂{sym} (total)", g, True))
-            what = "hidden → hidden" if kind == "W" else "input → hidden"
-            self.inspect(f"{sym} ({pname}) — {what}, shared by every timestep", entries)
-        elif kind == "V":
-            if s.spec.output_size is None:
-                self.inspect("no output layer", [])
-                return
-            entries = [("V", tape.params["fc.weight"], False)]
-            g = s.tape.state_at(c).get(("grad", "fc.weight")) if c >= 0 else None
-            if g is not None:
-                entries.append(("∂L/∂V (total)", g, True))
-            self.inspect("V (fc.weight) — hidden → output, shared by every timestep", entries)
-        elif kind == "loss":
-            t = key[1]
-            entries = []
-            if t in idx.do and idx.do_known[t] <= c:
-                entries.append((f"∂L/∂o({t + 1})", idx.do[t], True))
-            self.inspect(f"o({t + 1}) → L({t + 1})", entries)
+        title, entries = inspect_targets.arrow_entries(self.session, key)
+        if title is not None:
+            self.inspect(title, entries)
 
     # ---- lifecycle ----------------------------------------------------------------------------------
     def closeEvent(self, ev):

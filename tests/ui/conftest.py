@@ -3,21 +3,25 @@ import pytest
 
 import ui  # noqa: F401  (first: guards None's reference count against the PySide6 6.12 drain)
 from ui.app import make_app
-from ui.session import Settings
 
 RECORD_TIMEOUT = 20000
 
 
 @pytest.fixture
-def make_window(qtbot):
-    """make_window(**settings) -> a shown MainWindow with its first Tape recorded."""
+def make_window(qtbot, monkeypatch):
+    """make_window(**setup) -> a shown MainWindow with its first Tape recorded; ``setup`` by flat names
+    (Session.configure: task, steps, cell, hidden_size, optimizer, lr, probe_text, ...)."""
     from ui.main_window import MainWindow
 
+    from PySide6.QtWidgets import QMessageBox
+
+    # a modal question would hang offscreen: unsaved work at close (e.g. after Apply update) is discarded
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
     windows = []
 
-    def make(warm=False, **settings):
+    def make(warm=False, **setup):
         make_app()
-        w = MainWindow(settings=Settings(**settings))
+        w = MainWindow(setup=setup)
         qtbot.addWidget(w)
         w.show()
         qtbot.waitExposed(w)

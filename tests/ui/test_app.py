@@ -252,7 +252,9 @@ def test_apply_update_changes_the_model_and_rerecords(make_window, qtbot, wait_f
     for k, v in new_params.items():
         np.testing.assert_array_equal(s.model.params[k], v)
     assert s.built.updates == 1
-    assert s.cursor == len(s.tape.events) - 1          # the cursor stays where it was
+    assert s.cursor == -1                               # at the start of the new forward pass
+    for k, v in new_params.items():                     # the session's one model took the update
+        np.testing.assert_array_equal(w.training.model.params[k], v)
     assert "update" in w.loss_label.text()
     # Rprop's step sizes carry on: the second update uses the grown Δ
     second = s.tape.events[-1].quantities
@@ -263,25 +265,20 @@ def test_model_panel_rebuilds_without_freezing(make_window, qtbot, wait_for_new_
     w = make_window(task="temporal-xor", hidden_size=4, steps=6)
     s = w.session
     old = s.tape
-    ticks = []
-    timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start(5)
-    w.model_panel.hidden.setValue(7)
-    w.model_panel.layers.setValue(2)
+    w.model_panel.network.hidden.setValue(7)
+    w.model_panel.network.layers.setValue(2)
+    assert s.tape is old and s.busy               # the Tape is recorded later, on a worker: nothing waits for it
     wait_for_new_tape(s, old)
-    timer.stop()
     assert s.spec.hidden_size == 7 and s.spec.num_layers == 2
-    assert len(ticks) >= 3                        # the event loop kept running while the Tape was rebuilt
-    assert max(np.diff(ticks)) < 1.0
-    # switching task applies its suggested model
+    assert w.training.spec.hidden_size == 7 and w.training.spec.num_layers == 2      # the one model
+    # switching task (the one data picker) applies its suggested model
     old = s.tape
-    i = w.model_panel.task.findData("long-memory")
-    w.model_panel.task.setCurrentIndex(i)
-    w.model_panel.task.activated.emit(i)
+    i = w.data_panel.task.findData("long-memory")
+    w.data_panel.task.setCurrentIndex(i)
+    w.data_panel.task.activated.emit(i)
     wait_for_new_tape(s, old)
     assert s.spec.cell == "lstm" and s.spec.output == "last"
-    assert w.model_panel.cell.currentData() == "lstm"
+    assert w.model_panel.network.cell.currentData() == "lstm"
 
 
 def test_typed_probe_records_a_new_tape(make_window, qtbot, wait_for_new_tape):
@@ -300,12 +297,12 @@ def test_typed_probe_records_a_new_tape(make_window, qtbot, wait_for_new_tape):
 def test_engine_refusal_shows_a_dialog_and_keeps_the_state(make_window, qtbot):
     w = make_window(task="temporal-xor", hidden_size=3, steps=4)
     s = w.session
-    old, settings = s.tape, s.settings
+    old, probe = s.tape, s.probe
     s.set_probe("0, 1, x")                        # not a number: the engine's parser refuses (InputError)
     qtbot.waitUntil(lambda: any(isinstance(d, QMessageBox) and d.isVisible() for d in w._dialogs), timeout=10000)
     box = next(d for d in w._dialogs if isinstance(d, QMessageBox))
     assert "not a number" in box.text()
-    assert s.tape is old and s.settings == settings
+    assert s.tape is old and s.probe == probe
     assert w.model_panel.probe.text() == s.built.probe_text          # the panel shows the state in force
     box.done(0)
     w.debugger.step.trigger()                                        # still usable
@@ -465,15 +462,15 @@ def test_save_and_load_model(make_window, qtbot, tmp_path, wait_for_new_tape):
     w = make_window(task="custom", cell="gru", hidden_size=3, steps=4, input_size=2, output_size=2)
     s = w.session
     path = tmp_path / "m.npz"
-    s.save_model(str(path))
+    assert w.save_model(str(path))
     import rnnsim
     m = rnnsim.load_model(str(path))
     assert m.spec.cell == "gru"
     old = s.tape
-    w.model_panel.hidden.setValue(5)
+    w.model_panel.network.hidden.setValue(5)
     wait_for_new_tape(s, old)
     old = s.tape
-    s.load_model(str(path))
+    assert w.open_model(str(path))
     wait_for_new_tape(s, old)
     assert s.spec.hidden_size == 3
     for k, v in m.params.items():
@@ -489,7 +486,7 @@ def test_a_large_rebuild_never_freezes_the_window(make_window, wait_for_new_tape
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(5)
-    s.configure(immediately=True, task="custom", cell="lstm", hidden_size=16, steps=200, num_layers=2,
+    s.configure(task="custom", cell="lstm", hidden_size=16, steps=200, num_layers=2,
                 bidirectional=True)
     # from here on the Tape is recorded on a worker and the scene is built in slices: the event
     # loop must keep ticking (the synchronous part of configure() above is not what this tests)

@@ -8,7 +8,8 @@ import pytest
 
 import ui  # noqa: F401  (first: the PySide6 6.12 refcount guard)
 from rnnsim.train import Trainer
-from ui.training.controller import (DIVERGED, FINISHED, MAX_RATE_HZ, PAUSED, READY, RUNNING, STOPPED,
+from ui.training.run_thread import MAX_RATE_HZ
+from ui.training.controller import (DIVERGED, FINISHED, PAUSED, READY, RUNNING, STOPPED,
                                    TrainingController)
 from ui.training.dashboard import TrainingDashboard
 

@@ -158,20 +158,31 @@ def test_the_optimizer_memory_is_kept_only_while_its_settings_stay(qtbot, contro
     assert train(1) == {1}
 
 
-def test_network_changes_apply_at_reset(qtbot, controller):
-    p = HyperparametersPanel(controller)
+def test_network_changes_apply_at_once_and_ask_before_losing_training(qtbot, controller, monkeypatch):
+    from ui.panels import network
+    from ui.panels.network import NetworkEditor
+
+    answers = []
+    monkeypatch.setattr(network, "ask_to_replace", lambda *a, **k: answers.pop(0))
+    p = NetworkEditor(controller)
     qtbot.addWidget(p)
     p.show()
-    p.hidden.setValue(8)
-    p.hidden.editingFinished.emit()                           # nothing trained yet: new weights at once
+    p.hidden.setValue(8)                                      # nothing trained yet: new weights at once, no question
     assert controller.model.spec.hidden_size == 8 and controller.state == READY
     controller.train(steps=3)
     qtbot.waitUntil(lambda: controller.state == PAUSED, timeout=TIMEOUT)
-    p._select(p.cell, "gru")
-    assert controller.model.spec.cell == "rnn_tanh" and p.pending.isVisible()
-    controller.reset()
+    trained = {k: v.copy() for k, v in controller.model.params.items()}
+    answers.append(False)                                     # "keep my trained weights"
+    p.cell.setCurrentIndex(p.cell.findData("gru"))
+    p.cell.activated.emit(p.cell.currentIndex())
+    assert not answers and controller.model.spec.cell == "rnn_tanh" and p.cell.currentData() == "rnn_tanh"
+    for k, v in trained.items():
+        np.testing.assert_array_equal(controller.model.params[k], v)
+    answers.append(True)                                      # "replace them"
+    p.cell.setCurrentIndex(p.cell.findData("gru"))
+    p.cell.activated.emit(p.cell.currentIndex())
     assert controller.model.spec.cell == "gru" and controller.model.spec.hidden_size == 8
-    assert not controller.network_pending and not p.pending.isVisible()    # applied: the note is gone
+    assert controller.step_count == 0 and controller.state == READY
 
 
 def test_the_bit_counter_answers_about_five(qtbot):

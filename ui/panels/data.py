@@ -405,6 +405,8 @@ class DataPanel(QWidget):
     def attach(self, controller) -> None:
         self.controller = controller
         controller.dataChanged.connect(lambda *_: self.show_data())
+        controller.networkChanged.connect(lambda *_: self.show_data())
+        controller.configChanged.connect(lambda *_: self.show_data())
         self.show_data()
 
     # ---- tasks ----------------------------------------------------------------------------------
@@ -499,9 +501,8 @@ class DataPanel(QWidget):
                     value = (src.get("options") or {}).get(key, task.options.get(key))
                     field.setText("" if value is None else str(value))
                 self.seed.setValue(int(src.get("seed", 0)))
-                text = task.description if task.description.startswith("LESSONS") or not task.lesson \
-                    else f"LESSONS {task.lesson}: {task.description}"
-                self.description.setText(text.replace("LESSONS ", "Lesson "))
+                self.description.setText(f"Lesson {task.lesson}: {task.description}" if task.lesson
+                                         else task.description)
             else:
                 self.description.setText(f"Not a built-in task: {Path(src.get('path', '')).name} is in use.")
         finally:
@@ -517,4 +518,4 @@ class DataPanel(QWidget):
         self.summary.setText(
             f"<b>{d.name}</b> — {source}<br>{d.size} sequences × {d.steps} steps × {features}; "
             f"{OUTPUT_WORDS[d.output]}: {target} ({LOSS_WORDS[d.loss]})<br>"
-            f"{d.size - n_val} for training, {n_val} for validation")
+            f"{d.size - n_val} for training, {n_val} for validation<br>{c.describe_plan().split(' — ')[-1]}")

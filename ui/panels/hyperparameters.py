@@ -1,28 +1,26 @@
 """Hyperparameters of the training dashboard: optimizer (with its own settings — Adam's betas, Rprop's
 step factors, ... — shown only while it is chosen), learning rate and schedule, batches and length,
-gradient clipping, truncated BPTT, L2, validation and early stopping — and the network (cell, sizes,
-initialisation, seed), which applies at Reset.
+gradient clipping, truncated BPTT, L2, validation and early stopping, and the seed. (The network is set
+in the Model and probe panel: ui/panels/network.py.)
 
 Every value is checked as it is typed: a refused one turns red and the panel says why (in the engine's
 own words where the engine refuses it). Training settings apply when the edit is finished (Enter or
-leaving the field) — also while training runs, from the next step; network settings apply at Reset
-(at once when nothing has been trained yet).
+leaving the field) — also while training runs, from the next step. The debugger's Tape shows the
+update these settings make.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from rnnsim import optim
 from rnnsim.errors import RnnsimError
-from rnnsim.init import SCHEMES
 from rnnsim.train import TrainConfig
 
-from .. import theme
+from .fields import FIELD_WIDTH, NumberField
 
 OPTIMIZERS = [
     ("sgd", "SGD", "Plain gradient descent: w ← w − lr·∂L/∂w (with momentum: a running average of the steps)"),
@@ -35,77 +33,12 @@ OPTIMIZERS = [
                            "steps shrink over time"),
 ]
 SCHEDULE_NAMES = [("constant", "constant"), ("step", "step decay"), ("exponential", "exponential decay")]
-CELLS = [("linear", "Linear RNN"), ("rnn_tanh", "Elman RNN (tanh)"), ("rnn_relu", "Elman RNN (ReLU)"),
-         ("rnn_sigmoid", "Elman RNN (sigmoid)"), ("lstm", "LSTM"), ("gru", "GRU")]
-INIT_NAMES = {"pytorch": "PyTorch default", "zeros": "all zeros", "xavier": "Xavier (Glorot)",
-              "orthogonal": "orthogonal W"}
-FIELD_WIDTH = 150
-INVALID_STYLE = "QLineEdit { border: 1px solid #e53e3e; background: #fff5f5; }"
 
-
-class NumberField(QLineEdit):
-    """A number typed as text, checked on every keystroke; ``value()`` is the number or None (empty, when
-    ``optional``). ``reason`` says why the text is refused ('' when it is fine)."""
-
-    def __init__(self, name: str, low: float | None = None, high: float | None = None, *, open_low=False,
-                 open_high=False, optional=False, integer=False, tip="", parent=None):
-        super().__init__(parent)
-        self.name, self.low, self.high = name, low, high
-        self.open_low, self.open_high, self.optional, self.integer = open_low, open_high, optional, integer
-        self.reason = ""
-        self.base_tip = tip
-        self.setToolTip(tip)
-        self.setMaximumWidth(FIELD_WIDTH)
-
-    def parse(self):
-        """(value, reason): the number, or None and why not."""
-        text = self.text().strip().replace("−", "-").replace(",", ".")
-        if not text:
-            return (None, "") if self.optional else (None, f"{self.name}: a number is needed")
-        try:
-            v = float(text)
-        except ValueError:
-            return None, f"{self.name}: '{self.text()}' is not a number"
-        if not math.isfinite(v):
-            return None, f"{self.name}: must be a finite number, got {self.text()}"
-        if self.integer and v != int(v):
-            return None, f"{self.name}: must be a whole number, got {self.text()}"
-        rng = self.range_text()
-        if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
-            return None, f"{self.name}: must be {rng}, got {self.text()}"
-        if self.high is not None and (v > self.high or (self.open_high and v == self.high)):
-            return None, f"{self.name}: must be {rng}, got {self.text()}"
-        return (int(v) if self.integer else v), ""
-
-    def range_text(self) -> str:
-        parts = []
-        if self.low is not None:
-            parts.append(f"{'>' if self.open_low else '≥'} {theme.fmt(self.low)}")
-        if self.high is not None:
-            parts.append(f"{'<' if self.open_high else '≤'} {theme.fmt(self.high)}")
-        return " and ".join(parts) if parts else "a number"
-
-    def check(self) -> bool:
-        value, self.reason = self.parse()
-        self.set_invalid(self.reason)
-        return not self.reason
-
-    def set_invalid(self, reason: str):
-        self.setStyleSheet(INVALID_STYLE if reason else "")
-        self.setProperty("invalid", bool(reason))
-        self.setToolTip(f"{reason}\n\n{self.base_tip}" if reason else self.base_tip)
-
-    def value(self):
-        return self.parse()[0]
-
-    def set_value(self, v):
-        self.setText("" if v is None else (str(int(v)) if self.integer else f"{v:.12g}"))
-        self.check()
 
 
 class HyperparametersPanel(QWidget):
-    """``attach(controller)``; edits call ``controller.set_config`` / ``set_network`` and the panel redraws
-    itself from ``configChanged`` / ``networkChanged`` with its own signals blocked (no echo)."""
+    """``attach(controller)``; edits call ``controller.set_config`` and the panel redraws itself from
+    ``configChanged`` with its own signals blocked (no echo)."""
 
     refused = Signal(str)            # the reason a value was refused ('' when all are fine)
 
@@ -133,10 +66,10 @@ class HyperparametersPanel(QWidget):
         lay.addWidget(self._length_group())
         lay.addWidget(self._gradient_group())
         lay.addWidget(self._validation_group())
-        lay.addWidget(self._network_group())
+        lay.addWidget(self._seed_group())
         row = QHBoxLayout()
         self.defaults_button = QPushButton("Restore the task's settings")
-        self.defaults_button.setToolTip("Put back the optimizer, learning rate and network this task suggests "
+        self.defaults_button.setToolTip("Put back the data, network and training settings this task suggests "
                                         "(new weights)")
         self.defaults_button.clicked.connect(self._restore_defaults)
         row.addWidget(self.defaults_button)
@@ -357,63 +290,23 @@ class HyperparametersPanel(QWidget):
         form.addRow(self._label("Min. improvement", self.min_delta.toolTip()), self.min_delta)
         return g
 
-    def _network_group(self):
-        g = QGroupBox("Network (applies at Reset)")
-        self.network_box = g
+    def _seed_group(self):
+        g = QGroupBox("Randomness")
         form = QFormLayout(g)
-        self.cell = QComboBox()
-        for value, text in CELLS:
-            self.cell.addItem(text, value)
-        self.cell.setToolTip("The recurrent cell: linear (lesson 003's counter), Elman (tanh/ReLU/sigmoid), LSTM or GRU")
-        self.cell.currentIndexChanged.connect(self._apply_network)
-        form.addRow(self._label("Cell", self.cell.toolTip()), self.cell)
-        self.hidden = QSpinBox()
-        self.hidden.setRange(1, 1024)
-        self.hidden.setToolTip("Hidden units per layer: the size of the memory h(t)")
-        self.hidden.editingFinished.connect(self._apply_network)
-        form.addRow(self._label("Hidden units", self.hidden.toolTip()), self.hidden)
-        self.layers = QSpinBox()
-        self.layers.setRange(1, 8)
-        self.layers.setToolTip("Stacked layers: layer k+1 reads layer k's hidden states (lesson 001)")
-        self.layers.editingFinished.connect(self._apply_network)
-        form.addRow(self._label("Layers", self.layers.toolTip()), self.layers)
-        self.bidirectional = QCheckBox("bidirectional")
-        self.bidirectional.setToolTip("A second pass reads the sequence backwards; the outputs see both directions")
-        self.bidirectional.toggled.connect(self._apply_network)
-        form.addRow("", self.bidirectional)
-        self.init = QComboBox()
-        for value in SCHEMES:
-            self.init.addItem(INIT_NAMES.get(value, value), value)
-        self.init.setToolTip("How the weights start. All zeros: every hidden unit stays identical (symmetry)")
-        self.init.currentIndexChanged.connect(self._apply_network)
-        form.addRow(self._label("Initialisation", self.init.toolTip()), self.init)
-        self.forget_bias = NumberField("Forget-gate bias", optional=True,
-                                       tip="LSTM: start the forget gate's bias here, so that f starts near σ(bias) "
-                                           "— e.g. 2 keeps memories from the start. Empty: the initialisation's own.")
-        self.forget_bias.textEdited.connect(self._typed)
-        self.forget_bias.editingFinished.connect(self._apply_network)
-        form.addRow(self._label("Forget-gate bias", self.forget_bias.toolTip()), self.forget_bias)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2_000_000_000)
         self.seed.setToolTip("The same seed gives the same initial weights, shuffling and validation split — the "
                              "same run, bit for bit (also on the command line)")
         self.seed.editingFinished.connect(self._apply_config)
         form.addRow(self._label("Seed", self.seed.toolTip()), self.seed)
-        self.pending = QLabel("Network changes apply when you press Reset (new weights).")
-        self.pending.setWordWrap(True)
-        self.pending.setStyleSheet("color: #b7791f;")
-        self.pending.hide()
-        form.addRow(self.pending)
         return g
 
     # ---- controller ----------------------------------------------------------------------------
     def attach(self, controller) -> None:
         self.controller = controller
         controller.configChanged.connect(self.show_config)
-        controller.networkChanged.connect(self.show_network)
         controller.dataChanged.connect(lambda *_: self._data_changed())
         self.show_config(controller.config)
-        self.show_network(controller.network)
         self._data_changed()
 
     def _data_changed(self):
@@ -450,20 +343,6 @@ class HyperparametersPanel(QWidget):
         self._update_enabled()
         self._show_reason("")
 
-    def show_network(self, net: dict) -> None:
-        self._syncing = True
-        try:
-            self._select(self.cell, net["cell"])
-            self.hidden.setValue(net["hidden_size"])
-            self.layers.setValue(net["num_layers"])
-            self.bidirectional.setChecked(bool(net["bidirectional"]))
-            self._select(self.init, net["init"])
-            self.forget_bias.set_value(net.get("forget_bias"))
-        finally:
-            self._syncing = False
-        self._update_enabled()
-        self.pending.setVisible(bool(self.controller and self.controller.network_pending))
-
     @staticmethod
     def _select(box: QComboBox, value):
         i = box.findData(value)
@@ -488,14 +367,13 @@ class HyperparametersPanel(QWidget):
         self.step_size.setEnabled(sched == "step")
         self.clip.setEnabled(self.clip_on.isChecked())
         self.clip_mode.setEnabled(self.clip_on.isChecked())
-        self.forget_bias.setEnabled(self.cell.currentData() == "lstm")
 
     def _clip_toggled(self, _on):
         self._update_enabled()
         self._apply_config()
 
     def _typed(self, *_):
-        fields = list(self.fields.values()) + [self.forget_bias]
+        fields = list(self.fields.values())
         reasons = [f.reason for f in fields if f.isEnabled() and not f.check()]
         self._show_reason(reasons[0] if reasons else "")
 
@@ -554,31 +432,6 @@ class HyperparametersPanel(QWidget):
         cfg = self.config()
         if cfg is not None and cfg != self.controller.config:
             self.controller.set_config(cfg)
-
-    def _apply_network(self, *_):
-        self._update_enabled()
-        if self._syncing or self.controller is None:
-            return
-        if not self.forget_bias.check():
-            self._show_reason(self.forget_bias.reason)
-            return
-        fb = self.forget_bias.value() if self.cell.currentData() == "lstm" else None
-        refusals = []
-
-        def refused(title, text):
-            refusals.append(text)
-
-        self.controller.error.connect(refused)
-        try:
-            ok = self.controller.set_network(cell=self.cell.currentData(), hidden_size=self.hidden.value(),
-                                             num_layers=self.layers.value(),
-                                             bidirectional=self.bidirectional.isChecked(),
-                                             init=self.init.currentData(), forget_bias=fb)
-        finally:
-            self.controller.error.disconnect(refused)
-        if not ok and refusals:
-            self._show_reason(refusals[-1][0].upper() + refusals[-1][1:])
-        self.pending.setVisible(self.controller.network_pending)
 
     def _restore_defaults(self):
         c = self.controller

@@ -14,34 +14,16 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from rnnsim.data.loaders import decode, denormalise_targets, encode, normalise_inputs, one_hot
+from rnnsim.data.loaders import decode, encode, normalise_inputs, one_hot
 from rnnsim.errors import RnnsimError
 from rnnsim.inputs import as_batch, parse_inline
+from rnnsim.interpret import describe_output
 
 from .. import theme
+from ..probe import values_text
 from ..workers import Runner
 
 MAX_ROWS = 12                  # per-step answers shown (the rest summarised)
-
-
-def _num(v) -> str:
-    v = float(v)
-    return str(int(v)) if v == int(v) and abs(v) < 1e9 else f"{v:.4g}"
-
-
-def values_text(arr) -> str:
-    """(T, F) → '0 1, 1 0' (commas between steps, spaces between features)."""
-    arr = np.asarray(arr)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    return ", ".join(" ".join(_num(v) for v in row) for row in arr)
-
-
-def softmax(z):
-    """Display transform: logits → probabilities (for showing class answers)."""
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 class PredictPanel(QWidget):
@@ -191,40 +173,30 @@ class PredictPanel(QWidget):
         self.answer.setText(f"<span style='color:#c53030'>⚠ {text}</span>")
 
     def describe(self, out: np.ndarray) -> str:
-        """Rich text: the answer in the data's terms."""
+        """Rich text: the answer in the data's terms (what it means: rnnsim.interpret.describe_output)."""
         d = self.controller.dataset
-        spec = self.controller.model.spec
-        out = np.asarray(out)[0]                              # (T, out) or (out,)
-        steps = out if spec.output == "sequence" else out[None]
-        if "vocab" in d.meta:
-            p = softmax(steps)
-            chars = decode(d.meta["vocab"], p.argmax(axis=-1))
-            last = p[-1]
-            top = np.argsort(last)[::-1][:3]
-            alts = ", ".join(f"“{decode(d.meta['vocab'], [k])}” {last[k]:.0%}" for k in top)
-            return (f"Next character after each step: <b><tt>{_escape(chars)}</tt></b><br>"
+        meaning = describe_output(self.controller.model.spec, np.asarray(out)[0], d.meta, d.accuracy)
+        kind = meaning["kind"]
+        if kind == "next_char":
+            alts = ", ".join(f"“{_escape(e['char'])}” {e['probability']:.0%}" for e in meaning["top"])
+            return (f"Next character after each step: <b><tt>{_escape(meaning['chars'])}</tt></b><br>"
                     f"after the last one: {alts}")
-        if spec.loss == "cross_entropy":
-            p = softmax(steps)
-            rows = [f"class <b>{int(q.argmax())}</b> (probability {q.max():.2f})" for q in p]
-            if spec.output == "last":
-                return f"After the last step: {rows[0]}"
-            return self._rows(rows, None)
-        if "mean" in d.meta and "targets" in d.meta:
-            values = denormalise_targets(d.meta, steps)
-            names = d.meta["targets"]
-            rows = [", ".join(f"{n} = <b>{v:.4g}</b>" for n, v in zip(names, row)) for row in values]
+        if kind == "classes" and meaning["probabilities"] is not None:
+            rows = [f"class <b>{c}</b> (probability {q:.2f})" for c, q in zip(meaning["classes"], meaning["confidence"])]
+            return f"After the last step: {rows[0]}" if not meaning["per_step"] else self._rows(rows, None)
+        if kind == "values":
+            rows = [", ".join(f"{n} = <b>{v:.4g}</b>" for n, v in zip(meaning["names"], row))
+                    for row in meaning["values"]]
             return "Forecast: " + self._rows(rows, "")
-        kind = d.accuracy
         rows = []
-        for row in steps:
+        for i, row in enumerate(meaning["output"]):
             vals = " ".join(theme.fmt(v, 4) for v in row)
-            if kind == "round":
-                rows.append(f"<b>{vals}</b> ≈ {' '.join(str(int(np.round(v))) for v in row)}")
-            elif kind == "argmax" and row.size > 1:
-                rows.append(f"{vals} → class <b>{int(row.argmax())}</b>")
-            elif kind == "threshold":
-                rows.append(f"{vals} → <b>{' '.join(str(int(v > 0.5)) for v in row)}</b>")
+            if kind == "count":
+                rows.append(f"<b>{vals}</b> ≈ {' '.join(str(v) for v in meaning['counts'][i])}")
+            elif kind == "classes":
+                rows.append(f"{vals} → class <b>{meaning['classes'][i]}</b>")
+            elif kind == "bits":
+                rows.append(f"{vals} → <b>{' '.join(str(v) for v in meaning['bits'][i])}</b>")
             else:
                 rows.append(f"<b>{vals}</b>")
         return self._rows(rows, None)

@@ -1,4 +1,6 @@
-"""TrainingController: the dashboard's engine objects (data, model, Trainer) and the run that trains.
+"""TrainingController: the session's engine objects — one data set, one model, one set of training
+settings, the Trainer — and the run that trains them. The Session (ui/session.py) owns one; the
+debugger, the dashboard, Predict and the panels all read this model.
 
 A run happens in a worker process (:mod:`rnnsim.train_process`): the Trainer is sent there, runs, and
 comes back when the run ends, its weights copied into ``self.model``. Measured on 2 cores
@@ -19,115 +21,36 @@ them with a fresh optimizer).
 
 Hyperparameters (``set_config``) apply at once — while running, the worker stops after its step and
 a new Trainer continues the same history, optimizer memory and epoch position. Network options
-(``set_network``: cell, sizes, initialisation) need new weights: they apply at ``reset()``
-(immediately when nothing has been trained yet).
+(``set_network``: cell, sizes, initialisation) need new weights: they apply at once, with an empty
+history (the app asks first when trained weights would be lost). ``set_params`` puts weights made
+elsewhere (the debugger's "Apply update") into the model.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-import threading
-import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
-from rnnsim import recipe, train_process
+from rnnsim import recipe
 from rnnsim import session_file as sf
-from rnnsim.data import load_data, make_task
+from rnnsim.data import make_task
+from rnnsim.data.setup import NETWORK_KEYS
+from rnnsim.data.suggest import settings_for
 from rnnsim.errors import RnnsimError
 from rnnsim.model import Model
 from rnnsim.train import History, TrainConfig, Trainer
-from rnnsim.train_process import TrainerProcess
+
+from .controller_files import ControllerFiles, first_sequence
 
 from .divergence import explain
 from .history import PlotHistory
+from .run_thread import TrainThread
 
-MAX_RATE_HZ = 15             # detail snapshots a second: a little more than the dashboard's 10.5 redraws
 READY, RUNNING, PAUSED, STOPPED, FINISHED, DIVERGED = "ready", "running", "paused", "stopped", "finished", "diverged"
-NETWORK_KEYS = ("cell", "hidden_size", "num_layers", "bidirectional", "init", "forget_bias")
 
 
-class _TrainThread(QThread):
-    """Runs one training run in a worker process (rnnsim.train_process) and queues the snapshots it
-    sends; ``ready`` fires when a detailed one arrived (≤ MAX_RATE_HZ times a second).
-
-    This thread only waits on the pipe and unpickles; the training itself has a process (and a core)
-    of its own, so the GUI's redraws and the Trainer do not share an interpreter lock. When the run
-    has ended, ``result`` is the trained Trainer (or ``failure`` says why there is none)."""
-
-    ready = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.trainer = None
-        self.max_steps = None
-        self.result = None
-        self.failure = None
-        self.worker = None
-        self._lock = threading.Lock()
-        self._queue = []
-        self._detail_at = -1
-        self._signalled = False
-
-    def launch(self, trainer: Trainer, max_steps: int | None):
-        self.trainer, self.max_steps, self.result, self.failure = trainer, max_steps, None, None
-        if self.worker is None:
-            self.worker = TrainerProcess.acquire()
-        self.start()
-
-    def request_stop(self):
-        if self.worker is not None:
-            self.worker.request_stop()
-
-    def release_worker(self):
-        """Return the worker process to the pool (the run is over)."""
-        if self.worker is not None and not self.isRunning():
-            worker, self.worker = self.worker, None
-            worker.release()
-
-    def run(self):
-        try:
-            self.worker.start_run(self.trainer, self.max_steps, 1.0 / MAX_RATE_HZ)
-            while True:
-                kind, payload = self.worker.receive()
-                if kind == train_process.SNAPSHOTS:
-                    for snap in payload:
-                        self._queue_snapshot(snap)
-                elif kind == train_process.DONE:
-                    self.result = payload
-                    return
-                else:
-                    message, trace = payload
-                    self.failure = RuntimeError(message)
-                    self.failure.ui_traceback = trace
-                    return
-        except Exception as exc:                      # reported on the GUI thread, never lost
-            exc.ui_traceback = traceback.format_exc()
-            self.failure = exc
-
-    def _queue_snapshot(self, snap):
-        wake = False
-        with self._lock:
-            if snap.probe is not None or snap.params is not None:
-                if self._detail_at >= 0:              # the GUI has not taken the older detail: drop it
-                    old = self._queue[self._detail_at]
-                    old.params = old.grads = old.probe = None
-                self._detail_at = len(self._queue)
-            self._queue.append(snap)
-            if (self._detail_at >= 0 or snap.diverged) and not self._signalled:
-                self._signalled = wake = True
-        if wake:
-            self.ready.emit()
-
-    def take(self) -> list:
-        with self._lock:
-            items, self._queue = self._queue, []
-            self._detail_at = -1
-            self._signalled = False
-        return items
-
-
-class TrainingController(QObject):
+class TrainingController(ControllerFiles, QObject):
     """Owns the dashboard's data set, model and Trainer; trains in a worker process (rnnsim.train_process).
 
     Signals
@@ -163,7 +86,7 @@ class TrainingController(QObject):
     def __init__(self, parent: QObject | None = None, task: str = "temporal-xor", seed: int = 0):
         super().__init__(parent)
         self.history = PlotHistory()
-        self._thread = _TrainThread(self)
+        self._thread = TrainThread(self)
         self._thread.ready.connect(self._drain)
         self._thread.finished.connect(self._on_thread_finished)
         self._shut_down = False
@@ -174,8 +97,9 @@ class TrainingController(QObject):
         self._diverged_snap = None
         self._rollback_to = None
         self._dirty = False
-        self._network_pending = False
         self._divergence_text = ""
+        self._edited = False
+        self.view_state: dict = {}
         dataset, task_obj = make_task(task, seed=seed)
         self.dataset = dataset
         self.task = task_obj
@@ -183,7 +107,7 @@ class TrainingController(QObject):
         self.network = self._suggested_network(task_obj)
         self.config = recipe.build_config(task_obj.training)
         self.model = self._build_model(dataset, task_obj, self.network, self.config)
-        self.trainer = Trainer(self.model, dataset, self.config)
+        self.trainer = Trainer(self.model, dataset, self.config, probe=first_sequence(dataset))
         self.history.start = (0, self.model.state_dict())
 
     # ---- properties -------------------------------------------------------------------------
@@ -198,11 +122,6 @@ class TrainingController(QObject):
     @property
     def dirty(self) -> bool:
         return self._dirty
-
-    @property
-    def network_pending(self) -> bool:
-        """Network options were changed after training started; they apply at reset()."""
-        return self._network_pending
 
     @property
     def divergence_text(self) -> str:
@@ -258,7 +177,7 @@ class TrainingController(QObject):
         self.network, self.config, self.model, self.trainer = network, config, model, trainer
         self.history = history
         history.start = (trainer.step_count, model.state_dict())
-        self._network_pending = False
+        self._edited = False
         self._divergence_text = ""
         self.dataChanged.emit(dataset)
         self.networkChanged.emit(dict(network))
@@ -278,43 +197,90 @@ class TrainingController(QObject):
         return self.set_data(dataset, source, task)
 
     def set_data(self, dataset, source: dict, task=None) -> bool:
-        """Use ``dataset`` (built-in task: its suggested network and settings; a file: keep the current
-        ones). New weights, empty history. On a refusal the previous data and model stay."""
+        """Use ``dataset`` with new weights and an empty history: a built-in task with its suggested network
+        and settings; a file with the network and settings that suit its kind (rnnsim.data.suggest — text:
+        an LSTM with Adam; a task's own settings, e.g. the digits' SGD, never carry over silently). On a
+        refusal the previous data and model stay."""
         self.halt()
-        network = self._suggested_network(task) if task is not None else dict(self.network)
+        if task is not None:
+            network, config_fields = self._suggested_network(task), task.training
+        else:
+            suggested = settings_for(dataset)
+            network = {**recipe.MODEL_DEFAULTS, "init": "pytorch", "forget_bias": None, **suggested["model"]}
+            network = {k: network[k] for k in NETWORK_KEYS}
+            config_fields = {**suggested["training"], "seed": self.config.seed}
         try:
-            config = recipe.build_config(task.training) if task is not None else self.config
+            config = recipe.build_config(config_fields)
             model = self._build_model(dataset, task, network, config)
-            trainer = Trainer(model, dataset, config)
+            trainer = Trainer(model, dataset, config, probe=first_sequence(dataset))
         except RnnsimError as exc:
             self.error.emit("Cannot train on this data", str(exc))
             return False
+        self.view_state = {}
         self._install(dataset, task, dict(source), network, config, model, trainer, PlotHistory())
         self._set_state(READY)
         self._set_dirty(False)
-        self.status.emit(f"Data: {dataset.name} — {dataset.size} sequences of {dataset.steps} steps")
+        self.status.emit(self.describe_plan())
         return True
 
+    def describe_plan(self) -> str:
+        """One line: what the session trains on and with what, e.g. for after loading data."""
+        d, n, c = self.dataset, self.network, self.config
+        cells = {"lstm": "LSTM", "gru": "GRU", "linear": "linear RNN", "rnn_tanh": "tanh RNN",
+                 "rnn_relu": "ReLU RNN", "rnn_sigmoid": "sigmoid RNN"}
+        layers = f"{n['num_layers']}×" if n["num_layers"] > 1 else ""
+        return (f"Training on {d.name}: {d.size} sequences of {d.steps} steps — {layers}{cells.get(n['cell'], n['cell'])} "
+                f"of {n['hidden_size']} units, {c.optimizer} lr {c.lr:g}")
+
     def set_network(self, **options) -> bool:
-        """Change cell / hidden_size / num_layers / bidirectional / init / forget_bias (applies at reset)."""
+        """Change cell / hidden_size / num_layers / bidirectional / init / forget_bias: new weights at once
+        (from the seed), empty history. The caller asks the learner first when trained weights exist."""
         unknown = set(options) - set(NETWORK_KEYS)
         if unknown:
             raise KeyError(f"unknown network options: {sorted(unknown)}")
         network = {**self.network, **options}
+        if network == self.network:
+            return True
         try:
             self._build_model(self.dataset, self.task, network, self.config)
         except RnnsimError as exc:
             self.error.emit("This network does not fit", str(exc))
             self.networkChanged.emit(dict(self.network))
             return False
-        if network == self.network:
-            return True
-        self.network = network
-        if self.trainer.step_count == 0 and not self.running:
-            return self.reset()
-        self._network_pending = True
-        self.networkChanged.emit(dict(network))
-        self.status.emit("The network changes apply when you press Reset (new weights)")
+        old, self.network = self.network, network
+        if not self.reset():
+            self.network = old
+            self.networkChanged.emit(dict(old))
+            return False
+        return True
+
+    @property
+    def trained(self) -> bool:
+        """Weights exist that training (or an applied update) produced: a new network would lose them."""
+        return self.step_count > 0 or self._edited
+
+    def config_with(self, **changes) -> TrainConfig:
+        """The training settings with ``changes`` (TrainConfig fields); choosing another optimizer drops the
+        old one's own settings. Raises RnnsimError when a value is refused."""
+        return recipe.build_config(dataclasses.asdict(self.config), changes)
+
+    def set_params(self, params: dict, why: str = "") -> bool:
+        """Put these weights (every parameter, shaped as now) into the model — e.g. the debugger's applied
+        update. Not while training runs. The history stays; ``why`` goes to the status line."""
+        if self.running:
+            self.error.emit("Cannot change the weights", "Training is running: pause it first.")
+            return False
+        shapes = {k: v.shape for k, v in self.model.params.items()}
+        if set(params) != set(shapes) or any(params[k].shape != shapes[k] for k in shapes):
+            self.error.emit("Cannot change the weights", "the new weights do not fit the model")
+            return False
+        for name, value in params.items():
+            self.model.params[name][...] = value
+        self._edited = True
+        self._set_dirty(True)
+        self.modelChanged.emit(self.model)
+        if why:
+            self.status.emit(why)
         return True
 
     def set_config(self, config: TrainConfig) -> bool:
@@ -392,7 +358,7 @@ class TrainingController(QObject):
         self.halt()
         try:
             model = self._build_model(self.dataset, self.task, self.network, self.config)
-            trainer = Trainer(model, self.dataset, self.config)
+            trainer = Trainer(model, self.dataset, self.config, probe=first_sequence(self.dataset))
         except RnnsimError as exc:
             self.error.emit("Cannot reset", str(exc))
             return False
@@ -568,113 +534,6 @@ class TrainingController(QObject):
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirtyChanged.emit(dirty)
-
-    # ---- files ------------------------------------------------------------------------------
-    def session_state(self) -> sf.SessionData:
-        """What a session file holds, for the current state (call while not running)."""
-        trainer = self.trainer
-        norms = self.history.grad_norms()
-        if any(len(v) != len(trainer.history.step) for v in norms.values()):
-            norms = {}
-        stored = self.dataset if self.source.get("kind") == "file" else None
-        return sf.SessionData(self.model.spec, self.model.params, trainer.config, dict(self.source),
-                              trainer.history, model_options=dict(self.network),
-                              probe=(trainer.probe_x, trainer.probe_y), dataset=stored, grad_norms=norms,
-                              progress=sf.capture_progress(trainer), extras=self.model.extras,
-                              ui={"divergences": self.history.divergences, "state": self._state})
-
-    def save_session(self, path) -> bool:
-        """Save model, settings, data source and history (atomic); training pauses while it writes."""
-        was_running = self.running
-        self.halt()
-        try:
-            if self._state in (READY, PAUSED, STOPPED) and not self.trainer.finished:
-                self._prepare_trainer(new_run=False)    # hyperparameters changed while paused
-            sf.save(path, self.session_state())
-        except RnnsimError as exc:
-            self.error.emit("Cannot save the session", str(exc))
-            return False
-        finally:
-            if was_running:
-                self.train()
-        self._set_dirty(False)
-        self.status.emit(f"Session saved: {path}")
-        return True
-
-    def open_session(self, path) -> bool:
-        """Open a session file; on any problem nothing changes and ``error`` says why."""
-        self.halt()
-        try:
-            s = sf.load(path)
-            dataset, task = self._dataset_of(s)
-            model = Model(s.spec, s.params, s.extras)
-            recipe.check_fits(model, dataset)
-            trainer = Trainer(model, dataset, s.config, probe=s.probe)
-            if s.progress is not None:
-                sf.restore_progress(trainer, s.progress, history=s.history)
-            else:
-                trainer.history = s.history
-                trainer.step_count = len(s.history.step)
-                trainer.epoch = len(s.history.epoch)
-        except (RnnsimError, OSError) as exc:
-            self.error.emit("Cannot open the session", str(exc))
-            return False
-        network = {**self._suggested_network(task), **{k: v for k, v in s.model_options.items()
-                                                     if k in NETWORK_KEYS}}
-        history = PlotHistory.from_history(s.history, s.grad_norms, s.ui.get("divergences", []))
-        self._install(dataset, task, dict(s.data), network, s.config, model, trainer, history)
-        state = s.ui.get("state")
-        if trainer.finished:
-            self._set_state(FINISHED)
-        else:
-            self._set_state(STOPPED if state == STOPPED else (PAUSED if trainer.step_count else READY))
-        self._set_dirty(False)
-        self.status.emit(f"Session opened: {path} (step {trainer.step_count})")
-        return True
-
-    @staticmethod
-    def _dataset_of(s: sf.SessionData):
-        source = s.data
-        if source["kind"] == "task":
-            dataset, task = make_task(source["name"], seed=source.get("seed", 0), **source.get("options", {}))
-            return dataset, task
-        if s.dataset is not None:
-            return s.dataset, None
-        return load_data(source["path"], **source.get("options", {})), None
-
-    def save_model(self, path) -> bool:
-        """The model file of CONTRACT.md (weights + spec; no history)."""
-        was_running = self.running
-        self.halt()
-        try:
-            self.model.save(path)
-        except RnnsimError as exc:
-            self.error.emit("Cannot save the model", str(exc))
-            return False
-        finally:
-            if was_running:
-                self.train()
-        self.status.emit(f"Model saved: {path}")
-        return True
-
-    def open_model(self, path) -> bool:
-        """Train a saved model (CONTRACT.md model file) further on the current data; history starts empty."""
-        self.halt()
-        try:
-            model = Model.load(path)
-            recipe.check_fits(model, self.dataset)
-            trainer = Trainer(model, self.dataset, self.config)
-        except RnnsimError as exc:
-            self.error.emit("Cannot open the model", str(exc))
-            return False
-        s = model.spec
-        network = {**self.network, "cell": s.cell, "hidden_size": s.hidden_size, "num_layers": s.num_layers,
-                   "bidirectional": s.bidirectional}
-        self._install(self.dataset, self.task, self.source, network, self.config, model, trainer, PlotHistory())
-        self._set_state(READY)
-        self._set_dirty(False)
-        self.status.emit(f"Model opened: {path}")
-        return True
 
 
 

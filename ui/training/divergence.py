@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-from .. import theme
 
 
 def what_broke(snap) -> str:
@@ -24,20 +23,20 @@ def explain(snap, config, num_layers: int = 1, recent_grad_norm: float | None = 
     what = {"loss": "the loss", "gradient": "the gradient",
             "weights": "the weights (after the update)"}[broke]
     title = f"Training diverged at step {step}"
-    causes = [f"the learning rate ({theme.fmt(config.lr)}) is too high for this model"]
+    causes = [f"the learning rate ({_fmt(config.lr)}) is too high for this model"]
     grown = ""
     if recent_grad_norm is not None and math.isfinite(recent_grad_norm):
-        grown = f" — the gradient norm had reached {theme.fmt(recent_grad_norm)}"
+        grown = f" — the gradient norm had reached {_fmt(recent_grad_norm)}"
     if config.clip is None:
         causes.append("exploding gradients" + grown + ", and nothing clips them")
     else:
-        causes.append(f"exploding gradients{grown} (clipping at {theme.fmt(config.clip)} was not enough)")
+        causes.append(f"exploding gradients{grown} (clipping at {_fmt(config.clip)} was not enough)")
     if num_layers > 1:
         causes.append(f"{num_layers} stacked layers multiply the gradient at every layer as well as every step")
     fixes = []
     if config.clip is None:
         fixes.append("clip the gradients (Clip gradient norm, e.g. at 1)")
-    fixes.append(f"use a smaller learning rate (e.g. {theme.fmt(config.lr / 10)})")
+    fixes.append(f"use a smaller learning rate (e.g. {_fmt(config.lr / 10)})")
     if num_layers > 1:
         fixes.append("use fewer layers")
     if config.batch_size is not None:
@@ -65,3 +64,7 @@ def _rollback_words(step: int, broke: str, rollback_step: int | None) -> str:
                  + (" — the start of this run." if rollback_step <= 0 else "."))
     return (f"{where} Roll back to step {rollback_step} to continue from there: the plots after it are "
             f"dropped and the optimizer's memory (momentum, Adam's averages) starts afresh.")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"

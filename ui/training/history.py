@@ -12,6 +12,8 @@ from collections import deque
 
 import numpy as np
 
+from rnnsim.train import rollback_point
+
 
 class Series:
     """A growable float64 array: ``append`` is amortised O(1); ``view()`` is the filled part (no copy)."""
@@ -132,26 +134,10 @@ class PlotHistory:
         self.version += 1
 
     def rollback_point(self, snap, last_finite: dict, factor: float = 10.0):
-        """(step, weights) to continue from after the diverged snapshot ``snap``: the newest weights whose
-        loss was still in its normal range — finite and at most ``factor`` × the first loss of this
-        history. Candidates, newest first: the Trainer's last finite weights (step − 1), the detailed
-        checkpoints, the weights the history started from."""
-        steps, losses = self.step.view(), self.loss.view()
-        limit = factor * losses[0] if losses.size and math.isfinite(losses[0]) else math.inf
-
-        def loss_at(s):                       # the loss computed at the weights after step s
-            if s + 1 == snap.step:
-                return snap.loss
-            i = int(np.searchsorted(steps, s + 1))
-            return float(losses[i]) if i < steps.size and steps[i] == s + 1 else math.nan
-
-        candidates = [(snap.step - 1, last_finite)]
-        candidates += [c for c in reversed(self.checkpoints) if c[0] < snap.step - 1]
-        for s, weights in candidates:
-            value = loss_at(s)
-            if math.isfinite(value) and value <= limit:
-                return s, weights
-        return self.start if self.start is not None else (snap.step - 1, last_finite)
+        """(step, weights) to continue from after the diverged snapshot ``snap`` — the engine's policy
+        (rnnsim.train.rollback_point) over this history's losses and checkpoints."""
+        return rollback_point(self.step.view(), self.loss.view(), list(self.checkpoints), last_finite, snap.step,
+                              snap.loss, start=self.start, factor=factor)
 
     def grad_norms(self) -> dict:
         """{name: (steps,) copy} for saving."""

@@ -1,0 +1,175 @@
+"""Session and model files for the TrainingController: what a session file holds, and opening a model
+that the data in use may not fit (a mixin: these methods use the controller's state and signals).
+
+``view_state`` is what the app's views keep in a session file beside the training (e.g. the debugger's
+probe); it is stored under the file's "ui" entry and restored before the controller's signals fire."""
+from __future__ import annotations
+
+
+from rnnsim import recipe
+from rnnsim import session_file as sf
+from rnnsim.data import load_data, make_task
+from rnnsim.data.setup import NETWORK_KEYS
+from rnnsim.data.tasks import TASKS
+from rnnsim.errors import RnnsimError
+from rnnsim.model import Model
+from rnnsim.train import Trainer
+
+from .history import PlotHistory
+
+#: controller states (also in controller.py, which imports this module)
+READY, PAUSED, STOPPED, FINISHED = "ready", "paused", "stopped", "finished"
+
+
+def first_sequence(dataset):
+    """The probe the dashboard's detail shows: the data's first sequence — the debugger's too, unless
+    the learner picks another."""
+    return dataset.x[:1], dataset.y[:1]
+
+
+class ControllerFiles:
+    """Session files (model + settings + data source + history) and model files (docs/contract.md)."""
+
+    def session_state(self) -> sf.SessionData:
+        """What a session file holds, for the current state (call while not running)."""
+        trainer = self.trainer
+        norms = self.history.grad_norms()
+        if any(len(v) != len(trainer.history.step) for v in norms.values()):
+            norms = {}
+        stored = self.dataset if self.source.get("kind") == "file" else None
+        return sf.SessionData(self.model.spec, self.model.params, trainer.config, dict(self.source),
+                              trainer.history, model_options=dict(self.network),
+                              probe=(trainer.probe_x, trainer.probe_y), dataset=stored, grad_norms=norms,
+                              progress=sf.capture_progress(trainer), extras=self.model.extras,
+                              ui={**self.view_state, "divergences": self.history.divergences,
+                                  "state": self._state})
+
+    def save_session(self, path) -> bool:
+        """Save model, settings, data source and history (atomic); training pauses while it writes."""
+        was_running = self.running
+        self.halt()
+        try:
+            if self._state in (READY, PAUSED, STOPPED) and not self.trainer.finished:
+                self._prepare_trainer(new_run=False)    # hyperparameters changed while paused
+            sf.save(path, self.session_state())
+        except RnnsimError as exc:
+            self.error.emit("Cannot save the session", str(exc))
+            return False
+        finally:
+            if was_running:
+                self.train()
+        self._set_dirty(False)
+        self.status.emit(f"Session saved: {path}")
+        return True
+
+    def open_session(self, path) -> bool:
+        """Open a session file; on any problem nothing changes and ``error`` says why."""
+        self.halt()
+        try:
+            s = sf.load(path)
+            dataset, task = self._dataset_of(s)
+            model = Model(s.spec, s.params, s.extras)
+            recipe.check_fits(model, dataset)
+            trainer = Trainer(model, dataset, s.config, probe=s.probe)
+            if s.progress is not None:
+                sf.restore_progress(trainer, s.progress, history=s.history)
+            else:
+                trainer.history = s.history
+                trainer.step_count = len(s.history.step)
+                trainer.epoch = len(s.history.epoch)
+        except (RnnsimError, OSError) as exc:
+            self.error.emit("Cannot open the session", str(exc))
+            return False
+        network = {**self._suggested_network(task), **{k: v for k, v in s.model_options.items()
+                                                     if k in NETWORK_KEYS}}
+        history = PlotHistory.from_history(s.history, s.grad_norms, s.ui.get("divergences", []))
+        self.view_state = {k: v for k, v in s.ui.items() if k not in ("divergences", "state")}
+        self._install(dataset, task, dict(s.data), network, s.config, model, trainer, history)
+        state = s.ui.get("state")
+        if trainer.finished:
+            self._set_state(FINISHED)
+        else:
+            self._set_state(STOPPED if state == STOPPED else (PAUSED if trainer.step_count else READY))
+        self._set_dirty(False)
+        self.status.emit(f"Session opened: {path} (step {trainer.step_count})")
+        return True
+
+    @staticmethod
+    def _dataset_of(s: sf.SessionData):
+        source = s.data
+        if source["kind"] == "task":
+            dataset, task = make_task(source["name"], seed=source.get("seed", 0), **source.get("options", {}))
+            return dataset, task
+        if s.dataset is not None:
+            return s.dataset, None
+        return load_data(source["path"], **source.get("options", {})), None
+
+    def save_model(self, path) -> bool:
+        """The model file (docs/contract.md: weights + spec; no history). The spec records what the
+        data mean (scaling, columns, vocabulary) and the training settings, so ``rnnsim predict`` and
+        ``trace`` read and answer in the data's units and step with the same optimizer."""
+        was_running = self.running
+        self.halt()
+        try:
+            spec = recipe.spec_with_record(self.model.spec, self.dataset, self.config, self.trainer)
+            Model(spec, self.model.params, self.model.extras).save(path)
+        except RnnsimError as exc:
+            self.error.emit("Cannot save the model", str(exc))
+            return False
+        finally:
+            if was_running:
+                self.train()
+        self.status.emit(f"Model saved: {path}")
+        return True
+
+    def open_model(self, path) -> bool:
+        """Open a model file (docs/contract.md) as the session's model. When it cannot read the data in
+        use, the data it was trained on come along where they can be had (its built-in task; for a text
+        or series model whose file is not at hand, "your own sequence" data of its shape — the message
+        says so). The history starts empty; the training settings stay."""
+        self.halt()
+        try:
+            model = Model.load(path)
+            dataset, task, source, note = self._data_for(model)
+            trainer = Trainer(model, dataset, self.config, probe=first_sequence(dataset))
+        except (RnnsimError, OSError) as exc:
+            self.error.emit("Cannot open the model", str(exc))
+            return False
+        s = model.spec
+        network = {**self.network, "cell": s.cell, "hidden_size": s.hidden_size, "num_layers": s.num_layers,
+                   "bidirectional": s.bidirectional}
+        self.view_state = {}
+        self._install(dataset, task, source, network, self.config, model, trainer, PlotHistory())
+        self._set_state(READY)
+        self._set_dirty(False)
+        self.status.emit(f"Model opened: {path}" + (f" — {note}" if note else ""))
+        return True
+
+    def _data_for(self, model: Model):
+        """(dataset, task, source, note): the data in use if the model fits them, else the data it names."""
+        try:
+            recipe.check_fits(model, self.dataset)
+            return self.dataset, self.task, dict(self.source), ""
+        except RnnsimError:
+            pass
+        s = model.spec
+        stored = (s.extra or {}).get("data") or {}
+        name = stored.get("name") if isinstance(stored, dict) else None
+        if name in TASKS and name != "custom":
+            dataset, task = make_task(name)
+            try:
+                recipe.check_fits(model, dataset)
+                return dataset, task, {"kind": "task", "name": name, "seed": 0, "options": {}}, \
+                    f"the data of its task “{task.title}”"
+            except RnnsimError:
+                pass
+        options = {"input_size": s.input_size, "output_size": s.out_features, "output": s.output,
+                   "loss": s.loss, "steps": 8}
+        if isinstance(stored, dict) and stored.get("vocab"):
+            options["vocab"] = stored["vocab"]
+        dataset, task = make_task("custom", **options)
+        recipe.check_fits(model, dataset)
+        what = "its training text" if options.get("vocab") else "its training data"
+        return dataset, task, {"kind": "task", "name": "custom", "seed": 0, "options": options}, \
+            f"{what} are not at hand: it steps through made-up sequences of its shape (load its data under " \
+            "Training data to use them)"
