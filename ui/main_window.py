@@ -67,20 +67,19 @@ class MainWindow(QMainWindow):
         self.add_dock("cell", "Inside the cell", self.cell, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.splitDockWidget(self.docks["equations"], self.docks["inspector"], Qt.Orientation.Vertical)
         left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.add_dock("data", "Training data", self.data_panel, left, tabify_with="model")
+        # in scroll areas: on a 1366 × 768 screen their contents are taller than the space they get, and
+        # would otherwise make the window taller than the screen
+        self.add_dock("data", "Training data", _scrolled(self.data_panel), left, tabify_with="model")
         self.add_dock("hyper", "Hyperparameters", self.hyper_panel, left, tabify_with="data")
-        self.add_dock("predict", "Predict", self.predict_panel, left, tabify_with="hyper")
-        # in a scroll area: the dashboard's controls and plots are wider than the space between the side
-        # docks, and would otherwise squeeze the equations column to nothing
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.dashboard)
-        self.add_dock("dashboard", "Training", scroll, Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="cell")
+        self.add_dock("predict", "Predict", _scrolled(self.predict_panel), left, tabify_with="hyper")
+        self.add_dock("dashboard", "Training", _scrolled(self.dashboard, horizontal=True),
+                      Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="cell")
         self.docks["model"].raise_()
         self.docks["cell"].raise_()
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        # the bottom docks (the cell view, the training dashboard) span the whole width: the dashboard's
+        # plots and controls need it at 1366 px, and so does the cell view of a wide LSTM
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._build_status()
 
         s = self.session
@@ -388,10 +387,13 @@ class MainWindow(QMainWindow):
         box.open()
 
     def show_dashboard(self):
-        """Training starts: its dashboard comes to the front."""
+        """Training starts: its dashboard comes to the front, at least 45 % of the window tall (its plots
+        are unreadable lower than that on a 768-pixel screen)."""
         dock = self.docks["dashboard"]
         dock.show()
         dock.raise_()
+        if not dock.isFloating() and dock.height() < 0.45 * self.height():
+            self.resizeDocks([dock], [int(0.45 * self.height())], Qt.Orientation.Vertical)
 
     def show_panel(self, key: str):
         dock = self.docks[key]
@@ -439,6 +441,16 @@ class MainWindow(QMainWindow):
         self.debugger.stop_play()
         self.session.shutdown()
         super().closeEvent(ev)
+
+
+def _scrolled(widget: QWidget, horizontal: bool = False) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    if not horizontal:
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(widget)
+    return scroll
 
 
 def _set_text(label, text):

@@ -21,7 +21,7 @@ def test_docks_and_menus(window):
     for key in ("dashboard", "data", "hyper", "predict", "model", "cell"):
         assert key in w.docks
     assert w.docks["dashboard"].widget().widget() is w.dashboard
-    assert w.docks["predict"].widget() is w.predict_panel
+    assert w.docks["predict"].widget().widget() is w.predict_panel
     left = w.tabifiedDockWidgets(w.docks["model"])
     assert {w.docks["data"], w.docks["hyper"], w.docks["predict"]} <= set(left)
     assert w.docks["dashboard"] in w.tabifiedDockWidgets(w.docks["cell"])
