@@ -7,7 +7,8 @@ import pytest
 
 import ui  # noqa: F401  (first: the PySide6 6.12 refcount guard)
 from PySide6.QtCore import Qt
-from ui.panels.data import DataPanel, LoadDataDialog
+from ui.panels.data import DataPanel
+from ui.panels.load_data import LoadDataDialog
 from ui.training.controller import TrainingController
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "data"

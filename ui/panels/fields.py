@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit
 
 from .. import theme
 
@@ -69,3 +70,13 @@ class NumberField(QLineEdit):
     def set_value(self, v):
         self.setText("" if v is None else (str(int(v)) if self.integer else f"{v:.12g}"))
         self.check()
+
+
+def block_inputs(panel) -> list[QSignalBlocker]:
+    """Block the signals of every input widget of ``panel`` while the list lives — the panels' one way
+    to show the state in force without echoing it back as an edit::
+
+        blockers = block_inputs(self); ...; del blockers
+    """
+    kinds = (QLineEdit, QAbstractSpinBox, QComboBox, QAbstractButton)
+    return [QSignalBlocker(w) for kind in kinds for w in panel.findChildren(kind)]

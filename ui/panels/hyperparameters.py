@@ -13,14 +13,26 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rnnsim import optim
 from rnnsim.errors import RnnsimError
 from rnnsim.train import TrainConfig
 
-from .fields import FIELD_WIDTH, NumberField
+from .fields import FIELD_WIDTH, NumberField, block_inputs
 
 OPTIMIZERS = [
     ("sgd", "SGD", "Plain gradient descent: w ← w − lr·∂L/∂w (with momentum: a running average of the steps)"),
@@ -45,7 +57,6 @@ class HyperparametersPanel(QWidget):
     def __init__(self, controller=None, parent=None):
         super().__init__(parent)
         self.controller = None
-        self._syncing = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea(self)
@@ -317,7 +328,7 @@ class HyperparametersPanel(QWidget):
         self.defaults_button.setEnabled(c.task is not None)
 
     def show_config(self, cfg: TrainConfig) -> None:
-        self._syncing = True
+        blockers = block_inputs(self)
         try:
             self._select(self.optimizer, cfg.optimizer)
             self.lr.set_value(cfg.lr)
@@ -339,7 +350,7 @@ class HyperparametersPanel(QWidget):
             self.min_delta.set_value(cfg.min_delta)
             self.seed.setValue(cfg.seed)
         finally:
-            self._syncing = False
+            del blockers
         self._update_enabled()
         self._show_reason("")
 
@@ -427,7 +438,7 @@ class HyperparametersPanel(QWidget):
 
     def _apply_config(self, *_):
         self._update_enabled()
-        if self._syncing or self.controller is None:
+        if self.controller is None:
             return
         cfg = self.config()
         if cfg is not None and cfg != self.controller.config:

@@ -39,18 +39,18 @@ from rnnsim.data.setup import NETWORK_KEYS
 from rnnsim.data.suggest import settings_for
 from rnnsim.errors import RnnsimError
 from rnnsim.model import Model
-from rnnsim.train import History, TrainConfig, Trainer
+from rnnsim.train import TrainConfig, Trainer
 
-from .controller_files import ControllerFiles, first_sequence
-
-from .divergence import explain
+from .building import build_model, first_sequence, suggested_network
+from .controller_files import ControllerFiles
 from .history import PlotHistory
+from .recovery import ControllerRecovery
 from .run_thread import TrainThread
 
 READY, RUNNING, PAUSED, STOPPED, FINISHED, DIVERGED = "ready", "running", "paused", "stopped", "finished", "diverged"
 
 
-class TrainingController(ControllerFiles, QObject):
+class TrainingController(ControllerFiles, ControllerRecovery, QObject):
     """Owns the dashboard's data set, model and Trainer; trains in a worker process (rnnsim.train_process).
 
     Signals
@@ -104,9 +104,9 @@ class TrainingController(ControllerFiles, QObject):
         self.dataset = dataset
         self.task = task_obj
         self.source = {"kind": "task", "name": task_obj.name, "seed": seed, "options": {}}
-        self.network = self._suggested_network(task_obj)
+        self.network = suggested_network(task_obj)
         self.config = recipe.build_config(task_obj.training)
-        self.model = self._build_model(dataset, task_obj, self.network, self.config)
+        self.model = build_model(dataset, task_obj, self.network, self.config)
         self.trainer = Trainer(self.model, dataset, self.config, probe=first_sequence(dataset))
         self.history.start = (0, self.model.state_dict())
 
@@ -153,25 +153,6 @@ class TrainingController(ControllerFiles, QObject):
             return Model(self.model.spec, self.trainer.last_finite)
         return self.model.copy()
 
-    # ---- building ---------------------------------------------------------------------------
-    @staticmethod
-    def _suggested_network(task) -> dict:
-        chosen = dict(recipe.MODEL_DEFAULTS)
-        if task is not None:
-            chosen.update(task.model)
-        return {"cell": chosen["cell"], "hidden_size": chosen["hidden_size"], "num_layers": chosen["num_layers"],
-                "bidirectional": chosen["bidirectional"],
-                "init": (task.training.get("init", "pytorch") if task is not None else "pytorch"),
-                "forget_bias": None}
-
-    @staticmethod
-    def _build_model(dataset, task, network: dict, config: TrainConfig) -> Model:
-        arch = {k: network[k] for k in ("cell", "hidden_size", "num_layers", "bidirectional")}
-        spec = recipe.build_spec(dataset, task.model if task else None, arch)
-        untouched = task is not None and network == TrainingController._suggested_network(task)
-        start = task.initial_params if untouched else None      # bitcount's (−1.5, 2), LSTM forget bias 2
-        return recipe.build_model(spec, network["init"], config.seed, network["forget_bias"], start)
-
     def _install(self, dataset, task, source, network, config, model, trainer, history: PlotHistory):
         self.dataset, self.task, self.source = dataset, task, source
         self.network, self.config, self.model, self.trainer = network, config, model, trainer
@@ -203,7 +184,7 @@ class TrainingController(ControllerFiles, QObject):
         refusal the previous data and model stay."""
         self.halt()
         if task is not None:
-            network, config_fields = self._suggested_network(task), task.training
+            network, config_fields = suggested_network(task), task.training
         else:
             suggested = settings_for(dataset)
             network = {**recipe.MODEL_DEFAULTS, "init": "pytorch", "forget_bias": None, **suggested["model"]}
@@ -211,7 +192,7 @@ class TrainingController(ControllerFiles, QObject):
             config_fields = {**suggested["training"], "seed": self.config.seed}
         try:
             config = recipe.build_config(config_fields)
-            model = self._build_model(dataset, task, network, config)
+            model = build_model(dataset, task, network, config)
             trainer = Trainer(model, dataset, config, probe=first_sequence(dataset))
         except RnnsimError as exc:
             self.error.emit("Cannot train on this data", str(exc))
@@ -242,7 +223,7 @@ class TrainingController(ControllerFiles, QObject):
         if network == self.network:
             return True
         try:
-            self._build_model(self.dataset, self.task, network, self.config)
+            build_model(self.dataset, self.task, network, self.config)
         except RnnsimError as exc:
             self.error.emit("This network does not fit", str(exc))
             self.networkChanged.emit(dict(self.network))
@@ -357,7 +338,7 @@ class TrainingController(ControllerFiles, QObject):
         """New initial weights (network options and seed in force), empty history."""
         self.halt()
         try:
-            model = self._build_model(self.dataset, self.task, self.network, self.config)
+            model = build_model(self.dataset, self.task, self.network, self.config)
             trainer = Trainer(model, self.dataset, self.config, probe=first_sequence(self.dataset))
         except RnnsimError as exc:
             self.error.emit("Cannot reset", str(exc))
@@ -366,46 +347,6 @@ class TrainingController(ControllerFiles, QObject):
         self._set_state(READY)
         self._set_dirty(False)
         self.status.emit("New initial weights")
-        return True
-
-    @property
-    def rollback_step(self) -> int | None:
-        """After a divergence: the step ``rollback()`` returns to."""
-        return self._rollback_to[0] if self._state == DIVERGED and self._rollback_to else None
-
-    def rollback(self, lr: float | None = None, clip: float | None = None) -> bool:
-        """After a divergence: go back to the newest weights at which the loss was finite — the Trainer's
-        last finite weights when only the update overflowed, else the newest checkpoint before them
-        (see PlotHistory.rollback_point) — drop the history after that step, and continue with a fresh
-        optimizer; optionally with a new learning rate and/or gradient clipping."""
-        if self._state != DIVERGED:
-            return False
-        changes = {k: v for k, v in (("lr", lr), ("clip", clip)) if v is not None}
-        if changes:
-            try:
-                self.config = dataclasses.replace(self.config, **changes).check()
-            except RnnsimError as exc:
-                self.error.emit("Hyperparameter refused", str(exc))
-                return False
-            self.configChanged.emit(self.config)
-        old = self.trainer
-        step, weights = self._rollback_to
-        for name, value in weights.items():
-            self.model.params[name][...] = value
-        history = _truncated(old.history, step)
-        self.history.truncate(step)
-        progress = sf.capture_progress(old)
-        progress.update(step_count=len(history.step), epoch=len(history.epoch), finished=False, stop_reason="")
-        trainer = Trainer(self.model, self.dataset, self.config, probe=(old.probe_x, old.probe_y))
-        same_data = self.config.validation_split == old.config.validation_split
-        sf.restore_progress(trainer, progress, order=False, optimizer=False, history=history)
-        if not same_data:
-            trainer.bad_epochs, trainer.best = 0, math.inf
-        self.trainer = trainer
-        self._divergence_text = ""
-        self.modelChanged.emit(self.model)
-        self._set_state(PAUSED)
-        self.status.emit(f"Rolled back to the weights of step {step}")
         return True
 
     def _prepare_trainer(self, new_run: bool) -> None:
@@ -501,18 +442,6 @@ class TrainingController(ControllerFiles, QObject):
             return max(self.trainer.step_count, int(self.history.step.last()))
         return self.trainer.step_count
 
-    def _on_diverged(self):
-        norms = self.history.grad_norm.view()[-5:]
-        recent = float(norms.max()) if norms.size else None
-        snap = self._diverged_snap
-        step = snap.step if snap is not None else self.trainer.step_count + 1
-        self._rollback_to = self.history.rollback_point(snap, self.trainer.last_finite)
-        title, text = explain(snap, self.trainer.config, self.model.spec.num_layers, recent, self._rollback_to[0])
-        self._divergence_text = text
-        self._set_state(DIVERGED)
-        self.status.emit(title)
-        self.diverged.emit(step, text)
-
     def shutdown(self, msecs: int = 30000) -> bool:
         """Stop the worker and wait for it (call from the main window's closeEvent; again is harmless)."""
         if not self._shut_down:
@@ -534,16 +463,3 @@ class TrainingController(ControllerFiles, QObject):
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirtyChanged.emit(dirty)
-
-
-
-def _truncated(history: History, step: int) -> History:
-    """A copy of ``history`` without the steps (and epochs) after ``step``."""
-    n = sum(1 for s in history.step if s <= step)
-    m = sum(1 for s in history.epoch_step if s <= step)
-    d = history.to_dict()
-    for key in ("step", "loss", "lr", "grad_norm"):
-        d[key] = d[key][:n]
-    for key in ("epoch", "epoch_step", "train_loss", "val_loss", "accuracy", "val_accuracy"):
-        d[key] = d[key][:m]
-    return History.from_dict(d)

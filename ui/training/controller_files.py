@@ -5,7 +5,6 @@ that the data in use may not fit (a mixin: these methods use the controller's st
 probe); it is stored under the file's "ui" entry and restored before the controller's signals fire."""
 from __future__ import annotations
 
-
 from rnnsim import recipe
 from rnnsim import session_file as sf
 from rnnsim.data import load_data, make_task
@@ -15,16 +14,11 @@ from rnnsim.errors import RnnsimError
 from rnnsim.model import Model
 from rnnsim.train import Trainer
 
+from .building import first_sequence, suggested_network
 from .history import PlotHistory
 
 #: controller states (also in controller.py, which imports this module)
 READY, PAUSED, STOPPED, FINISHED = "ready", "paused", "stopped", "finished"
-
-
-def first_sequence(dataset):
-    """The probe the dashboard's detail shows: the data's first sequence — the debugger's too, unless
-    the learner picks another."""
-    return dataset.x[:1], dataset.y[:1]
 
 
 class ControllerFiles:
@@ -80,7 +74,7 @@ class ControllerFiles:
         except (RnnsimError, OSError) as exc:
             self.error.emit("Cannot open the session", str(exc))
             return False
-        network = {**self._suggested_network(task), **{k: v for k, v in s.model_options.items()
+        network = {**suggested_network(task), **{k: v for k, v in s.model_options.items()
                                                      if k in NETWORK_KEYS}}
         history = PlotHistory.from_history(s.history, s.grad_norms, s.ui.get("divergences", []))
         self.view_state = {k: v for k, v in s.ui.items() if k not in ("divergences", "state")}
