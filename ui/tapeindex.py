@@ -11,9 +11,15 @@ import numpy as np
 NEVER = 1 << 30       # "known at" of something the Tape never reaches
 
 
-def _norm(v) -> float:
+def norm(v) -> float:
+    """‖v‖₂; NaN when v holds NaN or ±inf (a diverged model), without overflow warnings for huge values."""
     a = np.asarray(v, dtype=np.float64)
-    return float(np.sqrt(np.sum(a * a))) if a.size else 0.0
+    if not a.size:
+        return 0.0
+    if not np.isfinite(a).all():
+        return float("nan")
+    with np.errstate(over="ignore"):
+        return float(np.linalg.norm(a.ravel()))
 
 
 def _maxabs(values) -> float:
@@ -78,10 +84,10 @@ class TapeIndex:
                 sent = self.event_of.get(("backward", e.layer, e.direction, nxt_t), e.index)
                 nxt = q.get("∂L/∂h(t) from t+1")
                 if nxt is not None and 0 <= nxt_t < self.T:
-                    self.flow_w[key] = (_norm(nxt), sent)
+                    self.flow_w[key] = (norm(nxt), sent)
                 up = q.get("∂L/∂h(t) from output")
                 if up is not None:
-                    self.flow_up[key] = (_norm(up), e.index)
+                    self.flow_up[key] = (norm(up), e.index)
                 do = q.get("∂L/∂o(t)")
                 if do is not None and e.t not in self.do:
                     self.do[e.t] = np.asarray(do, dtype=np.float64)
@@ -90,7 +96,8 @@ class TapeIndex:
                 self.cuts.append((e.layer, e.direction, e.t, e.index))
         self.scale["do"] = _maxabs(self.do.values()) if self.do else 1.0
         flows = [v for v, _ in self.flow_w.values()] + [v for v, _ in self.flow_up.values()]
-        self.flow_max = max(flows) if flows and max(flows) > 0 else 1.0
+        flows = [v for v in flows if np.isfinite(v) and v > 0]
+        self.flow_max = max(flows) if flows else 1.0
         self.phase_start = {}
         for e in events:
             self.phase_start.setdefault(e.phase, e.index)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
@@ -224,11 +224,10 @@ class WeightsView(QWidget):
         entries = [(f"layer {layer + 1}" + (" ←" if d else ""), layer, d)
                    for layer in range(spec.num_layers) for d in range(spec.directions)]
         if self.layer_box.count() != len(entries):
-            self.layer_box.blockSignals(True)
-            self.layer_box.clear()
-            for text, layer, d in entries:
-                self.layer_box.addItem(text, (layer, d))
-            self.layer_box.blockSignals(False)
+            with QSignalBlocker(self.layer_box):
+                self.layer_box.clear()
+                for text, layer, d in entries:
+                    self.layer_box.addItem(text, (layer, d))
         self.layer_box.setVisible(len(entries) > 1)
         self.layer_label.setVisible(len(entries) > 1)
         self._redraw()

@@ -1,4 +1,4 @@
-"""The folded graph (LESSONS 000): the recurrence as a cycle — x → h ⟲ W → o → L — the same cell
+"""The folded graph: the recurrence as a cycle — x → h ⟲ W → o → L — the same cell
 and the same U, W, V that the unrolled view repeats once per timestep. Its nodes show the values
 at the current event's timestep."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from .. import theme
-from .unrolled import arrow_path, center_text, text_item
+from .graphics import arrow_path, center_text, text_item
 
 NW, NH = 70, 56
 
@@ -18,7 +18,7 @@ class FoldedView(QGraphicsView):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.graph = QGraphicsScene(self)          # parented (STACK-FACTS)
+        self.graph = QGraphicsScene(self)          # parented: the view must not outlive it
         self.setScene(self.graph)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setBackgroundBrush(QBrush(theme.CANVAS))
@@ -66,7 +66,7 @@ class FoldedView(QGraphicsView):
         def arrow(a, b, label=None, side=1):
             item = self.graph.addPath(arrow_path([a, b], 8), pen)
             if label:
-                t = text_item(label, None, 12, QColor("#2d3748"), italic=True, serif=True)
+                t = text_item(label, None, 16, QColor("#2d3748"), italic=True, serif=True)
                 self.graph.addItem(t)
                 center_text(t, (a.x() + b.x()) / 2 + 14 * side, (a.y() + b.y()) / 2)
             return item
@@ -98,7 +98,7 @@ class FoldedView(QGraphicsView):
                 delay = self.graph.addRect(QRectF(far - sign * 14 - 5, c.y() - 5, 10, 10), QPen(Qt.PenStyle.NoPen),
                                            QBrush(theme.INK))
                 delay.setToolTip("One-step delay: h(t−1) is fed back as the memory of step t")
-                lab = text_item(idx.weight_symbol("W", layer, d), None, 12, theme.PHASE["forward"], italic=True,
+                lab = text_item(idx.weight_symbol("W", layer, d), None, 16, theme.PHASE["forward"], italic=True,
                                 serif=True)
                 self.graph.addItem(lab)
                 center_text(lab, far + sign * 14, c.y())
@@ -109,10 +109,10 @@ class FoldedView(QGraphicsView):
                   "V" if (spec.output_size is not None and d == dirs - 1) else None, side=1)
         arrow(top(centers[("o",)]), bottom(centers[("L",)]))
         note = text_item("Folded: one cell, used at every step.\nThe same U, W, V at every t — unrolling this\n"
-                         f"cycle over T = {idx.T} steps gives the unrolled graph.", None, 9, theme.MUTED)
+                         f"cycle over T = {idx.T} steps gives the unrolled graph.", None, 12, theme.LABEL)
         self.graph.addItem(note)
         note.setPos(x0 + 200, 30)
-        self.caption = text_item("", None, 11, theme.INK, bold=True)
+        self.caption = text_item("", None, 15, theme.INK, bold=True)
         self.graph.addItem(self.caption)
         self.caption.setPos(x0 + 200, 100)
         self.graph.setSceneRect(self.graph.itemsBoundingRect().adjusted(-30, -20, 30, 20))
@@ -126,7 +126,7 @@ class FoldedView(QGraphicsView):
         name = {"x": "x(t)", "o": "o(t)", "L": "L(t)"}.get(kind)
         if kind == "h":
             name = f"h{self.session.tape.naming.tag(key[1], key[2])}(t)"
-        lab = text_item(name, None, 11, theme.INK, italic=True, serif=True)
+        lab = text_item(name, None, 15, theme.INK, italic=True, serif=True)
         self.graph.addItem(lab)
         center_text(lab, c.x(), rect.top() - 11)
         pm = QGraphicsPixmapItem()

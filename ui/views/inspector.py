@@ -3,24 +3,31 @@ ImageItem on the app's diverging colour map, with a colour bar) and every value 
 
 What to show arrives as a list of entries (name, array, is_gradient) — e.g. a node's value and
 its gradient, or a weight matrix and its gradient sum so far — picked with the combo box.
+
+The values belong to one Tape: when the session records a new one (``tapeChanged``) the inspector
+clears. It follows the session it is given, or else the one of the window it is placed in.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from .. import theme
+from ..tapeindex import norm
 
 TABLE_MAX = 64
+PLACEHOLDER = ("Click any node or arrow in the graph, or any number block in the equations, to see it here in "
+               "full: its shape, norm, a heatmap and every value.")
 
 
 class Inspector(QWidget):
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, session=None):
         super().__init__(parent)
+        self.session = None
         self.setAutoFillBackground(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -66,8 +73,7 @@ class Inspector(QWidget):
         split.setSizes([220, 160])
         lay.addWidget(split, 1)
         self.split = split
-        self.placeholder = QLabel("Click any node or arrow in the graph, or any number block in the equations, "
-                                  "to see it here in full: its shape, norm, a heatmap and every value.")
+        self.placeholder = QLabel(PLACEHOLDER)
         self.placeholder.setWordWrap(True)
         self.placeholder.setObjectName("hint")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -76,16 +82,52 @@ class Inspector(QWidget):
         self.choice.hide()
         self.entries: list = []
         self.array = None
+        if session is not None:
+            self.attach(session)
+
+    # ---- the session whose Tape the values come from ------------------------------------------------
+    def attach(self, session) -> None:
+        """Clear whenever ``session`` records a new Tape (the values shown belong to the old one)."""
+        if self.session is session:
+            return
+        if self.session is not None:
+            self.session.tapeChanged.disconnect(self._tape_changed)
+        self.session = session
+        session.tapeChanged.connect(self._tape_changed)
+
+    def event(self, ev):
+        if ev.type() == QEvent.Type.ParentChange and self.session is None:
+            w = self.parentWidget()
+            while w is not None and not hasattr(getattr(w, "session", None), "tapeChanged"):
+                w = w.parentWidget()
+            if w is not None:
+                self.attach(w.session)
+        return super().event(ev)
+
+    def _tape_changed(self, *_):
+        if not self.entries and self.title.text() == "Nothing inspected yet":
+            return
+        self.clear("A new Tape was recorded — click a node, an arrow or a number block to inspect its values on it.")
+
+    def clear(self, note: str = PLACEHOLDER) -> None:
+        self.entries = []
+        self.title.setText("Nothing inspected yet")
+        with QSignalBlocker(self.choice):
+            self.choice.clear()
+        self.choice.hide()
+        self.split.hide()
+        self.placeholder.setText(note)
+        self.placeholder.show()
+        self._show_entry(-1)
 
     def inspect(self, title: str, entries: list):
         """Show ``entries`` [(name, array, gradient)], the first one selected."""
         self.entries = [(n, np.asarray(a, dtype=np.float64), bool(g)) for n, a, g in entries if a is not None]
         self.title.setText(title)
-        self.choice.blockSignals(True)
-        self.choice.clear()
-        for name, _, _ in self.entries:
-            self.choice.addItem(name)
-        self.choice.blockSignals(False)
+        with QSignalBlocker(self.choice):
+            self.choice.clear()
+            for name, _, _ in self.entries:
+                self.choice.addItem(name)
         self.choice.setVisible(len(self.entries) > 1)
         self.placeholder.setVisible(not self.entries)
         self.split.setVisible(bool(self.entries))
@@ -104,12 +146,12 @@ class Inspector(QWidget):
         self.array = a
         m = a.reshape(1, 1) if a.ndim == 0 else (a[:, None] if a.ndim == 1 else a)
         finite = m[np.isfinite(m)]
-        norm = float(np.linalg.norm(finite)) if finite.size else float("nan")
+        size = norm(finite) if finite.size else float("nan")
         lo = float(finite.min()) if finite.size else float("nan")
         hi = float(finite.max()) if finite.size else float("nan")
         mean = float(finite.mean()) if finite.size else float("nan")
         kind = "gradient" if gradient else "value"
-        self.info.setText(f"<b>{name}</b> · shape {theme.shape_text(a)} · ‖·‖₂ = {theme.fmt(norm)} · "
+        self.info.setText(f"<b>{name}</b> · shape {theme.shape_text(a)} · ‖·‖₂ = {theme.fmt(size)} · "
                           f"min {theme.fmt(lo)} · max {theme.fmt(hi)} · mean {theme.fmt(mean)} · "
                           f"{'green–purple: gradient' if kind == 'gradient' else 'blue–red: value'}")
         scale = max(abs(lo), abs(hi)) if finite.size else 1.0
