@@ -38,10 +38,13 @@ class ControllerFiles:
                               ui={**self.view_state, "divergences": self.history.divergences,
                                   "state": self._state})
 
-    def save_session(self, path) -> bool:
-        """Save model, settings, data source and history (atomic); training pauses while it writes."""
+    def save_session(self, path, wait_ms: int = 1000) -> bool:
+        """Save model, settings, data source and history (atomic); training pauses while it writes. A
+        training process that does not pause within ``wait_ms`` (stuck, or in a very long step) is not
+        waited for: the state from before the current run is saved, and ``error`` says so."""
         was_running = self.running
-        self.halt()
+        paused = self.halt(wait_ms)
+        stale = was_running and not paused
         try:
             if self._state in (READY, PAUSED, STOPPED) and not self.trainer.finished:
                 self._prepare_trainer(new_run=False)    # hyperparameters changed while paused
@@ -50,8 +53,14 @@ class ControllerFiles:
             self.error.emit("Cannot save the session", str(exc))
             return False
         finally:
-            if was_running:
+            if was_running and not stale:
                 self.train()
+        if stale:
+            self.error.emit("Saved the state from before this run",
+                            f"The training process did not pause within {wait_ms / 1000:g} s, so {path} holds the "
+                            f"session as it was when this run started (step {self.trainer.step_count}); the run "
+                            "goes on. Save again once it has paused or stopped.")
+            return True
         self._set_dirty(False)
         self.status.emit(f"Session saved: {path}")
         return True
@@ -98,22 +107,26 @@ class ControllerFiles:
             return s.dataset, None
         return load_data(source["path"], **source.get("options", {})), None
 
-    def save_model(self, path) -> bool:
+    def save_model(self, path, wait_ms: int = 1000) -> bool:
         """The model file (docs/contract.md: weights + spec; no history). The spec records what the
         data mean (scaling, columns, vocabulary) and the training settings, so ``rnnsim predict`` and
-        ``trace`` read and answer in the data's units and step with the same optimizer."""
+        ``trace`` read and answer in the data's units and step with the same optimizer. While training
+        runs it pauses for the save; a training process that does not pause within ``wait_ms`` is not
+        waited for: the newest weights it reported are saved."""
         was_running = self.running
-        self.halt()
+        paused = self.halt(wait_ms)
+        model = self.model if not self.running else self.current_model()
         try:
-            spec = recipe.spec_with_record(self.model.spec, self.dataset, self.config, self.trainer)
-            Model(spec, self.model.params, self.model.extras).save(path)
+            spec = recipe.spec_with_record(model.spec, self.dataset, self.config, self.trainer)
+            Model(spec, model.params, model.extras).save(path)
         except RnnsimError as exc:
             self.error.emit("Cannot save the model", str(exc))
             return False
         finally:
-            if was_running:
+            if was_running and paused:
                 self.train()
-        self.status.emit(f"Model saved: {path}")
+        self.status.emit(f"Model saved: {path}" + ("" if paused or not was_running
+                                                  else " (the newest weights training reported)"))
         return True
 
     def open_model(self, path) -> bool:
