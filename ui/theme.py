@@ -84,6 +84,24 @@ def qcolor(value, scale, gradient=False) -> QColor:
     return QColor(int(r), int(g), int(b))
 
 
+def contrast(a: QColor, b: QColor) -> float:
+    """The WCAG contrast ratio of two colours (1 … 21; body text wants ≥ 4.5)."""
+    def lum(c):
+        ch = [v / 255 for v in (c.red(), c.green(), c.blue())]
+        ch = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in ch]
+        return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def readable(color: QColor, background: QColor = CANVAS, ratio: float = 4.5) -> QColor:
+    """``color`` darkened just enough to be read as text on ``background`` (e.g. a gate's colour as a label)."""
+    c = QColor(color)
+    while contrast(c, background) < ratio and c.lightness() > 0:
+        c = c.darker(110)
+    return c
+
+
 def text_on(color: QColor) -> QColor:
     """Black or white text, whichever reads better on ``color``."""
     lum = 0.299 * color.red() + 0.587 * color.green() + 0.114 * color.blue()

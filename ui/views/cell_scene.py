@@ -253,7 +253,7 @@ class CellScene(QGraphicsScene):
         item = self.addEllipse(QRectF(x - r, y - r, 2 * r, 2 * r), QPen(color, 1.6), QBrush(QColor("#fffbea")))
         item.setZValue(4)
         item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        t = text_item(text, item, 18 if len(text) == 1 else 13, color, bold=True)
+        t = text_item(text, item, 18 if len(text) == 1 else 15, color, bold=True)
         center_text(t, x, y - 0.5)
         self.shapes.append(item)
         return item
@@ -288,7 +288,7 @@ class CellScene(QGraphicsScene):
         for x, g, fn in ((xf, "f", "σ"), (xi, "i", "σ"), (xg, "g", "tanh"), (xo, "o", "σ")):
             self.flow(f"{g}_up", [P(x, bus), P(x, gy + 17)], G[g], 2.0)
             self.box(x, gy, fn, G[g])
-            self.label(g, x - 44, gy, 20, G[g])
+            self.label(g, x - 44, gy, 20, theme.readable(G[g], theme.PAPER))
         self.flow("f", [P(xf, gy - 15), P(xf, top + 13)], G["f"], 2.4)
         self.op(xm, ym, "×")
         self.flow("i", [P(xi, gy - 15), P(xi, ym), P(xm - 13, ym)], G["i"], 2.4)
@@ -327,7 +327,7 @@ class CellScene(QGraphicsScene):
         for x, g, fn in ((xr, "r", "σ"), (xz, "z", "σ"), (xn, "n", "tanh")):
             self.flow(f"{g}_up", [P(x, bus), P(x, gy + 17)], G[g], 2.0)
             self.box(x, gy, fn, G[g])
-            self.label(g, x - 44, gy, 20, G[g])
+            self.label(g, x - 44, gy, 20, theme.readable(G[g], theme.PAPER))
         # the reset gate scales W_n·h(t−1) + b_hn before it enters the candidate n
         self.op(xh, yr, "×")
         self.flow("r", [P(xr, gy - 15), P(xr, yr), P(xh - 13, yr)], G["r"], 2.4)

@@ -329,8 +329,12 @@ def paint_glyph(p: QPainter, g: Glyph):
 
 # ---- one formula: words · symbolic · numbers substituted · result ------------------------------------
 def _color_of(name: str):
+    """A gate's colour for its symbol (darkened to read as text on white), else None."""
     base = name[:-4] if name.endswith("_pre") else name
-    return theme.GATE.get(base) if len(base) == 1 and base in "ifgorzn" else None
+    return _GATE_TEXT.get(base) if len(base) == 1 and base in "ifgorzn" else None
+
+
+_GATE_TEXT = {k: theme.readable(c, theme.PAPER) for k, c in theme.GATE.items()}
 
 
 class Block:

@@ -257,7 +257,7 @@ class SceneBuilder:
             line.setZValue(4)
             line.setToolTip(f"Truncated BPTT (window {idx.tape.truncate}): the gradient stops here and does not "
                             f"flow from t = {t + 1} back to t = {prev_t + 1}. The forward pass still carries h across.")
-            lab = text_item("✂ cut", None, 11, theme.CUT, bold=True)
+            lab = text_item("✂ cut", None, 11, theme.readable(theme.CUT), bold=True)
             self.graph.addItem(lab)
             center_text(lab, x, y - 40)
             lab.setZValue(4)
