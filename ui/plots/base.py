@@ -1,5 +1,7 @@
 """The shared base of every training plot: a titled pyqtgraph plot with exact values on hover,
-export to PNG and CSV, an optional log-y toggle, and marks at the steps where training diverged.
+export to PNG and CSV (``export``), an optional log-y toggle, marks at the steps where training diverged,
+and a legend under the x axis (``legend``: it never covers a curve). Colours and number formats:
+``style``; the symlog axis: ``symlog`` (all importable from here too).
 
 Plots take plain arrays (``set_curve(key, x, y)``) and do no math beyond display transforms (log
 axes, the symlog of the gradient-over-time view, percent). The raw values are kept for the hover
@@ -7,7 +9,6 @@ readout and the CSV, so what a learner reads and exports is the Trainer's number
 """
 from __future__ import annotations
 
-import csv
 import math
 import time
 
@@ -15,76 +16,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QGraphicsItem, QHBoxLayout, QLabel, QMenu,
-                               QSizePolicy, QToolButton, QVBoxLayout)
+from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout
 
 from .. import theme
+from .export import ExportMixin
 from .grid import TickGrid
+from .legend import OutsideLegend
+from .style import (AXIS_PEN, CACHED, DOWNSAMPLE_ABOVE, PARAM_COLORS, RANGE_SETTLE, SERIES, TEXT,  # noqa: F401
+                    THIN_ABOVE, csv_number, exact, nearest, nice_ceiling, param_label)
+from .symlog import SymlogAxis, symlog, symlog_inverse, symlog_threshold  # noqa: F401  (re-exported)
 
-# ---- colours: one place for every series the dashboard draws (from the app's theme) ---------------
-SERIES = {
-    "step_loss": QColor("#90b4dc"),             # per-step (mini-batch) loss: a light version of "train"
-    "train": theme.PHASE["forward"],            # training loss / accuracy per epoch
-    "val": theme.PHASE["loss"],                 # validation
-    "lr": theme.PHASE["update"],                # learning rate
-    "grad": theme.PHASE["backward"],            # gradient norms
-    "diverged": theme.BREAKPOINT,               # NaN/inf marks
-    "clip": theme.MUTED,                        # the clipping threshold
-}
-#: per-parameter curves (Tableau 10, colour-blind friendlier than the default cycle)
-PARAM_COLORS = [QColor(c) for c in ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
-                                    "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")]
-AXIS_PEN = pg.mkPen(theme.MUTED)
-TEXT = theme.INK.name()
-
-
-CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
-RANGE_SETTLE = 0.3           # s: while training, a view range changes at most this often (see fit)
-THIN_ABOVE = 300             # points: wider pens only for short curves (epochs, time steps)
-DOWNSAMPLE_ABOVE = 20_000    # points: peak-downsample longer curves
-
-
-def nice_ceiling(v: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ v (v > 0)."""
-    if not (v > 0 and math.isfinite(v)):
-        return 1.0
-    k = math.floor(math.log10(v))
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if m * 10.0 ** k >= v * (1 - 1e-12):
-            return m * 10.0 ** k
-    return 10.0 ** (k + 1)
-
-
-def exact(v) -> str:
-    """A value as the hover readout and CSV show it: 6 significant digits (the Trainer's number)."""
-    if v is None:
-        return "—"
-    v = float(v)
-    if math.isnan(v):
-        return "—"
-    if math.isinf(v):
-        return "∞" if v > 0 else "−∞"
-    return f"{v:.6g}".replace("-", "−")
-
-
-def param_label(name: str, spec=None) -> str:
-    """PyTorch parameter name → the lesson's letter: U (weight_ih), W (weight_hh), V (fc.weight), b, c."""
-    if name == "fc.weight":
-        return "V"
-    if name == "fc.bias":
-        return "c"
-    base, _, rest = name.partition(".")
-    kind, _, layer = rest.rpartition("_l")
-    reverse = layer.endswith("_reverse")
-    layer = layer.replace("_reverse", "")
-    letter = {"weight_ih": "U", "weight_hh": "W", "bias_ih": "b_ih", "bias_hh": "b_hh"}.get(kind, rest)
-    many = spec is None or spec.num_layers > 1 or spec.bidirectional
-    if not many:
-        return letter
-    return f"{letter} layer {int(layer) + 1}" + (" ←" if reverse else "")
-
-
-class PlotPanel(QFrame):
+class PlotPanel(ExportMixin, QFrame):
     """A plot with a title (inside the picture, so it is in the PNG), a readout line under it that
     shows the exact values under the mouse, a "?" with the learner's explanation, an optional
     log-scale toggle, and Export (PNG / CSV)."""
@@ -173,6 +115,7 @@ class PlotPanel(QFrame):
         self._widths: dict[str, float] = {}
         self._thin: dict[str, bool] = {}
         self.labels: dict[str, str] = {}
+        self.legend_names: dict[str, str] = {}
         self._raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.marks: list[pg.InfiniteLine] = []
         self.legend = None
@@ -185,26 +128,31 @@ class PlotPanel(QFrame):
         if log_y:
             self.set_log_y(True)
 
+    def set_title(self, title: str) -> None:
+        """Change the title (in the picture, so in the PNG too); unchanged: nothing is re-rendered."""
+        if title != self.title:
+            self.title = title
+            self.item.setTitle(f"<span style='color:{TEXT}; font-weight:600'>{title}</span>", size="10pt")
+
     # ---- curves -----------------------------------------------------------------------------
-    def add_legend(self, offset=(-8, 6), columns: int = 1):
-        """A legend inside the plot; ``offset``: negative x/y anchor it to the right/bottom edge."""
-        self.legend = self.item.addLegend(offset=offset, labelTextSize="8pt", labelTextColor=theme.INK,
-                                          brush=pg.mkBrush(255, 255, 255, 215), pen=pg.mkPen("#e2e8f0"),
-                                          verSpacing=-6, colCount=columns)
-        self.legend.setCacheMode(CACHED)
+    def add_legend(self):
+        """A legend in a row under the x axis (as many entries side by side as fit): it covers no curve."""
+        self.legend = OutsideLegend(self.item, labelTextSize="8pt", labelTextColor=theme.INK)
         return self.legend
 
     def add_curve(self, key: str, label: str, color: QColor, width: float = 1.6, style=Qt.PenStyle.SolidLine,
-                  symbol: str | None = None, symbol_size: int = 5) -> pg.PlotDataItem:
+                  symbol: str | None = None, symbol_size: int = 5, legend: str | None = None) -> pg.PlotDataItem:
+        """A curve named ``label`` (readout, CSV) and ``legend`` in the legend (default: ``label``)."""
         pen = pg.mkPen(color, width=width, style=style)
         kwargs = {}
         if symbol:
             kwargs = dict(symbol=symbol, symbolSize=symbol_size, symbolBrush=color, symbolPen=pg.mkPen(color))
-        curve = self.item.plot([], [], pen=pen, name=label, **kwargs)
+        curve = self.item.plot([], [], pen=pen, name=legend or label, **kwargs)
         self.curves[key] = curve
         self._widths[key] = width
         self._thin[key] = False
         self.labels[key] = label
+        self.legend_names[key] = legend or label
         self._raw[key] = (np.empty(0), np.empty(0))
         return curve
 
@@ -216,7 +164,7 @@ class PlotPanel(QFrame):
         curve.setVisible(on)
         if self.legend is not None:
             if on:
-                self.legend.addItem(curve, self.labels[key])
+                self.legend.addItem(curve, self.legend_names[key])
             else:
                 self.legend.removeItem(curve)
 
@@ -229,6 +177,7 @@ class PlotPanel(QFrame):
                 self.legend.removeItem(curve)
             self.item.removeItem(curve)
         self.labels.pop(key, None)
+        self.legend_names.pop(key, None)
         self._raw.pop(key, None)
 
     def transform_y(self, y: np.ndarray) -> np.ndarray:
@@ -285,6 +234,7 @@ class PlotPanel(QFrame):
 
     # ---- view range -------------------------------------------------------------------------
     fixed_y: tuple[float, float] | None = None        # a fixed y range (accuracy %, gate activations)
+    fixed_x: tuple[float, float] | None = None        # a fixed x range (the probe's time steps 1..T)
     decades = False                                    # y is in decades (log, symlog): snap to whole ones
     x_hint: float | None = None                        # where the x axis should end (the run's last step)
     live = False                                       # training runs: ranges change at most every RANGE_SETTLE
@@ -339,7 +289,9 @@ class PlotPanel(QFrame):
         if old is not None:
             (ox0, ox1), (oy0, oy1) = old
             inside = ox0 <= x0 and x1 <= ox1 and oy0 <= y0 and y1 <= oy1
-            filled = ((x1 - x0) >= 0.25 * (ox1 - ox0) or ox1 == self.x_hint) and (
+            if self.fixed_x is not None and (ox0, ox1) != self.fixed_x:
+                inside = False
+            filled = ((x1 - x0) >= 0.25 * (ox1 - ox0) or ox1 == self.x_hint or self.fixed_x is not None) and (
                 (y1 - y0) >= 0.25 * (oy1 - oy0) or self.fixed_y is not None
                 or ((log or self.decades) and (oy1 - oy0) - (y1 - y0) <= 2.5))
             if inside and filled:
@@ -356,6 +308,8 @@ class PlotPanel(QFrame):
         hint = self.x_hint
         if hint is not None and x1 <= hint and hint - nx0 <= max(20 * (x1 - nx0), 5000.0):
             nx1 = hint                       # the planned end of the run, unless it would squeeze the curve
+        if self.fixed_x is not None:
+            nx0, nx1 = self.fixed_x
         if self.fixed_y is not None:
             ny0, ny1 = self.fixed_y
         elif log or self.decades:
@@ -442,7 +396,7 @@ class PlotPanel(QFrame):
         best = None
         for key, (xs, _) in self._raw.items():
             if xs.size:
-                i = _nearest(xs, x)
+                i = nearest(xs, x)
                 if best is None or abs(xs[i] - x) < abs(best - x):
                     best = float(xs[i])
         if best is None:
@@ -451,139 +405,7 @@ class PlotPanel(QFrame):
         for key, (xs, ys) in self._raw.items():
             if not xs.size or key not in self.curves or not self.curves[key].isVisible():
                 continue
-            i = _nearest(xs, best)
+            i = nearest(xs, best)
             if xs[i] == best:
                 parts.append(f"{self.labels[key]} {exact(ys[i])}")
         return f"{self.x_label} {exact(best)}:  " + "   ".join(parts), best
-
-    # ---- export -----------------------------------------------------------------------------
-    def csv_table(self) -> tuple[list[str], list[list]]:
-        """(header, rows): every curve's raw values merged on x (empty where a curve has no point)."""
-        keys = [k for k, (xs, _) in self._raw.items()]
-        xs_all = [self._raw[k][0] for k in keys]
-        union = np.unique(np.concatenate(xs_all)) if xs_all else np.empty(0)
-        columns = []
-        for k in keys:
-            xs, ys = self._raw[k]
-            col = np.full(union.size, np.nan)
-            if xs.size:
-                col[np.searchsorted(union, xs)] = ys
-            columns.append(col)
-        header = [self.x_label] + [self.labels[k] for k in keys]
-        rows = [[_csv_number(x)] + [_csv_number(c[i]) for c in columns] for i, x in enumerate(union)]
-        return header, rows
-
-    def export_csv(self, path) -> None:
-        header, rows = self.csv_table()
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        self.exported.emit(str(path))
-
-    def export_png(self, path) -> None:
-        if not self.plot.grab().save(str(path), "PNG"):
-            raise OSError(f"{path}: cannot write the PNG")
-        self.exported.emit(str(path))
-
-    def _safe_name(self) -> str:
-        return "".join(c if c.isalnum() else "_" for c in self.title.lower()).strip("_")[:40] or "plot"
-
-    def _ask_png(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Save plot as PNG", f"{self._safe_name()}.png", "PNG image (*.png)")
-        if path:
-            self._export(self.export_png, path)
-
-    def _ask_csv(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Save plot data as CSV", f"{self._safe_name()}.csv",
-                                              "CSV table (*.csv)")
-        if path:
-            self._export(self.export_csv, path)
-
-    def _export(self, fn, path):
-        from PySide6.QtWidgets import QMessageBox
-        try:
-            fn(path)
-        except OSError as exc:
-            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
-
-
-def _nearest(xs: np.ndarray, x: float) -> int:
-    i = int(np.searchsorted(xs, x))
-    if i <= 0:
-        return 0
-    if i >= xs.size:
-        return xs.size - 1
-    return i if abs(xs[i] - x) < abs(xs[i - 1] - x) else i - 1
-
-
-def _csv_number(v) -> str:
-    v = float(v)
-    if math.isnan(v):
-        return ""
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v)
-
-
-# ---- symlog ------------------------------------------------------------------------------------
-def symlog(y, c: float) -> np.ndarray:
-    """y ↦ sign(y)·log10(1 + |y|/c): linear below c, logarithmic above, defined at 0 and for negatives."""
-    y = np.asarray(y, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        return np.sign(y) * np.log10(1.0 + np.abs(y) / c)
-
-
-def symlog_inverse(t, c: float) -> np.ndarray:
-    t = np.asarray(t, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        return np.sign(t) * c * (10.0 ** np.abs(t) - 1.0)
-
-
-def symlog_threshold(values) -> float:
-    """The linear threshold c: six decades below the largest |value| (a power of ten, ≥ 1e-12), so the
-    axis shows six decades logarithmically and only the very smallest values linearly."""
-    v = np.abs(np.asarray(values, dtype=np.float64))
-    v = v[np.isfinite(v) & (v > 0)]
-    if not v.size:
-        return 1.0
-    return max(10.0 ** (math.floor(math.log10(v.max())) - 6), 1e-12)
-
-
-class SymlogAxis(pg.AxisItem):
-    """A y axis whose tick labels are the raw values of a symlog-transformed coordinate."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.c = 1.0
-
-    def tickValues(self, minVal, maxVal, size):
-        if not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
-            return []
-        c = self.c
-        top = max(abs(minVal), abs(maxVal))
-        kmax = int(math.floor(math.log10(max(symlog_inverse(top, c), c))))
-        kmin = int(math.floor(math.log10(c)))
-        ks = list(range(kmin, kmax + 1))
-        stride = max(1, math.ceil(len(ks) / max(2, int(size / 28))))
-        ks = ks[::-1][::stride][::-1]
-        major = [0.0]
-        for k in ks:
-            for sign in (1.0, -1.0):
-                t = float(symlog(sign * 10.0 ** k, c))
-                if minVal <= t <= maxVal:
-                    major.append(t)
-        major = sorted(t for t in major if minVal <= t <= maxVal)
-        return [(1.0, major)]
-
-    def tickStrings(self, values, scale, spacing):
-        out = []
-        for t in values:
-            v = float(symlog_inverse(t, self.c))
-            if abs(v) < 1e-300:
-                out.append("0")
-                continue
-            k = round(math.log10(abs(v)))
-            sign = "−" if v < 0 else ""
-            out.append(f"{sign}1e{k}" if abs(k) >= 3 else f"{sign}{10.0 ** k:g}")
-        return out

@@ -23,7 +23,7 @@ class GatePlot(PlotPanel):
                       "(σ gates between 0 = closed and 1 = open; the tanh candidate between −1 and 1).\n"
                       "LSTM: a forget gate near 1 keeps the cell state (memory); an input gate that opens only "
                       "at the important step writes it once. GRU: an update gate z near 1 keeps the old state.")
-        self.add_legend(offset=(8, -6), columns=2)
+        self.add_legend()
         self.cell = None
         self.fixed_y = (-1.05, 1.05)
         self.item.setYRange(-1.05, 1.05, padding=0)
@@ -38,7 +38,7 @@ class GatePlot(PlotPanel):
                 self.add_curve(letter, label, theme.GATE[letter], width=2.0)
             self.cell = cell
         if cell not in GATES or means is None:
-            self.set_note(f"Only LSTM and GRU cells have gates;\nthis network is {CELL_NAMES.get(cell, cell)}."
+            self.set_note(f"This cell has no gates: {CELL_NAMES.get(cell, cell)}\n(only LSTM and GRU cells have them)."
                           if cell not in GATES else "Appears while training")
             return
         self.set_note("")

@@ -1,5 +1,6 @@
-"""Gradients: the norm of each parameter's gradient over the steps, and LESSONS 003's gradient over
-time ‖∂L/∂h(k)‖ against k for the probe sequence, on a symlog axis (vanishing or exploding)."""
+"""Gradients: the norm of each parameter's gradient over the steps, and the gradient over time against
+k = 1..T for the probe sequence, on a symlog axis (vanishing or exploding): ‖∂L/∂h(k)‖, or the signed
+∂L/∂h(k) itself when the state has one unit — the title says which."""
 from __future__ import annotations
 
 import math
@@ -9,7 +10,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from .. import theme
-from .base import PARAM_COLORS, SERIES, PlotPanel, SymlogAxis, param_label, symlog, symlog_threshold
+from .base import PlotPanel
+from .style import PARAM_COLORS, SERIES, param_label
+from .symlog import SymlogAxis, symlog, symlog_threshold
+
+NORM_TITLE = "Gradient over time ‖∂L/∂h(k)‖ (probe sequence)"
+SIGNED_TITLE = "Gradient over time ∂L/∂h(k), signed: one state unit (probe sequence)"
 
 
 class GradNormPlot(PlotPanel):
@@ -61,10 +67,10 @@ class GradOverTimePlot(PlotPanel):
     def __init__(self, parent=None):
         self.axis = SymlogAxis(orientation="left")
         super().__init__(
-            "Gradient over time ‖∂L/∂h(k)‖ (probe sequence)", x_label="time step k", y_label="‖∂L/∂h(k)‖ (symlog)",
+            NORM_TITLE, x_label="time step k", y_label="‖∂L/∂h(k)‖ (symlog)",
             log_y=None, axis_items={"left": self.axis}, parent=parent,
             help_text="How much the loss still depends on the hidden state at each earlier step k — the "
-                      "signal backpropagation through time carries back to step k (LESSONS 003).\n"
+                      "signal backpropagation through time carries back to step k.\n"
                       "Falling towards k = 1: the gradient vanishes and early inputs barely teach the network; "
                       "rising: it explodes (clip it). With a single state unit the signed value is shown, so "
                       "a recurrent weight below −1 makes it alternate in sign.\n"
@@ -105,9 +111,13 @@ class GradOverTimePlot(PlotPanel):
             for key in self._raw:                    # the transform changed: every curve again
                 self._raw[key] = (np.empty(0), np.empty(0))
             self._range = None
+        fixed = (1.0, float(max(steps, 2))) if steps else None          # k = 1..T, nothing past T
+        if fixed != self.fixed_x:
+            self.fixed_x, self._range = fixed, None
         for key, v in zip(keys, values):
             self.set_curve(key, np.arange(1, v.size + 1), v)
         self.fit()
+        self.set_title(SIGNED_TITLE if signed else NORM_TITLE)
         label = "∂L/∂h(k)" if signed else "‖∂L/∂h(k)‖"
         if label != self.y_label:                     # (re-setting a label re-renders the axis)
             self.y_label = label

@@ -19,9 +19,11 @@ class LossPlot(PlotPanel):
                       "• orange: the loss on the validation sequences the network never trains on.\n"
                       "If validation rises while training falls, the network is memorising (overfitting).")
         self.add_legend()
-        self.add_curve("step", "mini-batch loss", SERIES["step_loss"], width=1)
-        self.add_curve("train", "train loss (epoch mean)", SERIES["train"], width=2.0, symbol="o", symbol_size=5)
-        self.add_curve("val", "validation loss", SERIES["val"], width=2.0, symbol="s", symbol_size=5)
+        self.add_curve("step", "mini-batch loss", SERIES["step_loss"], width=1, legend="mini-batch")
+        self.add_curve("train", "train loss (epoch mean)", SERIES["train"], width=2.0, symbol="o", symbol_size=5,
+                       legend="train (epoch mean)")
+        self.add_curve("val", "validation loss", SERIES["val"], width=2.0, symbol="s", symbol_size=5,
+                       legend="validation")
 
     def show_data(self, step, loss, epoch_step, train_loss, val_loss) -> None:
         """Per step: ``step``, ``loss``; per epoch: ``epoch_step`` (the step that ended it), losses."""
@@ -48,9 +50,11 @@ class AccuracyPlot(PlotPanel):
             help_text="The share of answers the network gets right at the end of each epoch "
                       "(classes: the largest output; counts: the rounded output). Blue: training "
                       "sequences; orange: validation sequences.")
-        self.add_legend(offset=(-8, -8))
-        self.add_curve("train", "train accuracy %", SERIES["train"], width=2.0, symbol="o", symbol_size=5)
-        self.add_curve("val", "validation accuracy %", SERIES["val"], width=2.0, symbol="s", symbol_size=5)
+        self.add_legend()
+        self.add_curve("train", "train accuracy %", SERIES["train"], width=2.0, symbol="o", symbol_size=5,
+                       legend="train")
+        self.add_curve("val", "validation accuracy %", SERIES["val"], width=2.0, symbol="s", symbol_size=5,
+                       legend="validation")
         self.fixed_y = (0.0, 100.0)
         self.item.setYRange(0, 100, padding=0.04)
 

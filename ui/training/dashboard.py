@@ -16,25 +16,26 @@ import time
 from collections import deque
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QColor, QFontMetrics, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
+                               QSizePolicy, QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
 from ..livetext import LiveText
 from ..plots.base import PlotPanel
-from ..plots.gates import GatePlot
+from ..plots.gates import GATES, GatePlot
 from ..plots.gradients import GradNormPlot, GradOverTimePlot
 from ..plots.heatmaps import HiddenStatePlot, WeightsView
 from ..plots.loss import AccuracyPlot, LearningRatePlot, LossPlot
 from .controller import DIVERGED, FINISHED, PAUSED, READY, RUNNING, STOPPED
 
+BADGE_PAD = 8
 STATE_WORDS = {READY: ("Ready", "#4a5568"), RUNNING: ("Training", "#2f855a"), PAUSED: ("Paused", "#b7791f"),
                STOPPED: ("Stopped", "#4a5568"), FINISHED: ("Finished", "#2b6cb0"), DIVERGED: ("Diverged", "#c53030")}
 
 
 class DivergenceBanner(QFrame):
-    """Shown when training diverged: what happened, why (LESSONS 002), and the ways out."""
+    """Shown when training diverged: what happened, why, and the ways out."""
 
     rollbackRequested = Signal(object)        # {"lr": ..., "clip": ...} changes to apply, possibly empty
     resetRequested = Signal()
@@ -165,7 +166,7 @@ class TrainingDashboard(QWidget):
         inner.addWidget(self.hidden_plot)
         inner.addWidget(self.gate_plot)
         inside_lay.addWidget(inner, 1)
-        self.tabs.addTab(inside, "Hidden state && gates")
+        self.inside_tab = self.tabs.addTab(inside, "Hidden state && gates")
         self.tabs.addTab(self.weights_view, "Weights U, W, V")
         self.tabs.currentChanged.connect(lambda *_: self.refresh(force=False))
         split.addWidget(self.tabs)
@@ -224,11 +225,19 @@ class TrainingDashboard(QWidget):
         row.addWidget(self.steps_box)
         row.addSpacing(12)
         self.state_label = QLabel("Ready")
-        self.state_label.setMinimumWidth(80)
         self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # a badge as wide as its longest word (bold, padded): it never runs into the epoch counter beside it
+        font = theme.ui_font(9, bold=True)
+        self.state_label.setFont(font)
+        fm = QFontMetrics(font)
+        self.state_label.setFixedSize(max(fm.horizontalAdvance(w) for w, _ in STATE_WORDS.values()) + 2 * BADGE_PAD + 4,
+                                      fm.height() + 8)
         row.addWidget(self.state_label)
+        row.addSpacing(6)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
+        self.progress.setMinimumWidth(QFontMetrics(self.progress.font()).horizontalAdvance("epoch 99999/99999") + 16)
+        self.progress.setMaximumWidth(180)
+        self.progress.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.progress.setTextVisible(True)
         self.progress.setToolTip("Epochs done in this run, out of the number set in Hyperparameters")
         self.progress.setStyleSheet("QProgressBar { border: 1px solid #cbd5e0; border-radius: 4px; background: #ffffff;"
@@ -275,8 +284,9 @@ class TrainingDashboard(QWidget):
     def _on_state(self, state):
         text, color = STATE_WORDS.get(state, (state, "#4a5568"))
         self.state_label.setText(text)
-        self.state_label.setStyleSheet(f"color: white; background: {color}; border-radius: 9px; padding: 2px 8px;"
-                                       "font-weight: bold;")
+        background = theme.readable(QColor(color), theme.PAPER)          # white text on it: ≥ 4.5:1
+        self.state_label.setStyleSheet(f"color: white; background: {background.name()}; border-radius: 9px; "
+                                       f"padding: 0 {BADGE_PAD}px;")
         running = state == RUNNING
         self.actions["train"].setEnabled(not running)
         self.actions["train_steps"].setEnabled(not running)
@@ -312,6 +322,7 @@ class TrainingDashboard(QWidget):
                 self.layer_box.addItem(text, data)
         self.layer_box.setVisible(len(entries) > 1)
         self.layer_label.setVisible(len(entries) > 1)
+        self._show_gates(spec.cell)
         for plot in self.step_plots:
             plot.clear_marks()
         for plot in self.findChildren(PlotPanel):       # a new model or data: forget sticky ranges and scales
@@ -319,7 +330,15 @@ class TrainingDashboard(QWidget):
         self.banner.hide()
         self.refresh(force=True)
 
-    def _on_model(self, _model):
+    def _show_gates(self, cell: str) -> None:
+        """The gates plot only for cells that have gates (LSTM, GRU); the tab says what it holds."""
+        gated = cell in GATES
+        self.gate_plot.setVisible(gated)
+        self.tabs.setTabText(self.inside_tab, "Hidden state && gates" if gated else "Hidden state")
+
+    def _on_model(self, model):
+        if model is not None:
+            self._show_gates(model.spec.cell)
         self._invalidate("weights_v")
         self._invalidate("weights_g")
         if self.controller is not None and not self.controller.running:
@@ -334,8 +353,12 @@ class TrainingDashboard(QWidget):
         """The engine refused something (the previous state is kept): say so, unless the host window
         shows the controller's errors itself (``show_errors=False``)."""
         if self.show_errors and self.isVisible():
-            from ..panels.data import show_error
-            show_error(self, title, text)
+            # window-modal but not blocking (open()): the event loop — and training — keep running
+            box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.last_error, self.last_error_text = box, text
+            box.open()
 
     def _on_diverged(self, step, text):
         c = self.controller
