@@ -214,11 +214,11 @@ class SceneBuilder:
                    QPointF(right, pts[2].y()), pts[3]]
         last_a, last_b = pts[-2], pts[-1]
         centre = self.nodes[dst].rect().center().x()
-        if len(pts) == 2:
+        if not bi:                 # one straight arrow per column: the label half-way, left of it
             lab_at = QPointF(last_b.x() - 11, (last_a.y() + last_b.y()) / 2 + 4)
-        else:     # beside the last vertical leg, on the side away from the node, below the recurrent arrow
-            side = 1 if last_a.x() > centre else -1
-            lab_at = QPointF(last_a.x() + side * 13, last_b.y() + 14)
+        else:                      # many arrows cross between the rows: the label just under the node it enters,
+            side = 1 if last_a.x() > centre else -1        # beside the arrow, away from the node's centre
+            lab_at = QPointF(last_a.x() + side * 12, last_b.y() + 13)
         gflow = idx.flow_up.get(src_key[1:]) if src_key[0] == "h" else None
         gpts = [QPointF(p.x() + 7, p.y()) for p in reversed(pts)] if gflow else None
         src_name = f"x({t + 1})" if src_key[0] == "x" else idx.state_name("h", src_key[1], src_key[2], t)
