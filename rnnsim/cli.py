@@ -1,15 +1,25 @@
 """The ``rnnsim`` command. Every subcommand takes ``--json``; bad arguments or files exit 2 with one line.
 
 The subcommands live in ``rnnsim.commands`` (one module each, ``register(subparsers)`` and ``run(args,
-out)``); what they share — the one-line parser, the argument types — in ``rnnsim.commands.common``."""
+out)``); what they share — the one-line parser, the argument types — in ``rnnsim.commands.common``.
+
+Whatever goes wrong reaches the user as one printable line on stderr (``rnnsim: …``, at most
+``limits.MAX_MESSAGE_CHARS`` characters) and exit status 2; numpy's RuntimeWarnings (an overflow inside a
+model) never reach stderr; Ctrl-C exits 130 and SIGTERM 143, both after every ``finally`` has run (a save's
+temporary file is removed)."""
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+import threading
+import warnings
+
+import numpy as np
 
 from .commands import bench, gradcheck, predict, trace, train
-from .commands.common import USAGE_ERROR, Parser, UsageError
-from .errors import RnnsimError
+from .commands.common import TERMINATED, USAGE_ERROR, Parser, Terminated, UsageError, join_dash_values
+from .errors import RnnsimError, one_line
 
 
 def build_parser():
@@ -30,28 +40,49 @@ def open_app():
     return app.main()
 
 
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _fail(message) -> int:
+    print(one_line(message), file=sys.stderr)
+    return USAGE_ERROR
+
+
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    out = print
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        return open_app()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        if not argv:
-            return open_app()
-        args = build_parser().parse_args(argv)
-        if args.command is None:
-            return open_app()
-        return args.run(args, out)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return _run(argv)
     except UsageError as exc:
-        print(str(exc), file=sys.stderr)
-        return USAGE_ERROR
+        return _fail(str(exc))
     except RnnsimError as exc:
-        print(f"rnnsim: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+        return _fail(f"rnnsim: {exc}")
     except KeyboardInterrupt:
         print("rnnsim: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("rnnsim: terminated", file=sys.stderr)
+        return TERMINATED
     except OSError as exc:
-        print(f"rnnsim: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+        return _fail(f"rnnsim: {exc}")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv):
+    parser = build_parser()
+    args = parser.parse_args(join_dash_values(parser, argv))
+    if args.command is None:
+        return open_app()
+    return args.run(args, print)
 
 
 if __name__ == "__main__":

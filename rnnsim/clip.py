@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, shown
 
 MODES = ("norm", "value")
 
@@ -21,10 +21,10 @@ def check_threshold(value) -> float | None:
     if not isinstance(value, (bool, np.bool_)):
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
     if number is None or not (math.isfinite(number) and number > 0):
-        raise ConfigError(f"gradient clipping threshold must be a positive number, got {value!r}")
+        raise ConfigError(f"gradient clipping threshold must be a positive number, got {shown(value)}")
     return number
 
 

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from . import clip, optim
-from .errors import ConfigError
+from .errors import ConfigError, shown
+from .limits import MAX_SEED, over
 from .model import check_truncate
 from .schedules import Schedule
 
@@ -49,7 +50,8 @@ class TrainConfig:
     min_delta: float = 0.0
 
     def check(self) -> "TrainConfig":
-        """Raise ConfigError with the reason for the first value out of range."""
+        """Raise ConfigError with the reason for the first value of the wrong type or out of range."""
+        self._check_types()
         self.make_optimizer()
         Schedule(self.schedule, self.gamma, self.step_size)
         check_whole("epochs", self.epochs, 1)
@@ -70,6 +72,34 @@ class TrainConfig:
             raise ConfigError(f"min delta must be a number ≥ 0, got {self.min_delta!r}")
         check_whole("seed", self.seed, 0)
         return self
+
+    def _check_types(self) -> None:
+        """Every field of the type it must have (a session file or a record may hold anything): text for the
+        names, true/false for ``nesterov``, finite real numbers, pairs of them, whole numbers."""
+        for key in ("optimizer", "schedule", "clip_mode"):
+            if not isinstance(getattr(self, key), str):
+                raise ConfigError(f"{key} must be a name, got {shown(getattr(self, key))}")
+        if not isinstance(self.nesterov, (bool, np.bool_)):
+            raise ConfigError(f"nesterov must be true or false, got {shown(self.nesterov)}")
+        for key in _REALS:
+            value = getattr(self, key)
+            if value is None and key in _OPTIONAL_REALS:
+                continue
+            _finite_real(key, value)
+        for key in ("betas", "etas", "step_sizes"):
+            pair = getattr(self, key)
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ConfigError(f"{key} must be two numbers, got {shown(pair)}")
+            for value in pair:
+                _finite_real(key, value)
+        for key, low in (("epochs", 1), ("step_size", 1), ("max_steps", 1), ("batch_size", 1),
+                         ("patience", 1), ("truncate", 0), ("seed", 0)):
+            value = getattr(self, key)
+            if value is None and key not in ("epochs", "step_size", "seed"):
+                continue
+            check_whole(key.replace("_", " "), value, low)
+        if self.seed > MAX_SEED:
+            raise ConfigError(over("seed", int(self.seed), MAX_SEED))
 
     def optimizer_settings(self) -> dict:
         """The optimizer's name and all its settings but the learning rate (which schedules change every
@@ -93,7 +123,26 @@ class TrainConfig:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in known})
 
 
+#: real-valued settings (the clipping threshold has its own one check, rnnsim.clip.check_threshold)
+_REALS = ("lr", "momentum", "dampening", "eps", "alpha", "lr_decay", "initial_accumulator_value", "gamma",
+          "weight_decay", "validation_split", "min_delta")
+_OPTIONAL_REALS = ("eps",)
+
+
+def _finite_real(name, value) -> float:
+    """``value`` as a finite float, or ConfigError (a bool, text, a huge integer, NaN, ±inf)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"{name} must be a number, got {shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ConfigError(f"{name} must be a finite number, got {shown(value)}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} must be a finite number, got {shown(value)}")
+    return number
+
+
 def check_whole(name, value, low):
     """ConfigError unless ``value`` is a whole number ≥ ``low`` (``name`` says which setting)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{name} must be a whole number ≥ {low}, got {value!r}")
+        raise ConfigError(f"{name} must be a whole number ≥ {low}, got {shown(value)}")

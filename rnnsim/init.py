@@ -9,9 +9,11 @@
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, shown
 from .spec import ModelSpec
 
 SCHEMES = ("pytorch", "zeros", "xavier", "orthogonal")
@@ -41,6 +43,9 @@ def initialise(spec: ModelSpec, scheme: str = "pytorch", seed: int = 0,
         raise ConfigError(f"unknown initialisation '{scheme}'; choose one of {', '.join(SCHEMES)}")
     if forget_bias is not None and spec.cell != "lstm":
         raise ConfigError("a forget-gate bias only applies to the lstm cell")
+    if forget_bias is not None and (isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float, np.integer, np.floating))
+                                    or not math.isfinite(forget_bias)):
+        raise ConfigError(f"the forget-gate bias must be a finite number, got {shown(forget_bias)}")
     rng = np.random.default_rng(seed)
     blocks = spec.gate_blocks
     params = {}

@@ -3,54 +3,23 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
-import zipfile
+import secrets
+import stat
 
 import numpy as np
 
 from .errors import ModelFileError, SpecError
+from .reading import PARTIAL_SUFFIX, display_name, file_kind, read_npz
 from .spec import ModelSpec
 
 
 def read_arrays(path, kind: str = "model") -> dict:
-    """Every array of an .npz, refusing pickles and anything that is not an npz archive.
+    """Every array of an .npz, refusing pickles, anything that is not an npz archive, and declared sizes
+    over the limits (rnnsim.reading.read_npz; rnnsim.limits).
 
     ``kind`` names what the file should be ("model", "session") in the messages.
     """
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise ModelFileError(f"{name}: no such file")
-    if os.path.isdir(name):
-        raise ModelFileError(f"{name}: is a folder, not a {kind} file")
-    try:
-        fh = open(name, "rb")  # our own handle, closed even when numpy refuses the file
-    except OSError as exc:
-        raise ModelFileError(f"{name}: cannot be read ({exc.strerror})") from None
-    with fh:
-        try:
-            archive = np.load(fh, allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ModelFileError(f"{name}: not a {kind} file (an rnnsim .npz archive was expected; {first})") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{name}: holds a single array, not a {kind} (.npz archive expected)")
-        return _members(name, archive)
-
-
-def _members(name, archive) -> dict:
-    arrays = {}
-    with archive:
-        for key in archive.files:
-            try:
-                arrays[key] = archive[key]
-            except ValueError as exc:
-                if "allow_pickle" in str(exc):
-                    raise ModelFileError(f"{name}: array '{key}' holds Python objects (a pickle); "
-                                         "rnnsim never loads pickles") from None
-                raise ModelFileError(f"{name}: array '{key}' is damaged ({exc})") from None
-            except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-                raise ModelFileError(f"{name}: array '{key}' is damaged ({exc})") from None
-    return arrays
+    return read_npz(path, ModelFileError, f"{kind} file")
 
 
 def text_array(name, arr, key: str) -> str:
@@ -69,7 +38,7 @@ def text_array(name, arr, key: str) -> str:
 
 def load(path):
     """Read a model file -> (ModelSpec, params {name: float64}, extras {name: array})."""
-    name = os.fspath(path)
+    name = display_name(path)
     arrays = read_arrays(path)
     if "spec" not in arrays:
         raise ModelFileError(f"{name}: no 'spec' array (the JSON description of the model)")
@@ -106,31 +75,114 @@ def read_params(name, spec: ModelSpec, arrays: dict) -> dict:
 
 
 def save(path, spec: ModelSpec, params: dict, extras: dict | None = None) -> None:
-    """Write atomically (temp file in the same folder, then rename): float64 params, spec JSON, extras."""
-    name = os.fspath(path)
+    """Write atomically (temp file in the same folder, then rename): float64 params, spec JSON, extras.
+
+    The target is checked first (:func:`check_output_path`), before any work."""
+    check_output_path(path)
     payload = {k: np.asarray(v) for k, v in (extras or {}).items()}
     payload.update({k: np.ascontiguousarray(v, dtype=np.float64) for k, v in params.items()})
     payload["spec"] = np.array(spec.to_json())
     buffer = io.BytesIO()
     np.savez(buffer, **payload)
-    write_atomic(name, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
 
 
-def write_atomic(name: str, payload: bytes) -> None:
-    """Write ``payload`` to a temporary file in the same folder, flush it to disk, then rename it
-    over ``name``: a crash never leaves a half-written file behind."""
-    folder = os.path.dirname(os.path.abspath(name))
+def check_output_path(path, what: str = "model file") -> str:
+    """The file a save to ``path`` writes — a symbolic link is followed to its target, as editors do — or
+    ModelFileError before any work: an empty name, a folder, a FIFO, a device or a socket (never replaced:
+    as root ``--out /dev/null`` would replace the machine's /dev/null), a read-only file, a missing or
+    read-only folder."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".rnnsim-", suffix=".npz", dir=folder)
+        raw = os.fspath(path)
+    except TypeError:
+        raise ModelFileError(f"{path!r} is not a file name") from None
+    if isinstance(raw, bytes):
+        raw = os.fsdecode(raw)
+    name = display_name(raw)
+    if not raw.strip():
+        raise ModelFileError(f"an empty file name: name the {what} to write")
+    if "\0" in raw:
+        raise ModelFileError(f"{name}: a file name cannot hold a NUL byte")
+    if raw.endswith(("/", os.sep)) or os.path.basename(raw) in (".", ".."):
+        raise ModelFileError(f"{name}: names a folder; add the {what}'s name")
+    real = os.path.realpath(raw)
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
     except OSError as exc:
-        raise ModelFileError(f"{name}: cannot write here ({exc.strerror})") from None
+        raise ModelFileError(f"{name}: cannot write there ({exc.strerror or exc})") from None
+    if st is not None:
+        if not stat.S_ISREG(st.st_mode):
+            raise ModelFileError(f"{name}: is {file_kind(st.st_mode)}, not a regular file; rnnsim saves only "
+                                 f"to a regular file")
+        if not os.access(real, os.W_OK):
+            raise ModelFileError(f"{name}: the file is read-only")
+    folder = os.path.dirname(real) or "."
+    try:
+        fst = os.stat(folder)
+    except FileNotFoundError:
+        raise ModelFileError(f"{name}: the folder {display_name(folder)} does not exist") from None
+    except OSError as exc:
+        raise ModelFileError(f"{name}: cannot write there ({exc.strerror or exc})") from None
+    if not stat.S_ISDIR(fst.st_mode):
+        raise ModelFileError(f"{name}: {display_name(folder)} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ModelFileError(f"{name}: cannot write in the folder {display_name(folder)} (permission denied)")
+    return real
+
+
+def write_atomic(name, payload: bytes) -> None:
+    """Write ``payload`` to ``name`` so that a crash never leaves a half-written file behind.
+
+    The target is checked by :func:`check_output_path` (a symbolic link is followed and its target
+    replaced). The bytes go to a temporary file in the same folder — hidden, named
+    ``.<name>.<random>.rnnsim-partial`` so that no loader takes a stale one for a model — flushed to disk,
+    then renamed over the target. The target keeps its permission bits; a new file gets the usual ones
+    (0666 less the umask). The temporary file is removed on every way out: an error, KeyboardInterrupt,
+    or the command line's SIGTERM handler (which raises)."""
+    shown = display_name(name)
+    real = check_output_path(name)
+    folder, base = os.path.split(real)
+    try:
+        mode = stat.S_IMODE(os.stat(real).st_mode)
+    except OSError:
+        mode = None                               # a new file: the umask decides
+    tmp = os.path.join(folder, f".{base[:180]}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(tmp, flags, 0o666)
+    except OSError as exc:
+        raise ModelFileError(f"{shown}: cannot write here ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
+            if mode is not None:
+                os.fchmod(fh.fileno(), mode)
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, name)
+        os.replace(tmp, real)
+        tmp = None
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise ModelFileError(f"{name}: cannot write ({exc.strerror})") from None
+        raise ModelFileError(f"{shown}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    _sync_folder(folder)
+
+
+def _sync_folder(folder) -> None:
+    """Make the rename itself durable (best effort: not every file system lets a folder be fsynced)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -28,6 +28,15 @@ plots. No Qt here; never unpickles. Layout of the archive (``numpy.savez_compres
 Non-finite numbers in the JSON are written as the strings "NaN", "Infinity", "-Infinity" (plain
 JSON has no such numbers). Saving is atomic: a temporary file in the same folder, then a rename.
 Every refusal raises :class:`rnnsim.ModelFileError` with a message naming the file and the problem.
+
+Opening checks every field, so that a session that opens also works (Reset, Train, Save): the sizes,
+types and ranges of the spec, the training settings, the data source (a task is built with its options),
+the history (whole, increasing step and epoch numbers, no later than the saved counters), the network
+options Reset uses, the probe and stored data against the model (every class index), the optimizer's
+memory against the optimizer and the parameters' shapes, and the saved position inside the epoch; the
+epoch's stored losses must equal the history's last steps (they are not trusted on their own). Then a
+Trainer is built from it all and the progress restored, as the app will — when the data are at hand
+(a task, or data stored in the file).
 """
 from __future__ import annotations
 
@@ -39,11 +48,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data.dataset import Dataset
-from .errors import ModelFileError, RnnsimError
-from .io import read_arrays, read_params, text_array, write_atomic
-from .spec import ModelSpec
-from .train import History, TrainConfig
+from . import recipe
+from .data.dataset import ACCURACY_KINDS, Dataset
+from .data.setup import NETWORK_KEYS
+from .data.tasks import get_task, make_task
+from .errors import ModelFileError, RnnsimError, shown
+from .init import SCHEMES
+from .io import check_output_path, read_arrays, read_params, text_array, write_atomic
+from .limits import MAX_HIDDEN_SIZE, MAX_LAYERS, MAX_SEED
+from .model import Model
+from .reading import display_name, parse_json
+from .spec import GATE_BLOCKS, LOSSES, OUTPUTS, ModelSpec
+from .train import History, TrainConfig, Trainer
 
 FORMAT = "rnnsim.session"
 VERSION = 1
@@ -52,6 +68,7 @@ SEP = "::"
 _STEP_LISTS = ("step", "loss", "lr", "grad_norm")
 _EPOCH_LISTS = ("epoch", "epoch_step", "train_loss", "val_loss", "accuracy", "val_accuracy")
 _OPTIONAL = ("val_loss", "accuracy", "val_accuracy")          # may hold null
+_NETWORK = NETWORK_KEYS
 
 
 @dataclass
@@ -102,14 +119,19 @@ def _number(name, where, value, optional=False):
     if isinstance(value, str) and value in _NONFINITE:
         return _NONFINITE[value]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelFileError(f"{name}: {where} holds {value!r}, a number was expected")
-    return value
+        raise ModelFileError(f"{name}: {where} holds {shown(value)}, a number was expected")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ModelFileError(f"{name}: {where} holds {shown(value)}, too large a number") from None
 
 
 # ---- saving ------------------------------------------------------------------------------------
 def save(path, state: SessionData) -> None:
-    """Write ``state`` to ``path`` atomically (temp file in the same folder, then ``os.replace``)."""
-    name = os.fspath(path)
+    """Write ``state`` to ``path`` atomically (temp file in the same folder, then ``os.replace``); the target
+    is checked first (``rnnsim.io.check_output_path``)."""
+    name = display_name(path)
+    check_output_path(path, "session file")
     shapes = state.spec.param_shapes()
     arrays: dict[str, np.ndarray] = {}
     for pname, shape in shapes.items():
@@ -155,14 +177,14 @@ def save(path, state: SessionData) -> None:
     arrays["session"] = np.array(text)
     buffer = _io.BytesIO()
     np.savez_compressed(buffer, **arrays)
-    write_atomic(name, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
 
 
 # ---- loading -----------------------------------------------------------------------------------
 def load(path) -> SessionData:
     """Read a session file; every problem raises ModelFileError naming the file and what is wrong."""
-    name = os.fspath(path)
-    arrays = read_arrays(name, kind="session")
+    name = display_name(path)
+    arrays = read_arrays(path, kind="session")
     if "session" not in arrays:
         if "spec" in arrays:
             raise ModelFileError(f"{name}: this is a model file, not a session (it holds a model but no "
@@ -179,20 +201,25 @@ def load(path) -> SessionData:
     config = _config(name, doc["training"])
     data = _data_source(name, doc["data"])
     history = _history(name, doc["history"])
-    state = SessionData(spec, params, config, data, history, model_options=_object(name, "model_options",
-                                                                                     doc.get("model_options", {})),
+    state = SessionData(spec, params, config, data, history,
+                        model_options=_model_options(name, doc.get("model_options", {})),
                         ui=_object(name, "ui", doc.get("ui", {})))
+    model = Model(spec, params)
     if doc.get("probe"):
         state.probe = (_array(name, arrays, "probe::x", "f", ndim=3), _array(name, arrays, "probe::y", "fiu"))
-        if state.probe[0].shape[0] != 1 or state.probe[0].shape[2] != spec.input_size:
+        if state.probe[0].shape[0] != 1 or state.probe[0].shape[2] != spec.input_size or 0 in state.probe[0].shape:
             raise ModelFileError(f"{name}: the probe sequence has shape {state.probe[0].shape}, expected "
                                  f"(1, T, {spec.input_size})")
+        try:
+            model.check_target(state.probe[1], state.probe[0])
+        except RnnsimError as exc:
+            raise ModelFileError(f"{name}: the probe's target does not fit the model: {exc}") from None
     if "dataset" in data:
-        state.dataset = _dataset(name, data, arrays)
+        state.dataset = _dataset(name, data, arrays, model)
     steps = len(history.step)
     names = doc.get("grad_norms") or []
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ModelFileError(f"{name}: 'grad_norms' must be a list of parameter names")
+    if not isinstance(names, list) or not all(isinstance(n, str) and n in params for n in names):
+        raise ModelFileError(f"{name}: 'grad_norms' must be a list of the model's parameter names")
     for pname in names:
         values = _array(name, arrays, f"grad_norms{SEP}{pname}", "f", ndim=1)
         if values.size != steps:
@@ -200,28 +227,53 @@ def load(path) -> SessionData:
         state.grad_norms[pname] = values
     if doc.get("progress") is not None:
         state.progress = _progress_from_file(name, doc["progress"], arrays)
+    _history_fits_counters(name, history, state.progress)
     extras = doc.get("extras") or []
-    if not isinstance(extras, list):
+    if not isinstance(extras, list) or not all(isinstance(k, str) and k for k in extras):
         raise ModelFileError(f"{name}: 'extras' must be a list of array names")
     for key in extras:
         state.extras[key] = _array(name, arrays, f"extra{SEP}{key}", "biufcUS")
+    _rehearse(name, state, model)
     return state
+
+
+def _rehearse(name, state: SessionData, model: Model) -> None:
+    """Build what the app builds on opening — the data set, a Trainer, the restored progress, the network
+    Reset would make — and refuse the file if any of it fails (skipped for a data file not stored inside)."""
+    source = state.data
+    try:
+        if source["kind"] == "task":
+            dataset, task = make_task(source["name"], seed=source.get("seed", 0), **source.get("options", {}))
+        elif state.dataset is not None:
+            dataset, task = state.dataset, None
+        else:
+            return                                    # the data file is read when the app opens the session
+        recipe.check_fits(model, dataset)
+        trainer = Trainer(Model(model.spec, model.params), dataset, state.config, probe=state.probe)
+        if state.progress is not None:
+            restore_progress(trainer, state.progress, history=state.history)
+        network = {k: v for k, v in state.model_options.items() if k in _NETWORK}
+        arch = {"cell": network.get("cell"), "hidden_size": network.get("hidden_size"),
+                "num_layers": network.get("num_layers"), "bidirectional": network.get("bidirectional")}
+        recipe.build_spec(dataset, task.model if task else None, arch)     # Reset's network: sizes in range
+    except ModelFileError as exc:
+        message = str(exc)
+        raise ModelFileError(message if message.startswith(name) else f"{name}: {message}") from None
+    except RnnsimError as exc:
+        raise ModelFileError(f"{name}: the session does not work with its data: {exc}") from None
 
 
 def _document(name, arr) -> dict:
     text = text_array(name, arr, "session")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{name}: the session description is not valid JSON ({exc})") from None
+    doc = parse_json(text, f"{name}: the session description", ModelFileError)
     if not isinstance(doc, dict):
         raise ModelFileError(f"{name}: the session description must be a JSON object, got {type(doc).__name__}")
     if doc.get("format") != FORMAT:
-        raise ModelFileError(f"{name}: foreign format {doc.get('format')!r}; an rnnsim session has format "
+        raise ModelFileError(f"{name}: foreign format {shown(doc.get('format'))}; an rnnsim session has format "
                              f"'{FORMAT}'")
     version = doc.get("version")
     if isinstance(version, bool) or version != VERSION:
-        raise ModelFileError(f"{name}: session version {version!r} is not supported (this rnnsim reads "
+        raise ModelFileError(f"{name}: session version {shown(version)} is not supported (this rnnsim reads "
                              f"version {VERSION})")
     for key in ("spec", "training", "data", "history"):
         if key not in doc:
@@ -237,14 +289,14 @@ def _object(name, what, value) -> dict:
 
 def _array(name, arrays, key, kinds, ndim=None) -> np.ndarray:
     if key not in arrays:
-        raise ModelFileError(f"{name}: array '{key}' is missing")
+        raise ModelFileError(f"{name}: array {shown(key, 60)} is missing")
     arr = arrays[key]
     if arr.dtype.kind not in kinds:
-        raise ModelFileError(f"{name}: array '{key}' has dtype {arr.dtype}, which does not fit")
+        raise ModelFileError(f"{name}: array {shown(key, 60)} has dtype {arr.dtype}, which does not fit")
     if ndim is not None and arr.ndim != ndim:
-        raise ModelFileError(f"{name}: array '{key}' has {arr.ndim} dimension(s), expected {ndim}")
+        raise ModelFileError(f"{name}: array {shown(key, 60)} has {arr.ndim} dimension(s), expected {ndim}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)) and not key.startswith("grad_norms"):
-        raise ModelFileError(f"{name}: array '{key}' contains NaN or infinity")
+        raise ModelFileError(f"{name}: array {shown(key, 60)} contains NaN or infinity")
     return arr
 
 
@@ -255,7 +307,7 @@ def _config(name, d) -> TrainConfig:
         return TrainConfig.from_dict(values).check()
     except RnnsimError as exc:
         raise ModelFileError(f"{name}: the training settings are invalid: {exc}") from None
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:
         raise ModelFileError(f"{name}: the training settings are invalid ({exc})") from None
 
 
@@ -263,33 +315,85 @@ def _data_source(name, d) -> dict:
     d = _object(name, "data", d)
     kind = d.get("kind")
     if kind not in DATA_KINDS:
-        raise ModelFileError(f"{name}: the data source kind {kind!r} is unknown (expected 'task' or 'file')")
+        raise ModelFileError(f"{name}: the data source kind {shown(kind)} is unknown (expected 'task' or 'file')")
+    _object(name, "data options", d.get("options", {}))
     if kind == "task":
         if not isinstance(d.get("name"), str):
             raise ModelFileError(f"{name}: the data source names no task")
         seed = d.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ModelFileError(f"{name}: the task seed must be a whole number ≥ 0, got {seed!r}")
-    elif not isinstance(d.get("path"), str):
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise ModelFileError(f"{name}: the task seed must be a whole number in 0..{MAX_SEED}, got {shown(seed)}")
+        try:
+            task = get_task(d["name"])
+        except RnnsimError as exc:
+            raise ModelFileError(f"{name}: {exc}") from None
+        unknown = [k for k in d.get("options", {}) if k not in task.options]
+        if unknown:
+            raise ModelFileError(f"{name}: task '{task.name}' has no option {shown(unknown[0])}")
+    elif not isinstance(d.get("path"), str) or not d["path"]:
         raise ModelFileError(f"{name}: the data source names no file")
-    _object(name, "data options", d.get("options", {}))
     return d
 
 
-def _dataset(name, data: dict, arrays) -> Dataset:
+def _model_options(name, d) -> dict:
+    """The network options Reset builds a model from: each of the right type and within the limits."""
+    d = _object(name, "model_options", d)
+    checks = {
+        "cell": lambda v: v in GATE_BLOCKS,
+        "hidden_size": lambda v: _whole_in(v, 1, MAX_HIDDEN_SIZE),
+        "num_layers": lambda v: _whole_in(v, 1, MAX_LAYERS),
+        "bidirectional": lambda v: isinstance(v, bool),
+        "init": lambda v: v in SCHEMES,
+        "forget_bias": lambda v: v is None or (not isinstance(v, bool) and isinstance(v, (int, float))
+                                               and _finite(v)),
+        "seed": lambda v: _whole_in(v, 0, MAX_SEED),
+    }
+    for key, ok in checks.items():
+        if key in d and not (isinstance(d[key], (str, int, float, bool, type(None))) and ok(d[key])):
+            raise ModelFileError(f"{name}: the network option {key!r} cannot be {shown(d[key])}")
+    if d.get("forget_bias") is not None and d.get("cell", "lstm") != "lstm":
+        raise ModelFileError(f"{name}: a forget-gate bias is set for the {d['cell']} cell; it only applies to lstm")
+    return d
+
+
+def _whole_in(value, low, high) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _dataset(name, data: dict, arrays, model: Model) -> Dataset:
     info = _object(name, "data.dataset", data["dataset"])
     x = _array(name, arrays, "data::x", "f", ndim=3)
     y = _array(name, arrays, "data::y", "fiu")
+    output, loss, accuracy = info.get("output", "sequence"), info.get("loss", "mse"), info.get("accuracy")
+    if output not in OUTPUTS or loss not in LOSSES or accuracy not in ACCURACY_KINDS:
+        raise ModelFileError(f"{name}: the stored data set's output, loss or accuracy is unknown "
+                             f"({shown(output)}, {shown(loss)}, {shown(accuracy)})")
+    if loss == "cross_entropy" and y.dtype.kind == "f":
+        raise ModelFileError(f"{name}: the stored data set's class targets must be integers, got {y.dtype}")
     try:
-        return Dataset(str(info.get("name", "data")), x, y, info.get("output", "sequence"), info.get("loss", "mse"),
-                       info.get("accuracy"), str(info.get("description", "")),
-                       _object(name, "data.dataset.meta", info.get("meta", {})))
+        dataset = Dataset(str(info.get("name", "data"))[:200], x, y, output, loss, accuracy,
+                          str(info.get("description", ""))[:10_000],
+                          _object(name, "data.dataset.meta", info.get("meta", {})))
+        model.check_target(dataset.y, dataset.x)
     except RnnsimError as exc:
         raise ModelFileError(f"{name}: the stored data set is invalid: {exc}") from None
+    classes = dataset.meta.get("classes") if loss == "cross_entropy" else None
+    if classes is not None and not _whole_in(classes, 1, model.spec.out_features):
+        raise ModelFileError(f"{name}: the stored data set says it has {shown(classes)} classes; the model has "
+                             f"{model.spec.out_features} outputs")
+    return dataset
 
 
 def _history(name, d) -> History:
     d = _object(name, "history", d)
+    d = dict(d)
     for group in (_STEP_LISTS, _EPOCH_LISTS):
         lengths = set()
         for key in group:
@@ -301,7 +405,30 @@ def _history(name, d) -> History:
         if len(lengths) > 1:
             raise ModelFileError(f"{name}: the history lists {', '.join(group)} have different lengths "
                                  f"{sorted(lengths)}")
+    for key, strictly in (("step", True), ("epoch", True), ("epoch_step", False)):
+        values = d[key]
+        if not all(math.isfinite(v) and v == int(v) and v >= (1 if strictly else 0) for v in values):
+            raise ModelFileError(f"{name}: history '{key}' must hold whole numbers ≥ {1 if strictly else 0}")
+        d[key] = [int(v) for v in values]
+        pairs = zip(d[key], d[key][1:])
+        if not all((b > a) if strictly else (b >= a) for a, b in pairs):
+            raise ModelFileError(f"{name}: history '{key}' must {'increase' if strictly else 'never decrease'}")
     return History.from_dict(d)
+
+
+def _history_fits_counters(name, history: History, progress) -> None:
+    """The history's last step and epoch are no later than the Trainer's counters (without saved progress,
+    the app counts the history's entries), so that new steps keep increasing."""
+    steps = progress["step_count"] if progress is not None else len(history.step)
+    epochs = progress["epoch"] if progress is not None else len(history.epoch)
+    if history.step and history.step[-1] > steps:
+        raise ModelFileError(f"{name}: the history records step {history.step[-1]}, after the {steps} steps done")
+    if history.epoch and history.epoch[-1] > epochs:
+        raise ModelFileError(f"{name}: the history records epoch {history.epoch[-1]}, after the {epochs} epochs "
+                             f"done")
+    if history.epoch_step and history.epoch_step[-1] > steps:
+        raise ModelFileError(f"{name}: the history ends an epoch at step {history.epoch_step[-1]}, after the "
+                             f"{steps} steps done")
 
 
 # ---- the Trainer's progress: resume exactly where it stopped -------------------------------------
@@ -328,55 +455,144 @@ def restore_progress(trainer, progress: dict, order: bool = True, optimizer: boo
     ``order``: also restore the shuffling RNG and the position inside the epoch (only meaningful
     with the same data, batch size, split and seed); ``optimizer``: also the optimizer's memory
     (only when it is the same optimizer). ``history`` becomes the trainer's history. Raises
-    ModelFileError when ``progress`` does not fit the trainer.
+    ModelFileError when ``progress`` does not fit the trainer: every value is checked (types, the
+    shuffling order against the data, the position against the batch size, the epoch's losses against
+    the last steps of ``history``, the optimizer's memory against the optimizer and the parameters)
+    before anything of the trainer changes.
     """
     try:
-        trainer.step_count = _whole(progress["step_count"])
-        trainer.epoch = _whole(progress["epoch"])
-        trainer.best = float(_NONFINITE.get(progress["best"], progress["best"]))
-        trainer.bad_epochs = _whole(progress["bad_epochs"])
-        trainer.finished = bool(progress["finished"])
-        trainer.stop_reason = str(progress["stop_reason"])
-        if order:
-            saved = progress["order"]
-            n = trainer.train_set.size
-            if saved is not None:
-                saved = np.asarray(saved, dtype=np.int64)
-                if saved.shape != (n,) or not np.array_equal(np.sort(saved), np.arange(n)):
-                    raise ValueError("the saved shuffling order does not fit the training data")
-            pos = _whole(progress["pos"])
-            rng = np.random.default_rng(0)
-            rng.bit_generator.state = progress["rng"]
-            trainer.rng = rng
-            trainer._order, trainer._pos = saved, pos
-            trainer._epoch_losses = [(float(l), int(c)) for l, c in progress["epoch_losses"]]
+        counters = {"step_count": _whole(progress["step_count"]), "epoch": _whole(progress["epoch"]),
+                    "best": _best(progress["best"]), "bad_epochs": _whole(progress["bad_epochs"])}
+        finished, stop_reason = progress["finished"], progress["stop_reason"]
+        if not isinstance(finished, (bool, np.bool_)) or not isinstance(stop_reason, str):
+            raise ValueError("'finished' must be true or false and 'stop_reason' text")
+        position = _position(trainer, progress, history) if order else None
         opt = progress["optimizer"]
+        state = steps = None
         if optimizer and opt["name"] == trainer.optimizer.name:
-            state = {}
-            for pname, entries in opt["state"].items():
-                if pname not in trainer.model.params:
-                    raise ValueError(f"optimizer state for unknown parameter '{pname}'")
-                shape = trainer.model.params[pname].shape
-                state[pname] = {}
-                for key, value in entries.items():
-                    if isinstance(value, np.ndarray):
-                        if value.shape != shape:
-                            raise ValueError(f"optimizer state '{key}' of '{pname}' has shape {value.shape}, "
-                                             f"expected {shape}")
-                        value = np.array(value, dtype=np.float64)
-                    state[pname][key] = value
-            trainer.optimizer.state = state
-            trainer.optimizer.steps = _whole(opt["steps"])
-    except (KeyError, TypeError, ValueError) as exc:
+            state = _optimizer_state(trainer, opt["state"])
+            steps = _whole(opt["steps"])
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError) as exc:
         raise ModelFileError(f"the saved training progress does not fit this model and data ({exc})") from None
+    trainer.step_count, trainer.epoch = counters["step_count"], counters["epoch"]
+    trainer.best, trainer.bad_epochs = counters["best"], counters["bad_epochs"]
+    trainer.finished, trainer.stop_reason = bool(finished), stop_reason[:200]
+    if position is not None:
+        trainer.rng, trainer._order, trainer._pos, trainer._epoch_losses = position
+    if state is not None:
+        trainer.optimizer.state = state
+        trainer.optimizer.steps = steps
     if history is not None:
         trainer.history = history
     trainer.last_finite = trainer.model.state_dict()
 
 
+def _best(value) -> float:
+    value = _NONFINITE.get(value, value) if isinstance(value, str) else value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"'best' must be a number, got {shown(value)}")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError("'best' is NaN")
+    return value
+
+
+def _position(trainer, progress, history):
+    """(rng, order, pos, epoch losses) to resume inside an epoch, checked against the trainer's data."""
+    n = trainer.train_set.size
+    size = min(trainer.config.batch_size or n, n)
+    saved = progress["order"]
+    if saved is not None:
+        saved = np.asarray(saved)
+        if saved.dtype.kind not in "iu" or saved.shape != (n,) or not np.array_equal(np.sort(saved), np.arange(n)):
+            raise ValueError("the saved shuffling order does not fit the training data")
+        saved = saved.astype(np.int64)
+    pos = _whole(progress["pos"])
+    rng = np.random.default_rng(0)
+    try:
+        rng.bit_generator.state = progress["rng"]
+    except Exception as exc:                       # noqa: BLE001 - numpy's setter raises many kinds
+        raise ValueError(f"the saved random generator state is invalid ({type(exc).__name__})") from None
+    losses = progress["epoch_losses"]
+    if not isinstance(losses, list) or len(losses) > n:
+        raise ValueError("'epoch_losses' must be a list of [loss, count] pairs, at most one per batch")
+    pairs = []
+    for item in losses:
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise ValueError("'epoch_losses' must be a list of [loss, count] pairs")
+        loss, count = _best(item[0]), _whole(item[1])
+        if not (math.isfinite(loss) and loss >= 0) or count != size:
+            raise ValueError(f"an epoch loss entry {shown(list(item))} is not a finite loss of one batch of {size}")
+        pairs.append((loss, count))
+    if saved is None or pos >= n:
+        if pairs and saved is None:
+            raise ValueError("the epoch's losses are saved without a position inside the epoch")
+        return rng, None, 0, []                    # at the start of an epoch
+    if pos % size or len(pairs) > pos // size:
+        raise ValueError(f"position {pos} in the epoch does not fit batches of {size}")
+    if history is not None and pairs:
+        recent = history.loss[-len(pairs):] if len(history.loss) >= len(pairs) else None
+        if recent is None or [l for l, _ in pairs] != [float(v) for v in recent]:
+            raise ValueError("the epoch's saved losses are not the losses of the history's last steps")
+    return rng, saved, pos, pairs
+
+
+#: the optimizer's memory per parameter: key → "array" (the parameter's shape) or "count"; the key sets an
+#: optimizer needs once it has stepped (beyond a fresh, empty state)
+_OPTIMIZER_STATE = {"sgd": {"momentum_buffer": "array"},
+                    "rprop": {"prev": "array", "step_size": "array"},
+                    "adam": {"exp_avg": "array", "exp_avg_sq": "array", "step": "count"},
+                    "rmsprop": {"square_avg": "array", "momentum_buffer": "array"},
+                    "adagrad": {"sum": "array", "step": "count"}}
+_NON_NEGATIVE = ("exp_avg_sq", "square_avg", "sum")
+
+
+def _required(optimizer) -> set:
+    name = optimizer.name
+    if name == "sgd":
+        return {"momentum_buffer"} if optimizer.momentum else set()
+    if name == "rmsprop":
+        return {"square_avg", "momentum_buffer"} if optimizer.momentum else {"square_avg"}
+    return set(_OPTIMIZER_STATE.get(name, {}))
+
+
+def _optimizer_state(trainer, saved) -> dict:
+    if not isinstance(saved, dict):
+        raise ValueError("the optimizer's state must be an object")
+    schema = _OPTIMIZER_STATE.get(trainer.optimizer.name, {})
+    required = _required(trainer.optimizer)
+    state = {}
+    for pname, entries in saved.items():
+        if pname not in trainer.model.params:
+            raise ValueError(f"optimizer state for unknown parameter {shown(pname, 60)}")
+        if not isinstance(entries, dict):
+            raise ValueError(f"the optimizer state of '{pname}' must be an object")
+        unknown = [k for k in entries if k not in schema]
+        if unknown:
+            raise ValueError(f"{trainer.optimizer.name} keeps no {shown(unknown[0])} for '{pname}'")
+        if entries and not required <= set(entries):
+            raise ValueError(f"the optimizer state of '{pname}' lacks {', '.join(sorted(required - set(entries)))}")
+        shape = trainer.model.params[pname].shape
+        state[pname] = {}
+        for key, value in entries.items():
+            if schema[key] == "count":
+                state[pname][key] = _whole(value)
+                continue
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
+                raise ValueError(f"optimizer state '{key}' of '{pname}' must be an array of numbers")
+            if value.shape != shape:
+                raise ValueError(f"optimizer state '{key}' of '{pname}' has shape {value.shape}, expected {shape}")
+            value = np.array(value, dtype=np.float64)
+            if not np.all(np.isfinite(value)) or (key in _NON_NEGATIVE and np.any(value < 0)):
+                raise ValueError(f"optimizer state '{key}' of '{pname}' holds "
+                                 f"{'negative' if np.all(np.isfinite(value)) else 'non-finite'} values")
+            state[pname][key] = value
+    return state
+
+
 def _whole(v) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-        raise ValueError(f"{v!r} is not a whole number ≥ 0")
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
+        raise ValueError(f"{shown(v)} is not a whole number ≥ 0")
     return int(v)
 
 
@@ -410,8 +626,12 @@ def _progress_from_file(name, doc, arrays) -> dict:
         raise ModelFileError(f"{name}: the saved training progress has no '{missing[0]}'")
     try:
         progress = dict(doc)
+        for key in ("step_count", "epoch", "bad_epochs", "pos"):
+            _whole(doc[key])
         progress["order"] = (_array(name, arrays, f"progress{SEP}order", "iu", ndim=1) if doc["order"] else None)
         opt = _object(name, "progress.optimizer", doc["optimizer"])
+        if not isinstance(opt.get("name"), str):
+            raise ModelFileError(f"{name}: the saved optimizer has no name")
         state = {}
         for pname, entries in _object(name, "progress.optimizer.state", opt["state"]).items():
             state[pname] = {}
@@ -419,7 +639,9 @@ def _progress_from_file(name, doc, arrays) -> dict:
                 if isinstance(value, dict) and value.get("array"):
                     value = _array(name, arrays, f"optimizer{SEP}{pname}{SEP}{key}", "f")
                 state[pname][key] = value
-        progress["optimizer"] = {"name": opt["name"], "steps": opt["steps"], "state": state}
+        progress["optimizer"] = {"name": opt["name"], "steps": _whole(opt["steps"]), "state": state}
     except KeyError as exc:
         raise ModelFileError(f"{name}: the saved training progress has no {exc}") from None
+    except ValueError as exc:
+        raise ModelFileError(f"{name}: the saved training progress is invalid: {exc}") from None
     return progress

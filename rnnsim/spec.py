@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .errors import SpecError
+from .errors import SpecError, shown
+from .limits import MAX_PARAMETERS, SPEC_LIMITS, over
+from .reading import parse_json
 
 FORMAT = "rnnsim.model"
 VERSION = 1
@@ -36,20 +38,23 @@ _KNOWN = ("format", "version", "cell", "input_size", "hidden_size", "num_layers"
 
 
 def _positive_int(name, value):
+    """A size: a positive integer at most its limit (rnnsim.limits.SPEC_LIMITS)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError(f"spec field '{name}' must be a positive integer, got {value!r}")
+        raise SpecError(f"spec field '{name}' must be a positive integer, got {shown(value)}")
+    if value > SPEC_LIMITS[name]:
+        raise SpecError(over(name, value, SPEC_LIMITS[name]))
     return value
 
 
 def _choice(name, value, choices):
-    if value not in choices:
-        raise SpecError(f"spec field '{name}' must be one of {', '.join(choices)}; got {value!r}")
+    if not isinstance(value, str) or value not in choices:
+        raise SpecError(f"spec field '{name}' must be one of {', '.join(choices)}; got {shown(value)}")
     return value
 
 
 def _bool(name, value):
     if not isinstance(value, bool):
-        raise SpecError(f"spec field '{name}' must be true or false, got {value!r}")
+        raise SpecError(f"spec field '{name}' must be true or false, got {shown(value)}")
     return value
 
 
@@ -86,6 +91,10 @@ class ModelSpec:
         _choice("reduction", self.reduction, REDUCTIONS)
         if self.loss == "cross_entropy" and self.output_size is None:
             raise SpecError("loss 'cross_entropy' needs a linear head: set 'output_size' to the number of classes")
+        count = self.parameter_count
+        if count > MAX_PARAMETERS:
+            raise SpecError(f"the model would have {count} parameters, over the limit of {MAX_PARAMETERS}; "
+                            f"use fewer or smaller layers")
 
     # ---- derived sizes -------------------------------------------------------------------
     @property
@@ -102,6 +111,17 @@ class ModelSpec:
         if self.output_size is not None:
             return self.output_size
         return self.hidden_size * self.directions
+
+    @property
+    def parameter_count(self) -> int:
+        """How many numbers :meth:`param_shapes` describes (computed without listing them)."""
+        gh, h, d = self.gate_blocks * self.hidden_size, self.hidden_size, self.directions
+        per_direction = gh * h + (2 * gh if self.bias else 0)
+        count = d * (gh * self.input_size + per_direction)
+        count += (self.num_layers - 1) * d * (gh * h * d + per_direction)
+        if self.output_size is not None:
+            count += self.output_size * (h * d + 1)
+        return count
 
     def layer_input_size(self, layer: int) -> int:
         return self.input_size if layer == 0 else self.hidden_size * self.directions
@@ -143,20 +163,21 @@ class ModelSpec:
         if not isinstance(d, dict):
             raise SpecError("the model spec must be a JSON object")
         if "format" in d and d["format"] != FORMAT:
-            raise SpecError(f"spec field 'format' must be '{FORMAT}', got {d['format']!r}")
+            raise SpecError(f"spec field 'format' must be '{FORMAT}', got {shown(d['format'])}")
         if "version" in d and (isinstance(d["version"], bool) or d["version"] != VERSION):
-            raise SpecError(f"model file version {d['version']!r} is not supported (this rnnsim reads version {VERSION})")
+            raise SpecError(f"model file version {shown(d['version'])} is not supported (this rnnsim reads version {VERSION})")
         for required in ("cell", "input_size", "hidden_size"):
             if required not in d:
                 raise SpecError(f"spec field '{required}' is missing")
         kwargs = {k: d[k] for k in _KNOWN[2:] if k in d}
+        for key in ("input_size", "hidden_size", "num_layers", "output_size"):   # sizes before anything else
+            if key in kwargs and not (key == "output_size" and kwargs[key] is None):
+                _positive_int(key, kwargs[key])
         extra = {k: v for k, v in d.items() if k not in _KNOWN}
         return cls(**kwargs, extra=extra)
 
     @classmethod
     def from_json(cls, text: str) -> "ModelSpec":
-        try:
-            d = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise SpecError(f"the model spec is not valid JSON ({exc})") from None
-        return cls.from_dict(d)
+        if not isinstance(text, str):
+            raise SpecError(f"the model spec must be JSON text, got {type(text).__name__}")
+        return cls.from_dict(parse_json(text, "the model spec", SpecError))

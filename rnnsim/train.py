@@ -98,7 +98,11 @@ class Trainer:
             raise ConfigError(f"the data has {data.input_size} input feature(s) but the model reads "
                               f"{model.spec.input_size}")
         self.train_set, self.val_set = data.split(config.validation_split, config.seed)
-        model.check_target(self.train_set.y[:1], self.train_set.x[:1])
+        # every target, not only the first: a class index past the model's classes would be read out of
+        # bounds by the kernels
+        model.check_target(self.train_set.y, self.train_set.x)
+        if self.val_set is not None:
+            model.check_target(self.val_set.y, self.val_set.x)
         self.optimizer = config.make_optimizer()
         self.schedule = Schedule(config.schedule, config.gamma, config.step_size)
         self.rng = np.random.default_rng(config.seed)

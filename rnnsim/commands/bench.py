@@ -1,8 +1,6 @@
 """``rnnsim bench``: training steps/s beside PyTorch eager (when installed), same weights, same process."""
-import json
-
 from .. import bench
-from .common import positive_float
+from .common import positive_float, strict_json
 
 
 def register(sub):
@@ -17,7 +15,7 @@ def run(args, out):
     with_torch = False if args.no_torch else None
     if args.json:
         results = bench.run(min_time=args.seconds, with_torch=with_torch)
-        out(json.dumps({"results": results, "unit": "training steps/s (forward + BPTT + SGD), float64"}))
+        out(strict_json({"results": results, "unit": "training steps/s (forward + BPTT + SGD), float64"}))
     else:
         out("training steps/s (forward + BPTT + SGD update), float64")
         out(bench.HEADER)

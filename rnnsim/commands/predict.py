@@ -7,8 +7,6 @@ target's units. A model trained on a text stores its characters: ``--text`` is e
 answer names the most likely next characters. ``--raw`` skips all of that (input and output in the
 model's own units).
 """
-import json
-
 import numpy as np
 
 from ..data.loaders import encode, one_hot
@@ -17,6 +15,7 @@ from ..errors import InputError
 from ..inputs import as_batch, read_values
 from ..interpret import describe_output, describe_text, softmax
 from ..model import load_model
+from .common import strict_json
 
 
 def register(sub):
@@ -62,7 +61,7 @@ def run(args, out):
             result["classes"] = p.argmax(axis=-1).tolist()
             result["probabilities"] = p.tolist()
         result["meaning"] = meanings
-        out(json.dumps(result))
+        out(strict_json(result))
         return 0
     if len(meanings) == 1:
         out(describe_text(meanings[0]))

@@ -9,7 +9,6 @@ optimizer's with its settings unless ``--optimizer``, ``--lr``, ``--momentum`` o
 them (another optimizer drops the stored one's settings)."""
 from __future__ import annotations
 
-import json
 import math
 
 from .. import clip as clipping
@@ -17,11 +16,12 @@ from .. import recipe
 from ..data.meaning import data_kind, stored_data, to_data_units, to_model_input, to_model_target
 from ..errors import InputError
 from ..inputs import as_batch, read_values
+from ..limits import MAX_TRACE_STEPS, MAX_TRACE_VALUES
 from ..model import load_model
 from ..optim import OPTIMIZERS
 from ..tape import record, render_text, to_json
 from ..tape.events import PHASES
-from .common import clip_threshold, nonnegative_float, positive_float, positive_int
+from .common import clip_threshold, nonnegative_float, positive_float, positive_int, strict_json
 
 
 def register(sub):
@@ -85,10 +85,24 @@ def choose_optimizer(args, spec):
     return config.make_optimizer(), source
 
 
+def check_trace_size(model, x) -> None:
+    """InputError when the Tape of ``x`` would be too large: more than MAX_TRACE_STEPS steps, or more than
+    MAX_TRACE_VALUES steps × parameters (the Tape keeps every step's numbers)."""
+    steps = x.shape[1]
+    if steps > MAX_TRACE_STEPS:
+        raise InputError(f"--input: trace shows every step; {steps} steps is over the limit of {MAX_TRACE_STEPS}")
+    values = steps * model.spec.parameter_count
+    if values > MAX_TRACE_VALUES:
+        raise InputError(f"--input: trace keeps every step's numbers: {steps} steps × "
+                         f"{model.spec.parameter_count} parameters = {values}, over the limit of "
+                         f"{MAX_TRACE_VALUES}; trace a shorter input")
+
+
 def run(args, out):
     model = load_model(args.model)
     meta = {} if args.raw else stored_data(model.spec)
     x = to_model_input(meta, as_batch(read_values(args.input), model.spec.input_size))
+    check_trace_size(model, x)
     target = read_target(args.target, model, x, meta)
     optimizer, source = (None, "") if args.no_update else choose_optimizer(args, model.spec)
     tape = record(model, x, target, truncate=args.truncate, l2=args.l2, clip=args.clip, clip_mode=args.clip_mode,
@@ -99,7 +113,7 @@ def run(args, out):
         if series:
             result["data_units"] = {"names": list(meta["targets"]), "output": to_data_units(meta, tape.output).tolist(),
                                     "target": to_data_units(meta, tape.target).tolist()}
-        out(json.dumps(result))
+        out(strict_json(result))
         return 0
     out(render_text(tape, phases=args.phase, max_values=args.values))
     summary = f"loss L = {tape.loss:.6g}; {len(tape.events)} events"

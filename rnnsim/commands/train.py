@@ -1,22 +1,31 @@
 """``rnnsim train``: train headless on a built-in task or a data file, with a progress bar; save the model."""
 from __future__ import annotations
 
-import json
 import math
+import os
+import re
 import signal
 import sys
+import tempfile
+import threading
 import time
 
 from .. import clip as clipping
 from .. import recipe
 from ..data import TASKS, describe_dataset, load_data, make_task, spec_data
+from ..errors import ModelFileError, RnnsimError, one_line, shown
 from ..init import SCHEMES
+from ..inputs import strict_float
+from ..io import check_output_path
+from ..limits import MAX_HIDDEN_SIZE, MAX_LAYERS, MAX_MESSAGE_CHARS
 from ..model import load_model
 from ..optim import OPTIMIZERS
+from ..reading import display_name
 from ..schedules import SCHEDULES
 from ..spec import GATE_BLOCKS
 from ..train import Trainer
-from .common import UsageError, clip_threshold, nonnegative_float, number_pair, positive_float, positive_int
+from .common import (TERMINATED, UsageError, bounded_int, clip_threshold, finite_float, nonnegative_float,
+                     number_pair, positive_float, positive_int, seed_int, steps_int, strict_json)
 
 
 def register(sub):
@@ -28,16 +37,16 @@ def register(sub):
     src.add_argument("--data", help="data file: .npz (arrays x, y), .csv time series, or .txt text")
     src.add_argument("--columns", help="CSV: comma-separated input columns (default: all numeric)")
     src.add_argument("--target-columns", help="CSV: comma-separated target columns (default: the last)")
-    src.add_argument("--window", type=positive_int, help="CSV/text: steps per training sequence")
-    src.add_argument("--horizon", type=positive_int, help="CSV: how many rows ahead to forecast")
+    src.add_argument("--window", type=steps_int, help="CSV/text: steps per training sequence")
+    src.add_argument("--horizon", type=steps_int, help="CSV: how many rows ahead to forecast")
     arch = p.add_argument_group("model (default: the task's suggestion)")
     arch.add_argument("--model", help="start from this saved model instead of a fresh one")
     arch.add_argument("--cell", choices=sorted(GATE_BLOCKS))
-    arch.add_argument("--hidden", type=positive_int, help="hidden units per layer")
-    arch.add_argument("--layers", type=positive_int)
+    arch.add_argument("--hidden", type=bounded_int(MAX_HIDDEN_SIZE), help="hidden units per layer")
+    arch.add_argument("--layers", type=bounded_int(MAX_LAYERS))
     arch.add_argument("--bidirectional", action="store_true", default=None)
     arch.add_argument("--init", choices=SCHEMES, help="initialisation (default: pytorch)")
-    arch.add_argument("--forget-bias", type=float, help="LSTM: initial forget-gate bias")
+    arch.add_argument("--forget-bias", type=finite_float, help="LSTM: initial forget-gate bias")
     tr = p.add_argument_group("training (default: the task's suggestion)")
     tr.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
     tr.add_argument("--lr", type=positive_float, help="learning rate (Rprop: the initial step Δ0)")
@@ -71,28 +80,36 @@ def register(sub):
     tr.add_argument("--clip-mode", choices=clipping.MODES)
     tr.add_argument("--truncate", type=positive_int, help="truncated BPTT window (steps)")
     tr.add_argument("--weight-decay", type=nonnegative_float, help="L2 term λ/2·Σw² added to the loss")
-    tr.add_argument("--validation-split", type=float, help="fraction held out for validation")
+    tr.add_argument("--validation-split", type=finite_float, help="fraction held out for validation")
     tr.add_argument("--patience", type=positive_int, help="early stopping: epochs without improvement")
-    tr.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="save the trained model here (.npz)")
+    tr.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--out", help="save the trained model here (.npz); checked before training starts")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 
 
 def _task_options(items):
+    """--option KEY=VALUE items → {key: value}: a whole number (``1e9`` too) as int, another number as
+    float, anything else as text; the task checks each value and its limits."""
     options = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"rnnsim train: --option takes KEY=VALUE, got '{item}'")
-        try:
+            raise UsageError(f"rnnsim train: --option takes KEY=VALUE, got {shown(item)}")
+        if _WHOLE_TEXT.fullmatch(value.strip()):
             options[key] = int(value)
-        except ValueError:
-            try:
-                options[key] = float(value)
-            except ValueError:
-                options[key] = value
+            continue
+        number = strict_float(value)
+        if number is None:
+            options[key] = value
+        elif "e" in value.lower() and number.is_integer() and abs(number) < 2 ** 63:
+            options[key] = int(number)                     # 1e9: a whole number in exponent notation
+        else:
+            options[key] = number
     return options
+
+
+_WHOLE_TEXT = re.compile(r"[+-]?\d{1,30}", re.ASCII)
 
 
 def _columns(text):
@@ -133,6 +150,8 @@ class ProgressBar:
 
 
 def run(args, out):
+    if args.out is not None:
+        check_output_path(args.out)                    # before any work: a bad --out must not cost a training
     data, task = load_inputs(args)
     overrides = {"optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum,
                  "nesterov": args.nesterov, "dampening": args.dampening, "betas": args.betas, "eps": args.eps,
@@ -164,28 +183,75 @@ def run(args, out):
         for line in describe_dataset(data):
             print(line, file=sys.stderr)
     bar = None if args.json else ProgressBar(config.epochs)
-    previous = signal.signal(signal.SIGINT, lambda *_: trainer.request_stop())
-    try:
-        trainer.run(callback=bar.update if bar else None)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if bar:
-            bar.close()
-    interrupted = trainer.stop_reason == "stopped"
-    # the saved model says what its numbers mean (scaling, columns, vocabulary) and how it was trained
-    model.spec = recipe.spec_with_record(model.spec, data, config, trainer)
-    if args.out:
-        model.save(args.out)
+    # Ctrl-C (SIGINT) and SIGTERM stop training after the current step; the handlers stay until the model
+    # is saved, so that a second signal cannot interrupt the save (the trained work is never lost).
+    received = []
+    with _stop_signals(lambda signum: (received.append(signum), trainer.request_stop())):
+        try:
+            trainer.run(callback=bar.update if bar else None)
+        finally:
+            if bar:
+                bar.close()
+        # the saved model says what its numbers mean (scaling, columns, vocabulary) and how it was trained
+        model.spec = recipe.spec_with_record(model.spec, data, config, trainer)
+        if args.out:
+            save_or_rescue(model, args.out)
     h = trainer.history
     final = h.loss[-1] if h.loss else math.nan
     if args.json:
-        out(json.dumps({"final_loss": final, "epochs": trainer.epoch, "steps": trainer.step_count,
-                        "stop_reason": trainer.stop_reason, "saved": args.out, "data": spec_data(data),
-                        "history": h.to_dict()}))
+        out(strict_json({"final_loss": final, "epochs": trainer.epoch, "steps": trainer.step_count,
+                         "stop_reason": trainer.stop_reason, "saved": args.out, "data": spec_data(data),
+                         "history": h.to_dict()}))
     else:
         out(f"final loss {final:.6g} after {trainer.epoch} epochs ({trainer.step_count} steps): "
             f"{trainer.stop_reason}" + (f"; saved {args.out}" if args.out else ""))
         if trainer.stop_reason == "diverged":
             out("the loss or weights became NaN/inf: lower the learning rate, clip gradients (--clip), "
                 "or use fewer layers; the last finite weights were kept")
-    return 130 if interrupted else 0
+    if signal.SIGTERM in received:
+        return TERMINATED
+    return 130 if trainer.stop_reason == "stopped" or received else 0
+
+
+class _stop_signals:
+    """Within the block, SIGINT and SIGTERM call ``handler(signum)`` instead of ending the program (only in
+    the main thread, where Python delivers signals); the previous handlers come back afterwards."""
+
+    def __init__(self, handler):
+        self.handler, self.previous = handler, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.signal(signum, lambda n, _frame: self.handler(n))
+        return self
+
+    def __exit__(self, *exc):
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous)
+        return False
+
+
+def save_or_rescue(model, path) -> None:
+    """Save ``model`` to ``path``; when that fails (a full disk, a folder removed while training), save it to
+    a recovery file instead and raise ModelFileError naming both: trained work is never lost."""
+    try:
+        model.save(path)
+        return
+    except RnnsimError as exc:
+        reason = str(exc)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    here = os.path.dirname(os.path.abspath(os.fspath(path)))
+    folders = [tempfile.gettempdir(), os.path.expanduser("~")]
+    if len(here) <= 100:
+        folders.insert(0, here)
+    for folder in dict.fromkeys(folders):
+        rescue = os.path.join(folder, f"rnnsim-recovered-{stamp}-{os.getpid()}.npz")
+        try:
+            model.save(rescue)
+        except RnnsimError:
+            continue
+        tail = f"; the trained model was saved to {rescue} instead"
+        raise ModelFileError(one_line(reason, max(60, MAX_MESSAGE_CHARS - len(tail))) + tail)
+    raise ModelFileError(f"{reason}; the trained model could not be saved anywhere (also tried "
+                         f"{display_name(tempfile.gettempdir())})")

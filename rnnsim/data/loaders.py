@@ -18,40 +18,36 @@ from __future__ import annotations
 import csv
 import io
 import math
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, shown
+from ..inputs import strict_float
+from ..limits import MAX_DATA_BYTES, MAX_OUTPUT_SIZE, MAX_SEQUENCES, MAX_STEPS, amount, over, size
+from ..reading import display_name, open_regular, read_npz, read_text_file
 from .dataset import Dataset
 
 #: refuse to build more than this many bytes of one-hot text input (ask for max_chars instead).
-MAX_TEXT_BYTES = 512 * 1024 * 1024
+MAX_TEXT_BYTES = MAX_DATA_BYTES
 MAX_VOCAB = 256
 SUFFIXES = {".npz": "npz", ".csv": "csv", ".txt": "text", ".text": "text", ".md": "text"}
 
 
 # ---- shared helpers ------------------------------------------------------------------------
 def _name(path) -> str:
-    return str(path)
+    return display_name(path)
 
 
 def _check_file(path) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"{_name(path)}: file not found")
-    if not p.is_file():
-        raise DataError(f"{_name(path)}: not a file (a directory?)")
-    return p
+    """``path`` when it is a regular file (not a folder, FIFO or device: refused at once), else DataError."""
+    fh, _ = open_regular(path, DataError, "data file")
+    fh.close()
+    return Path(path)
 
 
 def _read_bytes(path) -> bytes:
-    p = _check_file(path)
-    try:
-        return p.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{_name(path)}: cannot be read ({exc.strerror or exc})") from None
+    return read_text_file(path, DataError, "data file")
 
 
 def _decode_utf8(path, raw: bytes) -> str:
@@ -67,10 +63,25 @@ def _decode_utf8(path, raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _whole(name, value, low=1) -> int:
+def _whole(name, value, low=1, high=MAX_STEPS) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise DataError(f"{name} must be a whole number ≥ {low}, got {value!r}")
+        raise DataError(f"{name} must be a whole number ≥ {low}, got {shown(value)}")
+    if value > high:
+        raise DataError(over(name, int(value), high))
     return int(value)
+
+
+def check_data_size(name, n, steps, features) -> None:
+    """DataError when a data set of ``n`` sequences of ``steps`` steps of ``features`` values is over the
+    limits (rnnsim.limits: MAX_SEQUENCES, MAX_STEPS, MAX_DATA_BYTES as float64)."""
+    if n > MAX_SEQUENCES:
+        raise DataError(f"{name}: {over('the number of sequences', n, MAX_SEQUENCES)}")
+    if steps > MAX_STEPS:
+        raise DataError(f"{name}: {over('the sequence length', steps, MAX_STEPS)}")
+    need = n * steps * features * 8
+    if need > MAX_DATA_BYTES:
+        raise DataError(f"{name}: {amount(n)} sequences × {amount(steps)} steps × {amount(features)} values "
+                        f"need {size(need)} as float64, over the limit of {size(MAX_DATA_BYTES)}")
 
 
 # ---- .npz ----------------------------------------------------------------------------------
@@ -82,12 +93,12 @@ def load_npz(path, output: str | None = None, loss: str | None = None) -> Datase
     "last"; (N,) is read as (N, 1)). Cross-entropy data counts accuracy by argmax.
     """
     name = _name(path)
-    p = _check_file(path)
+    p = Path(path)
     if output not in (None, "sequence", "last"):
-        raise DataError(f"{name}: output must be 'sequence' or 'last', got {output!r}")
+        raise DataError(f"{name}: output must be 'sequence' or 'last', got {shown(output)}")
     if loss not in (None, "mse", "cross_entropy"):
-        raise DataError(f"{name}: loss must be 'mse' or 'cross_entropy', got {loss!r}")
-    arrays = _read_npz(name, p)
+        raise DataError(f"{name}: loss must be 'mse' or 'cross_entropy', got {shown(loss)}")
+    arrays = read_npz(path, DataError, "data file")
     for key in ("x", "y"):
         if key not in arrays:
             present = ", ".join(sorted(arrays)) or "none"
@@ -102,7 +113,8 @@ def load_npz(path, output: str | None = None, loss: str | None = None) -> Datase
     if 0 in x.shape:
         raise DataError(f"{name}: array 'x' is empty (shape {x.shape}); expected at least one sequence "
                         f"of at least one step with at least one feature")
-    n, steps, _ = x.shape
+    n, steps, features = x.shape
+    check_data_size(name, n, steps, features)
     if y.ndim == 0 or y.shape[0] != n:
         raise DataError(f"{name}: array 'y' has {y.shape[0] if y.ndim else 0} sequences (shape {y.shape}) "
                         f"but 'x' has {n}; expected the same N")
@@ -142,37 +154,6 @@ def load_npz(path, output: str | None = None, loss: str | None = None) -> Datase
                    f"{p.name}: {n} sequences of {steps} steps, {y.shape[-1]} target values", {"source": p.name})
 
 
-def _read_npz(name, p: Path) -> dict:
-    try:
-        with open(p, "rb") as f:                      # our own handle: closed even when numpy fails
-            return _read_npz_arrays(name, f)
-    except OSError as exc:
-        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-
-
-def _read_npz_arrays(name, f) -> dict:
-    try:
-        data = np.load(f, allow_pickle=False)
-    except ValueError:
-        # np.load falls back to unpickling anything that is neither .npy nor .npz
-        raise DataError(f"{name}: not an .npz archive (expected arrays saved with numpy.savez)") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{name}: not a readable .npz archive ({exc})".replace("\n", " ")) from None
-    if isinstance(data, np.ndarray):
-        raise DataError(f"{name}: holds a single .npy array, expected an .npz archive with arrays 'x' and 'y'")
-    arrays = {}
-    with data:
-        for key in data.files:
-            try:
-                arrays[key] = data[key]
-            except ValueError:
-                raise DataError(f"{name}: array '{key}' holds Python objects (a pickle), which rnnsim never "
-                                f"loads; save plain numeric arrays") from None
-            except (OSError, EOFError, zipfile.BadZipFile) as exc:
-                raise DataError(f"{name}: array '{key}' cannot be read ({exc})".replace("\n", " ")) from None
-    return arrays
-
-
 def _class_targets(name, y, n, steps, output):
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)):
@@ -190,20 +171,33 @@ def _class_targets(name, y, n, steps, output):
     if y.shape != want:
         raise DataError(f"{name}: array 'y' of class indices must have shape {want} for output '{output}' "
                         f"(N, T for 'sequence', N for 'last'), got {y.shape}")
-    y = y.astype(np.int64)
-    if y.min() < 0:
+    if y.dtype.kind == "b":
+        y = y.astype(np.int64)
+    low, high = y.min(), y.max()                          # in y's own dtype: no wrap-around yet
+    if low < 0:
         bad = tuple(int(i) for i in np.argwhere(y < 0)[0])
-        raise DataError(f"{name}: array 'y' holds a negative class index {int(y.min())} (first at index {bad}); "
-                        f"classes are numbered 0, 1, 2, ...")
-    return y
+        raise DataError(f"{name}: array 'y' holds a negative class index {shown(_plain_number(low))} (first at "
+                        f"index {bad}); classes are numbered 0, 1, 2, ...")
+    if high >= MAX_OUTPUT_SIZE:
+        bad = tuple(int(i) for i in np.argwhere(y >= MAX_OUTPUT_SIZE)[0])
+        raise DataError(f"{name}: array 'y' holds class index {shown(_plain_number(high))} (first at index "
+                        f"{bad}); classes are numbered 0 to {MAX_OUTPUT_SIZE - 1} at most (the limit of "
+                        f"{MAX_OUTPUT_SIZE} classes)")
+    return y.astype(np.int64)
+
+
+def _plain_number(value):
+    """A numpy scalar as a Python int (whole) or float, to show it as it is (2⁶⁴ − 1, not −1)."""
+    value = value.item()
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # ---- .csv time series ----------------------------------------------------------------------
 def _parse_float(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    """A cell's number, or None: plain decimal notation only (``1_000``, ``0x10`` and non-ASCII digits are
+    not numbers here, though Python's float() takes some of them); "nan" and "inf" parse (and are refused
+    as not finite by the caller)."""
+    return strict_float(text)
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -231,6 +225,9 @@ def read_csv_table(path) -> tuple[list[str], dict[str, list], list[int]]:
         except StopIteration:
             break
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise DataError(f"{name}: line {start} holds a field over the limit of {csv.field_size_limit()} "
+                                f"characters (is a quote not closed?)") from None
             raise DataError(f"{name}: line {start} is not valid CSV ({exc}; is a quote not closed?)") from None
         if not row or all(not c.strip() for c in row):
             continue
@@ -266,10 +263,10 @@ def _numeric_column(name, column, cells, lines) -> np.ndarray:
     for k, (cell, line) in enumerate(zip(cells, lines)):
         v = _parse_float(cell)
         if v is None:
-            shown = f"'{cell}'" if cell else "an empty cell"
-            raise DataError(f"{name}: line {line}, column '{column}': {shown} is not a number")
+            what = shown(cell) if cell else "an empty cell"
+            raise DataError(f"{name}: line {line}, column {shown(column)}: {what} is not a number")
         if not math.isfinite(v):
-            raise DataError(f"{name}: line {line}, column '{column}': '{cell}' is not a finite number "
+            raise DataError(f"{name}: line {line}, column {shown(column)}: {shown(cell)} is not a finite number "
                             f"(NaN and infinity are refused)")
         values[k] = v
     return values
@@ -323,14 +320,13 @@ def load_csv_series(path, inputs=None, targets=None, window: int = 20, horizon: 
 def series_dataset(name, table: dict, inputs, targets, window, horizon, description="", source=None) -> Dataset:
     """Sliding-window forecasting data from ``{column: 1-D float array}`` (all of equal length)."""
     columns = list(dict.fromkeys(list(inputs) + list(targets)))
-    mean = {c: float(np.mean(table[c])) for c in columns}
-    std = {}
-    for c in columns:
-        s = float(np.std(table[c]))
-        std[c] = s if s > 0 else 1.0
-    norm = {c: (np.asarray(table[c], dtype=np.float64) - mean[c]) / std[c] for c in columns}
-    rows = len(norm[columns[0]])
+    rows = len(table[columns[0]])
     count = rows - window - horizon + 1
+    if count >= 1:
+        check_data_size(name, count, window, len(inputs))
+    mean, std, norm = {}, {}, {}
+    for c in columns:
+        mean[c], std[c], norm[c] = _standardise(np.asarray(table[c], dtype=np.float64))
     xin = np.stack([norm[c] for c in inputs], axis=1)                     # (rows, I)
     x = np.lib.stride_tricks.sliding_window_view(xin, window, axis=0)[:count]  # (count, I, window)
     x = np.ascontiguousarray(x.transpose(0, 2, 1))
@@ -341,6 +337,24 @@ def series_dataset(name, table: dict, inputs, targets, window, horizon, descript
     if source:
         meta["source"] = source
     return Dataset(name, x, y, "last", "mse", None, description, meta)
+
+
+def _standardise(values: np.ndarray):
+    """(mean, std, (values − mean) / std) of a finite column; std 0 (a constant column) becomes 1.
+
+    Squaring values above ~1e154 overflows (the std became inf and the column silently zeros): such a
+    column is scaled by its largest magnitude first, so mean and std are finite for any finite values.
+    Other columns are computed exactly as always (runs stay bit for bit the same)."""
+    scale = float(np.max(np.abs(values))) if values.size else 0.0
+    if scale < 1e150:
+        mean, std = float(np.mean(values)), float(np.std(values))
+        std = std if std > 0 else 1.0
+        return mean, std, (values - mean) / std
+    unit = values / scale
+    mean_u, std_u = float(np.mean(unit)), float(np.std(unit))
+    if std_u == 0:
+        return mean_u * scale, 1.0, (unit - mean_u) * scale
+    return mean_u * scale, std_u * scale, (unit - mean_u) / std_u
 
 
 def normalise_inputs(meta: dict, raw) -> np.ndarray:
@@ -411,7 +425,7 @@ def load_text(path, window: int = 32, max_chars: int | None = None) -> Dataset:
     name = _name(path)
     window = _whole(f"{name}: window", window)
     if max_chars is not None:
-        max_chars = _whole(f"{name}: max_chars", max_chars, low=2)
+        max_chars = _whole(f"{name}: max_chars", max_chars, low=2, high=1 << 62)
     text = _decode_utf8(path, _read_bytes(path))
     if not text:
         raise DataError(f"{name}: the file is empty; expected text to learn from")
@@ -430,6 +444,7 @@ def load_text(path, window: int = 32, max_chars: int | None = None) -> Dataset:
         fit = MAX_TEXT_BYTES // (len(vocab) * 8)
         raise DataError(f"{name}: {len(text)} characters would need {need / 2**20:.0f} MiB of one-hot input; "
                         f"pass max_chars (at most about {fit})")
+    check_data_size(name, count, window, len(vocab))
     codes = encode(vocab, text[: count * window + 1])
     x = one_hot(codes[:-1].reshape(count, window), len(vocab))
     y = codes[1:].reshape(count, window)

@@ -18,10 +18,11 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import DataError, InputError
+from ..errors import DataError, InputError, shown
+from ..limits import MAX_SEQUENCES, MAX_STEPS, over
 from .custom import make_custom
 from .dataset import Dataset
-from .loaders import series_dataset
+from .loaders import check_data_size, series_dataset
 from .model_spec import build_spec
 
 #: the repository's resources/ folder, beside the rnnsim package.
@@ -92,20 +93,25 @@ def _checked_input(task: str, x) -> np.ndarray:
 
 # ---- option checks -------------------------------------------------------------------------
 def _int_option(task, name, value, low=1, high=None):
+    """A whole-number option in low..high; without ``high``, at most the engine's limit for a count of
+    sequences ("n": MAX_SEQUENCES) or of steps (MAX_STEPS)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
             high is not None and value > high):
         rng = f"≥ {low}" if high is None else f"in {low}..{high}"
-        raise DataError(f"task '{task}': option '{name}' must be a whole number {rng}, got {value!r}")
+        raise DataError(f"task '{task}': option '{name}' must be a whole number {rng}, got {shown(value)}")
+    limit = MAX_SEQUENCES if name == "n" else MAX_STEPS
+    if value > limit:
+        raise DataError(f"task '{task}': {over(f'option {name!r}', int(value), limit)}")
     return int(value)
 
 
 def _float_option(task, name, value, low=0.0):
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         v = float("nan")
     if isinstance(value, bool) or not np.isfinite(v) or v < low:
-        raise DataError(f"task '{task}': option '{name}' must be a finite number ≥ {low}, got {value!r}")
+        raise DataError(f"task '{task}': option '{name}' must be a finite number ≥ {low}, got {shown(value)}")
     return v
 
 
@@ -137,7 +143,8 @@ def make_parity(seed=0, n=256, steps=8, target="step") -> Dataset:
     n = _int_option("temporal-xor", "n", n)
     steps = _int_option("temporal-xor", "steps", steps)
     if target not in ("step", "end"):
-        raise DataError(f"task 'temporal-xor': option 'target' must be 'step' or 'end', got {target!r}")
+        raise DataError(f"task 'temporal-xor': option 'target' must be 'step' or 'end', got {shown(target)}")
+    check_data_size("task 'temporal-xor'", n, steps, 1)
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 2, size=(n, steps))[:, :, None].astype(np.float64)
     output = "sequence" if target == "step" else "last"
@@ -154,6 +161,7 @@ def count_target(x, output="last") -> np.ndarray:
 def make_bitcount(seed=0, n=20, steps=10) -> Dataset:
     n = _int_option("bitcount", "n", n)
     steps = _int_option("bitcount", "steps", steps)
+    check_data_size("task 'bitcount'", n, steps, 1)
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 2, size=(n, steps))[:, :, None].astype(np.float64)
     return Dataset("bitcount", x, count_target(x), "last", "mse", "round", TASKS["bitcount"].description, {})
@@ -176,6 +184,7 @@ def make_recall(seed=0, n=512, delay=20, noise=5.0) -> Dataset:
     n = _int_option("long-memory", "n", n)
     delay = _int_option("long-memory", "delay", delay, low=0)
     noise = _float_option("long-memory", "noise", noise)
+    check_data_size("task 'long-memory'", n, delay + 1, 2)
     rng = np.random.default_rng(seed)
     bits = rng.integers(0, 2, size=n)
     x = np.zeros((n, delay + 1, 2))
@@ -358,7 +367,7 @@ def get_task(name: str) -> Task:
     key = ALIASES.get(name, name) if isinstance(name, str) else None
     if key not in TASKS:
         known = ", ".join(list(TASKS) + [f"{a} (= {t})" for a, t in ALIASES.items()])
-        raise DataError(f"unknown task {name!r}; known tasks: {known}")
+        raise DataError(f"unknown task {shown(name)}; known tasks: {known}")
     return TASKS[key]
 
 
@@ -366,7 +375,7 @@ def make_task(name: str, seed: int = 0, **options) -> tuple[Dataset, Task]:
     """(dataset, task) for a built-in task; the same seed and options give identical arrays."""
     task = get_task(name)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise DataError(f"task '{task.name}': seed must be a whole number ≥ 0, got {seed!r}")
+        raise DataError(f"task '{task.name}': seed must be a whole number ≥ 0, got {shown(seed)}")
     for key in options:
         if key not in task.options:
             known = ", ".join(task.options) or "none"

@@ -74,8 +74,8 @@ def test_npz_via_load_data(tmp_path):
 
 
 def test_npz_missing_file(tmp_path):
-    refused(lambda: load_npz(tmp_path / "nothere.npz"), "nothere.npz", "not found")
-    refused(lambda: load_npz(tmp_path), str(tmp_path), "not a file")
+    refused(lambda: load_npz(tmp_path / "nothere.npz"), "nothere.npz", "no such file")
+    refused(lambda: load_npz(tmp_path), str(tmp_path), "is a folder")
 
 
 def test_npz_not_an_archive(tmp_path):
@@ -320,7 +320,7 @@ def test_text_bad_options(tmp_path):
     refused(lambda: load_text(path, window=0), "text.txt", "window")
     refused(lambda: load_text(path, max_chars=0), "text.txt", "max_chars")
     refused(lambda: load_text(path, window=10, max_chars=5), "text.txt", "5 characters")
-    refused(lambda: load_text(tmp_path / "gone.txt"), "gone.txt", "not found")
+    refused(lambda: load_text(tmp_path / "gone.txt"), "gone.txt", "no such file")
 
 
 # ---- dispatch ------------------------------------------------------------------------------
