@@ -20,6 +20,7 @@ import numpy as np
 from .commands import bench, gradcheck, predict, trace, train
 from .commands.common import TERMINATED, USAGE_ERROR, Parser, Terminated, UsageError, join_dash_values
 from .errors import RnnsimError, one_line
+from .limits import MAX_MESSAGE_CHARS
 
 
 def build_parser():
@@ -45,7 +46,8 @@ def _terminate(signum, frame):
 
 
 def _fail(message) -> int:
-    print(one_line(message), file=sys.stderr)
+    # the engine's messages are at most MAX_MESSAGE_CHARS already; room for the "rnnsim …: " prefix
+    print(one_line(message, MAX_MESSAGE_CHARS + 24), file=sys.stderr)
     return USAGE_ERROR
 
 

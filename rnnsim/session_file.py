@@ -500,7 +500,7 @@ def _best(value) -> float:
 def _position(trainer, progress, history):
     """(rng, order, pos, epoch losses) to resume inside an epoch, checked against the trainer's data."""
     n = trainer.train_set.size
-    size = min(trainer.config.batch_size or n, n)
+    size = trainer.config.batch_size or n          # how far each step moves the position (Trainer._next_batch)
     saved = progress["order"]
     if saved is not None:
         saved = np.asarray(saved)
@@ -521,15 +521,18 @@ def _position(trainer, progress, history):
         if not isinstance(item, (list, tuple)) or len(item) != 2:
             raise ValueError("'epoch_losses' must be a list of [loss, count] pairs")
         loss, count = _best(item[0]), _whole(item[1])
-        if not (math.isfinite(loss) and loss >= 0) or count != size:
-            raise ValueError(f"an epoch loss entry {shown(list(item))} is not a finite loss of one batch of {size}")
+        if not (math.isfinite(loss) and loss >= 0) or count != min(size, n):
+            raise ValueError(f"an epoch loss entry {shown(list(item))} is not a finite loss of one batch of "
+                             f"{min(size, n)}")
         pairs.append((loss, count))
-    if saved is None or pos >= n:
-        if pairs and saved is None:
+    if saved is None:                              # at the start of an epoch (the position is not used)
+        if pairs:
             raise ValueError("the epoch's losses are saved without a position inside the epoch")
-        return rng, None, 0, []                    # at the start of an epoch
-    if pos % size or len(pairs) > pos // size:
-        raise ValueError(f"position {pos} in the epoch does not fit batches of {size}")
+        return rng, None, 0, []
+    if pos % size or len(pairs) > pos // size or pos >= n + size:
+        raise ValueError(f"position {pos} in the epoch does not fit {n} sequences in batches of {size}")
+    if pos >= n:                                   # the epoch's last batch diverged before the epoch could end
+        return rng, None, 0, []
     if history is not None and pairs:
         recent = history.loss[-len(pairs):] if len(history.loss) >= len(pairs) else None
         if recent is None or [l for l, _ in pairs] != [float(v) for v in recent]:

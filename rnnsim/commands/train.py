@@ -240,18 +240,20 @@ def save_or_rescue(model, path) -> None:
         return
     except RnnsimError as exc:
         reason = str(exc)
+    shown_path = display_name(path)
+    if reason.startswith(shown_path + ": "):                 # the folder is in the rescue path: the name will do
+        reason = os.path.basename(os.fspath(path)) + reason[len(shown_path):]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     here = os.path.dirname(os.path.abspath(os.fspath(path)))
-    folders = [tempfile.gettempdir(), os.path.expanduser("~")]
-    if len(here) <= 100:
-        folders.insert(0, here)
-    for folder in dict.fromkeys(folders):
+    for folder in dict.fromkeys([here, tempfile.gettempdir(), os.path.expanduser("~")]):
         rescue = os.path.join(folder, f"rnnsim-recovered-{stamp}-{os.getpid()}.npz")
+        tail = f"; the trained model was saved to {rescue} instead"
+        if len(tail) > MAX_MESSAGE_CHARS - 40:
+            continue                                # the message must show the whole path: a shorter one
         try:
             model.save(rescue)
         except RnnsimError:
             continue
-        tail = f"; the trained model was saved to {rescue} instead"
-        raise ModelFileError(one_line(reason, max(60, MAX_MESSAGE_CHARS - len(tail))) + tail)
+        raise ModelFileError(one_line(reason, MAX_MESSAGE_CHARS - len(tail)) + tail)
     raise ModelFileError(f"{reason}; the trained model could not be saved anywhere (also tried "
                          f"{display_name(tempfile.gettempdir())})")
