@@ -74,19 +74,30 @@ def test_the_loss_event_shows_numbers_not_the_formula_again(make_window):
     assert not any("Σ" in (g.text or "") for b in blocks for g in b.numeric)
 
 
-def test_the_panel_fits_one_forward_event_and_scrolls_for_more(make_window):
-    w = make_window(task="temporal-xor", cell="rnn_tanh", hidden_size=4, steps=6)
+def test_the_panel_fits_one_forward_event_and_scrolls_for_more(make_window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from ui.views.equation import FIT_SHARE
+    from ui.views.inspector import EMPTY_MAX_H, ROOM_H
+    w = make_window(task="temporal-xor", cell="rnn_tanh", hidden_size=2, steps=6)
     w.resize(1600, 1000)
+    w.reset_layout()                                                     # the first layout, at this size
     QApplication.processEvents()
     s, eq = w.session, w.equations
+    cap = int(FIT_SHARE * eq.screen().availableGeometry().height())
+    assert 100 < eq._need and eq.sizeHint().height() < cap               # it asks for one forward event's height
+    assert w.inspector.height() <= EMPTY_MAX_H                           # the empty inspector leaves it the room
+    # given the height it asks for (the window's layout decides; see initial_sizes), the event fits
+    w.resizeDocks([w.docks["equations"]], [eq.sizeHint().height() + 30], Qt.Orientation.Vertical)
     s.seek(s.tape.find("forward", 0, 0, 2))
-    QApplication.processEvents()
     eq.canvas.complete()
     QApplication.processEvents()
-    assert eq.canvas.height() <= eq.scroll.viewport().height()       # the whole event in view, no scrolling
-    assert eq.scroll.verticalScrollBar().maximum() == 0
-    assert eq.minimumSizeHint().height() >= eq._need
-    s.seek(s.tape.find("backward", 0, 0, 2))                          # fifteen formulas: they scroll
+    assert eq.scroll.verticalScrollBar().maximum() == 0                  # the whole event in view
+    assert eq.canvas.height() <= eq.scroll.viewport().height()
+    s.seek(s.tape.find("backward", 0, 0, 2))                             # fifteen formulas: they scroll
     eq.canvas.complete()
     QApplication.processEvents()
     assert eq.scroll.verticalScrollBar().maximum() > 0
+    w.inspect_node(("h", 0, 0, 2))                                       # something to inspect: room for it
+    assert w.inspector.entries and w.inspector.maximumHeight() > ROOM_H
+    qtbot.waitUntil(lambda: w.inspector.height() >= EMPTY_MAX_H + 60, timeout=2000)

@@ -96,7 +96,7 @@ def test_a_new_tape_replaces_the_picture_rows_scroll_and_inspector(make_window, 
     assert w.inspector.entries
     view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum())
     old = s.tape
-    s.configure(immediately=True, cell="lstm", num_layers=2, bidirectional=True, steps=12)
+    s.configure(cell="lstm", num_layers=2, bidirectional=True, steps=12)
     wait_for_new_tape(s, old)
     idx, L = s.index, view.layout_
     # the row labels name the new rows, top to bottom
@@ -121,25 +121,29 @@ def test_a_new_tape_replaces_the_picture_rows_scroll_and_inspector(make_window, 
     assert "new Tape" in w.inspector.placeholder.text()
 
 
-def test_a_trained_model_replaces_the_tape_and_the_view_follows_the_cursor(make_window, qtbot, wait_for_new_tape):
-    import rnnsim.model as rm
-    from rnnsim.recipe import build_model
-    from rnnsim.spec import ModelSpec
-
+def test_new_weights_replace_the_tape_and_the_view_follows_the_cursor(make_window, qtbot, wait_for_new_tape):
     w = make_window(task="custom", cell="rnn_tanh", hidden_size=3, steps=8)
     s, view = w.session, w.graph.view
-    spec = ModelSpec(cell="gru", input_size=1, hidden_size=5, num_layers=2, bidirectional=False, bias=True,
-                     output_size=1, output="sequence", loss="mse")
-    model = build_model(spec, init="pytorch", seed=3)
-    assert isinstance(model, rm.Model)
-    x = np.linspace(-1, 1, 40).reshape(1, 40, 1)
     old = s.tape
-    s.use_model(model, x, np.zeros((1, 40, 1)))
+    s.configure(cell="gru", hidden_size=5, num_layers=2, steps=40)
     wait_for_new_tape(s, old)
     assert s.tape.T == 40 and len(view.headers) == 40
     assert gutter_labels(view) == ["loss\nL(t)", "output\no(t)", "layer 2\nh(t)", "layer 1\nh(t)", "input\nx(t)"]
     s.seek(s.tape.find("forward", 1, 0, 35))
-    assert ring_in_free_area(view)
+    view.horizontalScrollBar().setValue(0)                  # the learner looks elsewhere ...
+    old = s.tape
+    params = {k: np.asarray(v) * 0.5 for k, v in s.training.model.params.items()}
+    assert s.training.set_params(params)                    # ... when the weights change (e.g. trained)
+    wait_for_new_tape(s, old)
+    state = s.tape.state_at(s.tape.cursor)
+    for key, node in view.nodes.items():                   # the nodes show the new Tape's numbers
+        if key[0] == "h" and node.shown_v:
+            np.testing.assert_array_equal(node.value, state[key])
+    event = s.current
+    if event is not None and event.t is not None:
+        assert ring_in_free_area(view)                      # scrolled to the cursor
+    else:
+        assert view.horizontalScrollBar().value() == view.horizontalScrollBar().minimum()
     assert stale_pixels(view) == 0
 
 
@@ -224,18 +228,13 @@ def test_the_loss_node_names_the_specs_reduction(make_window, reduction):
 
 
 def test_a_diverged_model_is_shown_without_warnings(make_window, qtbot, wait_for_new_tape):
-    from rnnsim.recipe import build_model
-    from rnnsim.spec import ModelSpec
-
     w = make_window(task="custom", cell="rnn_tanh", hidden_size=3, steps=5)
     s, view = w.session, w.graph.view
-    spec = ModelSpec(cell="rnn_tanh", input_size=1, hidden_size=3, num_layers=1, bidirectional=False, bias=True,
-                     output_size=1, output="sequence", loss="mse")
-    model = build_model(spec, init="pytorch", seed=0)
-    model.params["rnn.weight_hh_l0"][0, 0] = np.nan
-    model.params["fc.weight"][0, 1] = np.inf
+    params = {k: np.array(v, dtype=np.float64) for k, v in s.training.model.params.items()}
+    params["rnn.weight_hh_l0"][0, 0] = np.nan
+    params["fc.weight"][0, 1] = np.inf
     old = s.tape
-    s.use_model(model, np.ones((1, 5, 1)), np.zeros((1, 5, 1)))     # warnings are errors in this suite
+    assert s.training.set_params(params)                    # warnings are errors in this suite
     wait_for_new_tape(s, old)
     while not s.at_end:
         s.step()
@@ -244,6 +243,7 @@ def test_a_diverged_model_is_shown_without_warnings(make_window, qtbot, wait_for
         if a.grad is not None:
             assert np.isfinite(a.grad.pen().widthF())
     assert not np.isfinite(s.tape.loss)
+    assert stale_pixels(view) == 0
 
 
 def test_one_strength_rule_for_arrows_and_minimap(make_window):

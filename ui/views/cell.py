@@ -15,30 +15,41 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QEasingCurve, Qt, QVariantAnimation
-from PySide6.QtGui import QBrush, QPainter
+from PySide6.QtCore import QEasingCurve, QVariantAnimation
+from PySide6.QtGui import QBrush, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
 from ..livetext import LiveText
-from .cell_scene import (FLOW_GATES, GATE_KEYS, SLOTS, STRIP_H, STRIP_W, W_SCENE, CellScene,  # noqa: F401
+from .cell_scene import (CAPTION_PX, FLOW_GATES, GATE_KEYS, SLOTS, STRIP_H, STRIP_W, W_SCENE, CellScene,  # noqa: F401
                          Flow, UnitStrip, bar_rects, caption_for, gradient_caption)
 
 GLIDE_MS = 260        # how long the bars glide to their new values
 
 
 class FitView(QGraphicsView):
-    """A view that always shows its whole scene."""
+    """A view that shows its whole scene — but never so small that the captions drop below 9 px on screen:
+    in a very small dock it scrolls instead."""
+
+    min_scale = 9.0 / CAPTION_PX
+
+    def fit(self):
+        scene = self.scene()
+        if scene is None:
+            return
+        r, vp = scene.sceneRect(), self.viewport().rect()
+        m = max(min(vp.width() / r.width(), vp.height() / r.height()), self.min_scale)
+        if abs(self.transform().m11() - m) > 1e-6:
+            self.setTransform(QTransform.fromScale(m, m))
+        self.centerOn(r.center())
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
-        if self.scene() is not None:
-            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self.fit()
 
     def showEvent(self, ev):
         super().showEvent(ev)
-        if self.scene() is not None:
-            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self.fit()
 
 
 class CellView(QWidget):
@@ -100,8 +111,7 @@ class CellView(QWidget):
         self.fit()
 
     def fit(self):
-        if self.cell_scene is not None:
-            self.view.fitInView(self.cell_scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self.view.fit()
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)

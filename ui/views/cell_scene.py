@@ -20,8 +20,9 @@ from .graphics import arrow_path, center_text, scene_font, text_item
 
 STRIP_W, STRIP_H = 100, 34
 CAPTION_PX = 15       # strip captions and the diagram's words
-W_SCENE = 1000
+W_SCENE = 920
 H_SCENE = 360
+RIGHT = W_SCENE - 70     # the centre of the strips of what leaves the cell (c(t), h(t))
 _LINE = QColor("#4a5568")
 _H_BLUE = QColor("#2b6cb0")
 
@@ -213,7 +214,7 @@ class CellScene(QGraphicsScene):
         # for them each time; a linear search over so few items is cheaper
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setBackgroundBrush(QBrush(theme.CANVAS))
-        body = self.addRect(QRectF(40, 20, 850, 318), QPen(QColor("#a0aec0"), 1.5), QBrush(QColor("#ffffff")))
+        body = self.addRect(QRectF(40, 20, W_SCENE - 150, 318), QPen(QColor("#a0aec0"), 1.5), QBrush(QColor("#ffffff")))
         body.setZValue(0)
         if cell == "lstm":
             self._lstm()
@@ -274,7 +275,7 @@ class CellScene(QGraphicsScene):
     def _lstm(self):
         G = theme.GATE
         top, bus, gy, sy = 90, 310, 205, 248         # cell-state line, input bus, gate boxes, gate strips
-        xf, xi, xg, xo, xt = 240, 395, 555, 715, 830
+        xf, xi, xg, xo, xt = 220, 360, 500, 640, 760
         xm, ym = (xi + xg) / 2, 150                  # the i ⊙ g product
         # the cell-state line along the top
         self.flow("c_in", [P(0, top), P(xf - 13, top)], G["c"], 3.2, head=False)
@@ -302,12 +303,12 @@ class CellScene(QGraphicsScene):
         self.flow("o", [P(xo + 28, gy), P(xt - 13, gy)], G["o"], 2.4)
         self.flow("h_out", [P(xt + 13, gy), P(W_SCENE, gy)], _H_BLUE, 3.0)
         self.strip("c_prev", "c(t−1)", "signed", 90, 60, "the cell state arriving from the previous step", side="above")
-        self.strip("c", "c(t)", "signed", 930, 60, "the new cell state c(t) = f ⊙ c(t−1) + i ⊙ g", side="above")
+        self.strip("c", "c(t)", "signed", RIGHT, 60, "the new cell state c(t) = f ⊙ c(t−1) + i ⊙ g", side="above")
         self.strip("h_prev", "h(t−1)", "signed", 75, bus - 36, "the hidden state arriving from the previous step",
                    side="above")
         self.strip("x", "x(t)", "signed", 150 + 12 + STRIP_W / 2, 340,
                    "this step's input (the layer below's h for stacked layers)", h=30, side="right")
-        self.strip("h", "h(t)", "signed", 930, sy, "the new hidden state h(t) = o ⊙ tanh(c(t)), to the next step and up")
+        self.strip("h", "h(t)", "signed", RIGHT, sy, "the new hidden state h(t) = o ⊙ tanh(c(t)), to the next step and up")
         for x, g in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):
             self.gate_strip(g, "signed" if g == "g" else "level", x, sy, theme.GATE_WORDS[g])
 
@@ -315,7 +316,7 @@ class CellScene(QGraphicsScene):
     def _gru(self):
         G = theme.GATE
         top, bus, gy, sy = 90, 310, 205, 248
-        xr, xh, xn, xz, xmix = 170, 345, 495, 665, 805
+        xr, xh, xn, xz, xmix = 160, 310, 450, 600, 730
         yr, ymix = 150, 158                          # r ⊙ (W·h + b); (1 − z) ⊙ n
         self.flow("h_line_in", [P(0, top), P(xz - 13, top)], _H_BLUE, 3.0, head=False)
         self.flow("h_kept", [P(xz + 13, top), P(xmix - 13, top)], _H_BLUE, 3.0, head=False)
@@ -343,7 +344,7 @@ class CellScene(QGraphicsScene):
         self.flow("mix", [P(xmix, ymix - 13), P(xmix, top + 13)], G["n"], 2.4)
         self.strip("h_prev", "h(t−1)", "signed", 90, 60, "the hidden state arriving from the previous step",
                    side="above")
-        self.strip("h", "h(t)", "signed", 930, 60, "the new hidden state h(t) = (1 − z) ⊙ n + z ⊙ h(t−1)", side="above")
+        self.strip("h", "h(t)", "signed", RIGHT, 60, "the new hidden state h(t) = (1 − z) ⊙ n + z ⊙ h(t−1)", side="above")
         self.strip("x", "x(t)", "signed", 110 + 12 + STRIP_W / 2, 340,
                    "this step's input (the layer below's h for stacked layers)", h=30, side="right")
         self.gate_strip("r", "level", xr, sy, theme.GATE_WORDS["r"])
@@ -359,20 +360,20 @@ class CellScene(QGraphicsScene):
         self.flow("h_in", [P(0, bus), P(330, bus), P(330, y + 23)], _LINE, 2.2)
         self.flow("x_in", [P(430, H_SCENE), P(430, y + 23)], _LINE, 2.2)
         self.box(380, y, "U·x(t) + W·h(t−1) + b", _LINE, 240, 44, px=15)
-        self.flow("pre", [P(500, y), P(648, y)], _LINE, 2.6)
-        self.box(700, y, fn, theme.GATE["h"], 100, 44)
-        self.flow("h_out", [P(750, y), P(810, y), P(810, top), P(W_SCENE, top)], _H_BLUE, 3.0)
-        big = dict(w=170, h=48)             # four strips only: draw them larger
+        self.flow("pre", [P(500, y), P(608, y)], _LINE, 2.6)
+        self.box(660, y, fn, theme.GATE["h"], 100, 44)
+        self.flow("h_out", [P(710, y), P(755, y), P(755, top), P(W_SCENE, top)], _H_BLUE, 3.0)
+        big = dict(w=150, h=48)             # four strips only: draw them larger
         self.strip("h_prev", "h(t−1)", "signed", 150, bus - 38, "the hidden state arriving from the previous step",
                    side="above", **big)
-        self.strip("x", "x(t)", "signed", 565, 300, "this step's input (the layer below's h for stacked layers)",
+        self.strip("x", "x(t)", "signed", 550, 300, "this step's input (the layer below's h for stacked layers)",
                    **big)
-        self.strip("h_pre", "h_pre", "signed", 574, 138, "the weighted sum before squashing", side="above", **big)
-        self.strip("h", "h(t)", "signed", 905, 130, "the new hidden state, to the next step and upwards", **big)
+        self.strip("h_pre", "h_pre", "signed", 550, 138, "the weighted sum before squashing", side="above", **big)
+        self.strip("h", "h(t)", "signed", RIGHT - 5, 130, "the new hidden state, to the next step and upwards", **big)
         words = {"linear": "no squashing: h(t) is the weighted sum itself",
                  "rnn_tanh": "tanh squashes the sum into (−1, 1)", "rnn_relu": "relu cuts negative sums to 0",
                  "rnn_sigmoid": "σ squashes the sum into (0, 1)"}.get(self.cell, "")
-        self.label(words, 700, y + 40, CAPTION_PX, theme.LABEL, serif=False)
+        self.label(words, 660, y + 40, CAPTION_PX, theme.LABEL, serif=False)
 
 
 # slot -> (forward quantity, backward quantity) — generic names of docs/tape.md where they exist

@@ -5,8 +5,8 @@ Clicking any number block opens it in the inspector.
 
 The whole panel is one painted widget: a cursor move lays the formulas out in Python (text widths
 cached) and repaints only the part in view, so a BPTT event with twenty formulas still redraws
-within a frame (QLabel-per-formula layouts cost ~40 ms there). The panel asks for the height of one
-forward event's formulas (up to FIT_SHARE of the screen) and scrolls when an event needs more.
+within a frame (QLabel-per-formula layouts cost ~40 ms there). The panel prefers the height of one
+forward event's formulas (its size hint, up to FIT_SHARE of the screen) and scrolls when an event needs more.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 from .. import theme
 from ..livetext import LiveText
 from ..tapeindex import norm
-from .equation_blocks import (CELL_H, MAT_MAX, VEC_ROWS, Block, Glyph, as_array, flow,  # noqa: F401  (re-exported)
+from .equation_blocks import (BLOCK_GAP, CELL_H, MAT_MAX, VEC_ROWS, Block, Glyph, as_array, flow,  # noqa: F401  (re-exported)
                               glyph_size, is_gradient, paint_glyph, shown_cols, shown_rows, split_template)
 
 COMPLETE_AFTER_MS = 120   # lay out the formulas out of view after this pause (or when scrolled to)
@@ -74,7 +74,7 @@ class EquationCanvas(QWidget):
         blocks, y = [], 0.0
         while len(blocks) < len(formulas) and y < bottom:
             b = Block(formulas[len(blocks)], quantities)
-            y = b.layout(y, width) + 6
+            y = b.layout(y, width) + BLOCK_GAP
             blocks.append(b)
         return blocks, y
 
@@ -100,7 +100,7 @@ class EquationCanvas(QWidget):
 
     def _add_next(self):
         b = Block(self._formulas[len(self.blocks)], self._q)
-        self._y = b.layout(self._y, self._width) + 6
+        self._y = b.layout(self._y, self._width) + BLOCK_GAP
         self.blocks.append(b)
 
     def complete(self):
@@ -127,7 +127,7 @@ class EquationCanvas(QWidget):
         y = 0.0
         for b in self.blocks:
             b.picture = None
-            y = b.layout(y, width) + 6
+            y = b.layout(y, width) + BLOCK_GAP
         self._y = y
         self._set_height(y)
 
@@ -194,7 +194,7 @@ class EquationView(QWidget):
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(4)
         self.title = LiveText("title", lines=2)     # titles change at every step: no re-layout (see LiveText)
-        self.where = LiveText("hint", lines=2)
+        self.where = LiveText("hint", lines=1)
         lay.addWidget(self.title)
         lay.addWidget(self.where)
         self.scroll = QScrollArea()
@@ -214,6 +214,7 @@ class EquationView(QWidget):
         self._ahead_timer.timeout.connect(self._prepare_ahead)
         self._next_index = None
         self._need = 0                            # the height one forward event's formulas need
+        self._need_width = 0
         session.cursorChanged.connect(lambda _: self.show_event(session.current))
         session.tapeChanged.connect(lambda _: self._new_tape())
         self.show_event(None)
@@ -229,14 +230,20 @@ class EquationView(QWidget):
         if tape is None or not tape.events:
             return
         e = next((e for e in tape.events if e.kind == "forward"), tape.events[0])
-        width = max(self.scroll.viewport().width(), 300)
+        width = max(self.scroll.contentsRect().width(), 200)      # the width without a scroll bar
+        self._need_width = width
         y = 0.0
         for f in e.formulas:
-            y = Block(f, e.quantities).layout(y, width) + 6
+            y = Block(f, e.quantities).layout(y, width) + BLOCK_GAP
         need = int(y) + 4
         if need != self._need:
             self._need = need
             self.updateGeometry()
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        if self._need and self.scroll.contentsRect().width() != self._need_width:
+            self._fit_height()                    # formulas wrap differently at another width
 
     def _cap(self) -> int:
         screen = self.screen()
@@ -248,7 +255,7 @@ class EquationView(QWidget):
         return QSize(360, min(chrome + self._need, self._cap()))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(200, self.sizeHint().height() if self._need else 120)
+        return QSize(200, 120)                # a preference, not a demand: the cell view below needs room too
 
     @property
     def blocks(self):

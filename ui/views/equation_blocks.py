@@ -21,7 +21,9 @@ PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 WORDS = re.compile(r"\S+\s*|\s+")
 VEC_ROWS = 8          # a vector longer than this shows its head and tail around ⋮
 MAT_MAX = 6           # a matrix with more rows/columns than this is drawn as a heatmap
-CELL_H = 17
+CELL_H = 15           # one row of numbers
+ROW_GAP = 5           # between two rows of value blocks
+BLOCK_GAP = 4         # between two formulas
 
 
 def is_gradient(name: str) -> bool:
@@ -263,7 +265,7 @@ def flow(glyphs, x0, y0, width, indent=14.0) -> float:
         for g in row:
             off = (h - g.rect.height()) / 2 + (0 if g.kind == "text" else 7)   # captions hang below blocks
             g.rect.moveTop(y + max(off, 0))
-        y += h + 8
+        y += h + ROW_GAP
     return y
 
 
@@ -381,7 +383,7 @@ class Block:
     def layout(self, top, width) -> float:
         F = _Fonts.get()
         x0, inner = 10.0, width - 20.0
-        y = top + 8
+        y = top + 6
         # words, wrapped greedily
         self.word_lines = []
         if self.words:
@@ -408,7 +410,7 @@ class Block:
                 x, y = x0 + 14, y + h
             self.sym_pos.append((QPointF(x, y), text, font, color))
             x += w
-        y += h + 6
+        y += h + 3
         if self.numeric or self.result:
             y = flow(self.numeric + self.result, x0, y, inner)
         self.rect = QRectF(2, top, width - 4, y - top + 2)

@@ -6,6 +6,9 @@ its gradient, or a weight matrix and its gradient sum so far — picked with the
 
 The values belong to one Tape: when the session records a new one (``tapeChanged``) the inspector
 clears. It follows the session it is given, or else the one of the window it is placed in.
+
+While it shows nothing it keeps small (the equations above it get the room); the first value it shows
+asks its dock for room again.
 """
 from __future__ import annotations
 
@@ -13,13 +16,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QMainWindow, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from .. import theme
 from ..tapeindex import norm
 
 TABLE_MAX = 64
+EMPTY_MAX_H = 130         # the inspector's height while it shows nothing
+ROOM_H = 300              # the height it asks its dock for when it has something to show
+UNLIMITED = 16777215      # QWIDGETSIZE_MAX
 PLACEHOLDER = ("Click any node or arrow in the graph, or any number block in the equations, to see it here in "
                "full: its shape, norm, a heatmap and every value.")
 
@@ -82,6 +88,7 @@ class Inspector(QWidget):
         self.choice.hide()
         self.entries: list = []
         self.array = None
+        self.setMaximumHeight(EMPTY_MAX_H)
         if session is not None:
             self.attach(session)
 
@@ -119,6 +126,7 @@ class Inspector(QWidget):
         self.placeholder.setText(note)
         self.placeholder.show()
         self._show_entry(-1)
+        self.setMaximumHeight(EMPTY_MAX_H)
 
     def inspect(self, title: str, entries: list):
         """Show ``entries`` [(name, array, gradient)], the first one selected."""
@@ -133,7 +141,19 @@ class Inspector(QWidget):
         self.split.setVisible(bool(self.entries))
         if not self.entries:
             self.placeholder.setText("Not computed yet at this point of the Tape: step on until it is.")
+        else:
+            self._make_room()
         self._show_entry(0)
+
+    def _make_room(self):
+        """Lift the empty inspector's height limit and ask the window to give its dock ROOM_H."""
+        if self.maximumHeight() >= UNLIMITED:
+            return
+        self.setMaximumHeight(UNLIMITED)
+        dock, win = self.parentWidget(), self.window()
+        if isinstance(dock, QDockWidget) and isinstance(win, QMainWindow) and not dock.isFloating():
+            if dock.height() < ROOM_H:
+                win.resizeDocks([dock], [ROOM_H], Qt.Orientation.Vertical)
 
     def _show_entry(self, i):
         if not (0 <= i < len(self.entries)):
