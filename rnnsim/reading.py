@@ -239,7 +239,7 @@ def read_npz(path, error, what: str = "model file") -> dict:
 
     ``what`` names what the file should be ("model file", "session file", "data file") in the messages."""
     name = display_name(path)
-    fh, _ = open_regular(path, error, what)
+    fh, file_size = open_regular(path, error, what)
     with fh:
         try:
             head = fh.read(6)
@@ -266,10 +266,15 @@ def read_npz(path, error, what: str = "model file") -> dict:
         except Exception as exc:                  # noqa: BLE001 - BadZipFile, OSError, ValueError, struct.error...
             raise error(f"{name}: not a {what}: a damaged .npz archive ({_reason(exc)})") from None
         with archive:
-            return _members(name, archive, error)
+            return _members(name, archive, error, file_size)
 
 
-def _members(name, archive, error) -> dict:
+#: deflate's largest expansion: about 1032 bytes out per byte in (zlib's technical notes); a member that
+#: declares more than this of its stored bytes is damaged or lying, and is refused before any allocation
+DEFLATE_MAX_RATIO = 1032
+
+
+def _members(name, archive, error, file_size) -> dict:
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
         raise error(f"{name}: {over('the number of arrays', len(infos), MAX_MEMBERS)}")
@@ -296,6 +301,13 @@ def _members(name, archive, error) -> dict:
     arrays = {}
     for info, key in zip(infos, keys):
         where = f"{name}: array '{one_line(key, 60)}'"
+        if info.compress_size > file_size:
+            raise error(f"{where} is damaged: it declares {size(info.compress_size)} stored in a file of "
+                        f"{size(file_size)}")
+        stored_limit = info.compress_size * (DEFLATE_MAX_RATIO if info.compress_type == zipfile.ZIP_DEFLATED else 1)
+        if info.file_size > stored_limit + 64:
+            raise error(f"{where} is damaged: {size(info.compress_size)} stored cannot hold the "
+                        f"{size(info.file_size)} it declares")
         try:
             fp = archive.open(info)
         except Exception as exc:                  # noqa: BLE001 - BadZipFile, NotImplementedError, RuntimeError...

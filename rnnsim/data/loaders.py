@@ -115,6 +115,8 @@ def load_npz(path, output: str | None = None, loss: str | None = None) -> Datase
                         f"of at least one step with at least one feature")
     n, steps, features = x.shape
     check_data_size(name, n, steps, features)
+    if y.size * 8 > MAX_DATA_BYTES:
+        raise DataError(f"{name}: {over('array y as float64', y.size * 8, MAX_DATA_BYTES, bytes_=True)}")
     if y.ndim == 0 or y.shape[0] != n:
         raise DataError(f"{name}: array 'y' has {y.shape[0] if y.ndim else 0} sequences (shape {y.shape}) "
                         f"but 'x' has {n}; expected the same N")
