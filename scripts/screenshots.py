@@ -5,16 +5,19 @@
 Writes forward-midway.png, bptt-midway.png, lstm-cell.png (and lstm-cell-closeup.png),
 folded.png, inspector.png, stacked-bidirectional.png and app-training.png (the whole window
 mid-training, the Training dashboard docked). ``--only training`` renders just the last one.
+The window starts from its first layout (a layout saved by the app is neither read nor changed).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="rnnsim-screenshots-")   # the first layout, nothing saved
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -22,7 +25,6 @@ import ui  # noqa: E402,F401  (None refcount guard first)
 from PySide6.QtCore import Qt  # noqa: E402
 
 from ui.app import make_app  # noqa: E402
-from ui.session import Settings  # noqa: E402
 
 SIZE = (1600, 1000)
 
@@ -34,10 +36,10 @@ def settle(app, ms=150):
         time.sleep(0.01)
 
 
-def open_window(app, **settings):
+def open_window(app, **setup):
     from ui.main_window import MainWindow
 
-    w = MainWindow(settings=Settings(**settings))
+    w = MainWindow(setup=setup)
     w.resize(*SIZE)
     w.show()
     w.cell.set_animated(False)
@@ -83,7 +85,7 @@ def main(argv=None):
     w.inspect_arrow(("W", 0, 0, 6))
     settle(app)
     save(w, out / "inspector.png")
-    # the folded graph (the cycle of LESSONS 000)
+    # the folded graph: the recurrence as a cycle
     s.seek(s.tape.find("forward", 0, 0, 6))
     w.folded_action.trigger()
     settle(app)
@@ -106,11 +108,12 @@ def main(argv=None):
     w = open_window(app, task="custom", cell="gru", hidden_size=6, steps=8, num_layers=2, bidirectional=True,
                     input_size=2, output_size=2)
     s = w.session
-    s.seek(s.tape.find("backward", 0, 1, 4))
     w.graph.view.zoom(0.8)
-    s.step_back()
-    s.step()
+    s.seek(s.tape.find("backward", 1, 0, 6))
     settle(app)
+    for _ in range(12):                       # BPTT scrolls back in time: the frozen labels stay put
+        s.step()
+        settle(app, 30)
     save(w, out / "stacked-bidirectional.png")
     w.close()
     settle(app, 50)

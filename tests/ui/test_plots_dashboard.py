@@ -63,6 +63,8 @@ def test_gradient_over_time_is_titled_by_what_it_plots_and_spans_1_to_T(shown):
     assert plot.y_label == "∂L/∂h(k)"
     x0, x1 = plot.item.vb.viewRange()[0]
     assert 0.8 <= x0 <= 1.0 and 8.0 <= x1 <= 8.2                       # k = 1..T, nothing past T
+    ticks = [v for _, level in plot.item.getAxis("bottom").tickValues(x0, x1, 400) for v in level]
+    assert ticks and all(float(v).is_integer() for v in ticks)          # whole time steps
     np.testing.assert_array_equal(plot.data("layer 1")[1], signed)      # the values as given
     norms = np.abs(signed)[:5]
     plot.show_data({"layer 1": norms, "layer 1 ←": norms[::-1]}, step=6, signed=False)

@@ -114,6 +114,11 @@ class GradOverTimePlot(PlotPanel):
         fixed = (1.0, float(max(steps, 2))) if steps else None          # k = 1..T, nothing past T
         if fixed != self.fixed_x:
             self.fixed_x, self._range = fixed, None
+            bottom = self.item.getAxis("bottom")
+            if steps and steps <= 20:
+                bottom.setTickSpacing(1, 1)             # whole time steps only (no k = 1.5)
+            else:
+                bottom.setTickSpacing()
         for key, v in zip(keys, values):
             self.set_curve(key, np.arange(1, v.size + 1), v)
         self.fit()
