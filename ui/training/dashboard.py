@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from functools import partial
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFontMetrics, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
-                               QSizePolicy, QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QSizePolicy,
+                               QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
 from ..livetext import LiveText
+from ..plots.banner import DivergenceBanner  # noqa: F401  (re-exported)
 from ..plots.base import PlotPanel
 from ..plots.gates import GATES, GatePlot
 from ..plots.gradients import GradNormPlot, GradOverTimePlot
@@ -32,56 +34,6 @@ from .controller import DIVERGED, FINISHED, PAUSED, READY, RUNNING, STOPPED
 BADGE_PAD = 8
 STATE_WORDS = {READY: ("Ready", "#4a5568"), RUNNING: ("Training", "#2f855a"), PAUSED: ("Paused", "#b7791f"),
                STOPPED: ("Stopped", "#4a5568"), FINISHED: ("Finished", "#2b6cb0"), DIVERGED: ("Diverged", "#c53030")}
-
-
-class DivergenceBanner(QFrame):
-    """Shown when training diverged: what happened, why, and the ways out."""
-
-    rollbackRequested = Signal(object)        # {"lr": ..., "clip": ...} changes to apply, possibly empty
-    resetRequested = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("divergenceBanner")
-        self.setStyleSheet("#divergenceBanner { background: #fff5f5; border: 1px solid #feb2b2; border-radius: 6px; }"
-                           "#divergenceBanner QLabel { color: #742a2a; }")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(10, 8, 10, 8)
-        self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold; font-size: 11pt;")
-        lay.addWidget(self.title)
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay.addWidget(self.text)
-        row = QHBoxLayout()
-        self.rollback_button = QPushButton("Roll back")
-        self.rollback_button.setToolTip("Go back to the last good weights and stay paused; change the settings, then Train")
-        self.rollback_button.clicked.connect(lambda: self.rollbackRequested.emit({}))
-        self.smaller_button = QPushButton("Roll back, learning rate ÷ 10")
-        self.smaller_button.clicked.connect(lambda: self.rollbackRequested.emit({"lr": self._lr / 10}))
-        self.clip_button = QPushButton("Roll back, clip gradients at 1")
-        self.clip_button.setToolTip("Scale every update down so that the gradient's norm is at most 1")
-        self.clip_button.clicked.connect(lambda: self.rollbackRequested.emit({"clip": 1.0}))
-        self.reset_button = QPushButton("Reset (new weights)")
-        self.reset_button.setToolTip("Start again from new initial weights (the history is cleared)")
-        self.reset_button.clicked.connect(self.resetRequested.emit)
-        for b in (self.rollback_button, self.smaller_button, self.clip_button, self.reset_button):
-            row.addWidget(b)
-        row.addStretch(1)
-        lay.addLayout(row)
-        self._lr = 0.01
-        self.hide()
-
-    def show_divergence(self, step: int, text: str, rollback_step: int | None, lr: float, clipping: bool):
-        self._lr = lr
-        self.title.setText(f"⚠ Training diverged at step {step}: the numbers became NaN or infinite")
-        self.text.setText(text)
-        target = rollback_step if rollback_step is not None else step - 1
-        self.rollback_button.setText(f"Roll back to step {target}")
-        self.smaller_button.setText(f"Roll back, learning rate {theme.fmt(lr)} → {theme.fmt(lr / 10)}")
-        self.clip_button.setVisible(not clipping)
-        self.show()
 
 
 class TrainingDashboard(QWidget):
@@ -120,7 +72,7 @@ class TrainingDashboard(QWidget):
         lay.addWidget(self._controls())
         self.banner = DivergenceBanner()
         self.banner.rollbackRequested.connect(self._rollback)
-        self.banner.resetRequested.connect(self._reset)
+        self.banner.resetRequested.connect(partial(self._command, "reset"))
         lay.addWidget(self.banner)
 
         self.loss_plot = LossPlot()
@@ -202,14 +154,14 @@ class TrainingDashboard(QWidget):
         sp = QStyle.StandardPixmap
         action("train", "Train", "Train in the background (the window stays responsive); "
                                  "after a pause this resumes the same run", "F5", sp.SP_MediaPlay
-               ).triggered.connect(self._train)
+               ).triggered.connect(partial(self._command, "train"))
         action("pause", "Pause", "Stop after the current step; Train resumes exactly where it paused",
-               "F6", sp.SP_MediaPause).triggered.connect(self._pause)
+               "F6", sp.SP_MediaPause).triggered.connect(partial(self._command, "pause"))
         action("stop", "Stop", "End this run after the current step; the weights stay, and Train starts a "
                                "new run of the set number of epochs from them", "Shift+F5", sp.SP_MediaStop
-               ).triggered.connect(self._stop)
+               ).triggered.connect(partial(self._command, "stop"))
         action("reset", "Reset", "New initial weights (the seed and network settings in force); clears the plots",
-               None, sp.SP_BrowserReload).triggered.connect(self._reset)
+               None, sp.SP_BrowserReload).triggered.connect(partial(self._command, "reset"))
         sep = QFrame()
         sep.setFrameShape(QFrame.Shape.VLine)
         sep.setStyleSheet("color: #e2e8f0;")
@@ -365,26 +317,15 @@ class TrainingDashboard(QWidget):
         self.banner.show_divergence(step, text, c.rollback_step, c.trainer.config.lr, c.trainer.config.clip is not None)
         self.refresh(force=True)
 
-    # the buttons' slots (named methods, not lambdas: a slot's return value is handed to Qt)
-    def _train(self):
+    # the buttons' slots: controller methods called through one named method (a slot's return value is handed
+    # to Qt; this returns None), ignoring the flag ``triggered`` passes
+    def _command(self, name, *_):
         if self.controller is not None:
-            self.controller.train()
+            getattr(self.controller, name)()
 
     def _train_steps(self):
         if self.controller is not None:
             self.controller.train_steps(self.steps_box.value())
-
-    def _pause(self):
-        if self.controller is not None:
-            self.controller.pause()
-
-    def _stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-
-    def _reset(self):
-        if self.controller is not None:
-            self.controller.reset()
 
     def _rollback(self, changes):
         if self.controller is not None:
