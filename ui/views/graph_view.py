@@ -1,4 +1,4 @@
-"""The unrolled graph's view. The network: one column per timestep — x(t) → cell → h(t) → o(t) → L(t) — with the
+"""The unrolled graph's view: one column per timestep — x(t) → cell → h(t) → o(t) → L(t) — with the
 recurrent arrows h(t−1) → h(t) and the shared weights U, W, V labelled on every copy; stacked
 layers as rows; a bidirectional layer's reverse direction as a row whose arrows point left.
 
