@@ -1,10 +1,13 @@
 """Model: a ModelSpec plus parameters under their PyTorch names — the public face of the engine."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import io, losses, network
-from .errors import InputError, ConfigError
+from .errors import ConfigError, InputError, shown
+from .limits import MAX_STEPS, over
 from .init import initialise
 from .spec import ModelSpec
 
@@ -124,10 +127,15 @@ class Model:
 
 
 def check_truncate(truncate):
-    if truncate is None or truncate == 0:
+    """None (full BPTT) for None or 0, else the window as an int in 1..MAX_STEPS; ConfigError otherwise."""
+    whole = (not isinstance(truncate, (bool, np.bool_)) and isinstance(truncate, (int, float, np.integer, np.floating))
+             and math.isfinite(truncate) and int(truncate) == truncate)
+    if truncate is None or (whole and truncate == 0):
         return None
-    if isinstance(truncate, bool) or int(truncate) != truncate or truncate < 1:
-        raise ConfigError(f"truncate must be a whole number of steps ≥ 1 (or None), got {truncate!r}")
+    if not whole or truncate < 1:
+        raise ConfigError(f"truncate must be a whole number of steps ≥ 1 (or None), got {shown(truncate)}")
+    if truncate > MAX_STEPS:
+        raise ConfigError(over("truncate", int(truncate), MAX_STEPS))
     return int(truncate)
 
 

@@ -114,10 +114,10 @@ def open_regular(path, error, what: str = "file", limit: int = MAX_FILE_BYTES):
 
 def read_text_file(path, error, what: str = "text file", limit: int = MAX_TEXT_FILE_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes."""
-    fh, _ = open_regular(path, error, what, limit)
+    fh, declared = open_regular(path, error, what, limit)
     with fh:
         try:
-            data = fh.read(limit + 1)
+            data = fh.read(min(declared, limit) + 1)          # the file's own size: no limit-sized buffer
         except OSError as exc:
             raise error(f"{display_name(path)}: cannot be read ({exc.strerror or exc})") from None
     if len(data) > limit:
@@ -164,11 +164,13 @@ def _read_header(fp, where, error):
         raise error(f"{where} declares an invalid shape {one_line(repr(shape), 60)}")
     if len(shape) > 32:
         raise error(f"{where} declares {len(shape)} dimensions, over the limit of 32")
-    count = 1
+    count, span = 1, 1
     for d in shape:
         count *= d
+        span *= max(d, 1)                        # an empty array may not declare huge sides either
     nbytes = count * dtype.itemsize
-    if nbytes > MAX_ARRAY_BYTES:
+    if max(nbytes, span * max(dtype.itemsize, 1)) > MAX_ARRAY_BYTES:
+        nbytes = max(nbytes, span * max(dtype.itemsize, 1))
         dims = " × ".join(amount(d) for d in shape) if len(shape) <= 6 else f"{len(shape)} dimensions"
         raise error(f"{where} declares shape {one_line(dims, 80)} of {dtype.name}: "
                     f"{over('its size', nbytes, MAX_ARRAY_BYTES, bytes_=True)}")

@@ -43,7 +43,6 @@ from __future__ import annotations
 import io as _io
 import json
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np

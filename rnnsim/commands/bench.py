@@ -1,13 +1,13 @@
 """``rnnsim bench``: training steps/s beside PyTorch eager (when installed), same weights, same process."""
 from .. import bench
-from .common import positive_float, strict_json
+from .common import JSON_HELP, positive_float, strict_json
 
 
 def register(sub):
     p = sub.add_parser("bench", help="training throughput beside PyTorch (when installed)")
     p.add_argument("--seconds", type=positive_float, default=1.0, help="time per measurement")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run)
 
 

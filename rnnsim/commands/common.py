@@ -21,6 +21,7 @@ from ..limits import MAX_HIDDEN_SIZE, MAX_INPUT_SIZE, MAX_LAYERS, MAX_OUTPUT_SIZ
 from ..spec import GATE_BLOCKS, LOSSES, OUTPUTS, REDUCTIONS, ModelSpec
 
 USAGE_ERROR = 2
+JSON_HELP = "print one JSON object (strict JSON: a NaN or infinite number is null)"
 #: exit status after SIGTERM (128 + 15), as shells report it
 TERMINATED = 143
 _WHOLE = re.compile(r"[+-]?\d{1,30}", re.ASCII)

@@ -3,8 +3,8 @@ from .. import gradcheck
 from ..errors import ConfigError
 from ..limits import MAX_GRADCHECK_WORK, MAX_SEQUENCES, MAX_STEPS
 from ..model import Model, load_model
-from .common import (add_architecture, bounded_int, nonnegative_float, positive_float, positive_int, seed_int,
-                     spec_from_args, strict_json)
+from .common import (JSON_HELP, add_architecture, bounded_int, nonnegative_float, positive_float, seed_int,
+                     spec_from_args, steps_int, strict_json)
 
 
 def register(sub):
@@ -13,12 +13,12 @@ def register(sub):
     p.add_argument("--model", help="check this model file instead of a random one")
     p.add_argument("--steps", type=bounded_int(MAX_STEPS), default=5, help="sequence length T")
     p.add_argument("--batch", type=bounded_int(MAX_SEQUENCES), default=2)
-    p.add_argument("--truncate", type=positive_int, default=None, help="truncated BPTT window (steps)")
+    p.add_argument("--truncate", type=steps_int, default=None, help="truncated BPTT window (steps)")
     p.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 weight-decay term")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--eps", type=positive_float, default=gradcheck.EPS, help="central-difference step")
     p.add_argument("--tolerance", type=positive_float, default=gradcheck.TOLERANCE)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run)
 
 

@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..inputs import as_batch, read_values
 from ..interpret import describe_output, describe_text, softmax
 from ..model import load_model
-from .common import strict_json
+from .common import JSON_HELP, strict_json
 
 
 def register(sub):
@@ -28,7 +28,7 @@ def register(sub):
     given.add_argument("--text", help="a model trained on a text: the characters it reads, one per step")
     p.add_argument("--raw", action="store_true",
                    help="input and output in the model's own units (no scaling from the training data)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run)
 
 

@@ -21,18 +21,19 @@ from ..model import load_model
 from ..optim import OPTIMIZERS
 from ..tape import record, render_text, to_json
 from ..tape.events import PHASES
-from .common import clip_threshold, nonnegative_float, positive_float, positive_int, strict_json
+from .common import clip_threshold, nonnegative_float, positive_float, positive_int, steps_int, strict_json
 
 
 def register(sub):
     p = sub.add_parser("trace", help="step through forward, BPTT and the update of one sequence, with formulas")
     p.add_argument("--model", required=True, help="model file (.npz)")
     p.add_argument("--input", required=True,
-                   help="a .npy/.csv file, or inline values: commas separate timesteps, spaces features")
+                   help=f"a .npy/.csv file, or inline values: commas separate timesteps, spaces features; at most "
+                        f"{MAX_TRACE_STEPS} steps, and steps × the model's parameters at most {MAX_TRACE_VALUES}")
     p.add_argument("--target", required=True,
                    help="a .npy/.csv file or inline values: class indices (cross-entropy) or output values (mse), "
                         "one per timestep for output 'sequence'")
-    p.add_argument("--truncate", type=positive_int, help="truncated BPTT window (steps)")
+    p.add_argument("--truncate", type=steps_int, help="truncated BPTT window (steps)")
     p.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 term λ/2·Σw² added to the loss")
     p.add_argument("--clip", type=clip_threshold, help="clip the gradient's global norm (or values) to this")
     p.add_argument("--clip-mode", choices=clipping.MODES, default="norm")
@@ -50,7 +51,9 @@ def register(sub):
                    help="print only the events of this phase (repeatable; default: all)")
     p.add_argument("--values", type=positive_int, default=8, metavar="N",
                    help="text: print arrays of up to N numbers in full, larger ones as a summary (default 8)")
-    p.add_argument("--json", action="store_true", help="print one JSON object with every event and its numbers")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object with every event and its numbers (strict JSON: a NaN or infinite "
+                        "number is null)")
     p.set_defaults(run=run)
 
 

@@ -24,8 +24,8 @@ from ..reading import display_name
 from ..schedules import SCHEDULES
 from ..spec import GATE_BLOCKS
 from ..train import Trainer
-from .common import (TERMINATED, UsageError, bounded_int, clip_threshold, finite_float, nonnegative_float,
-                     number_pair, positive_float, positive_int, seed_int, steps_int, strict_json)
+from .common import (JSON_HELP, TERMINATED, UsageError, bounded_int, clip_threshold, finite_float,
+                     nonnegative_float, number_pair, positive_float, positive_int, seed_int, steps_int, strict_json)
 
 
 def register(sub):
@@ -78,13 +78,13 @@ def register(sub):
     tr.add_argument("--batch-size", type=positive_int, help="mini-batch size (default: full batch)")
     tr.add_argument("--clip", type=clip_threshold, help="clip the gradient's global norm to this")
     tr.add_argument("--clip-mode", choices=clipping.MODES)
-    tr.add_argument("--truncate", type=positive_int, help="truncated BPTT window (steps)")
+    tr.add_argument("--truncate", type=steps_int, help="truncated BPTT window (steps)")
     tr.add_argument("--weight-decay", type=nonnegative_float, help="L2 term λ/2·Σw² added to the loss")
     tr.add_argument("--validation-split", type=finite_float, help="fraction held out for validation")
     tr.add_argument("--patience", type=positive_int, help="early stopping: epochs without improvement")
     tr.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", help="save the trained model here (.npz); checked before training starts")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run)
 
 

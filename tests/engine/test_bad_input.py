@@ -22,7 +22,7 @@ from rnnsim import Model, ModelFileError, ModelSpec, load_model, recipe
 from rnnsim import session_file as sf
 from rnnsim.cli import main
 from rnnsim.data import load_csv_series, load_data, load_npz, make_task
-from rnnsim.errors import DataError, InputError, RnnsimError, SpecError, one_line
+from rnnsim.errors import DataError, InputError, RnnsimError, one_line
 from rnnsim.inputs import read_values
 from rnnsim.io import write_atomic
 from rnnsim.limits import (MAX_ARRAY_BYTES, MAX_HIDDEN_SIZE, MAX_MESSAGE_CHARS, MAX_OUTPUT_SIZE, MAX_TRACE_STEPS)
@@ -327,6 +327,12 @@ def test_an_npy_header_declaring_a_huge_shape_is_refused_before_allocating(tmp_p
     assert peak < 2 * 2 ** 20
 
 
+def test_an_empty_array_declaring_a_huge_side_is_refused(tmp_path):
+    empty = npy_bytes(header="{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4611686018427387904), }")
+    path = model_zip(tmp_path, fc__bias=empty)
+    refused(ModelFileError, lambda: load_model(path), "fc.bias", "over the limit of 256 MiB")
+
+
 def _patch_declared_size(path, member, size):
     """Set ``member``'s uncompressed size in the zip directory (and its local header) to ``size``."""
     raw = bytearray(path.read_bytes())
@@ -349,6 +355,15 @@ def test_a_member_declaring_a_huge_uncompressed_size_is_refused_from_the_directo
     result, peak = peak_allocation(lambda: load_model(path))
     assert isinstance(result, ModelFileError) and "uncompressed size" in str(result), result
     assert "over the limit of 256 MiB" in str(result) and peak < 2 * 2 ** 20
+
+
+def test_a_member_declaring_more_than_its_stored_bytes_can_hold_is_refused_before_allocating(tmp_path):
+    """Under the per-array limit, but 200 MiB cannot come out of a few hundred stored bytes (deflate
+    expands at most ~1032 times): refused from the directory, nothing allocated."""
+    path = _patch_declared_size(model_zip(tmp_path), "fc.bias.npy", 200 * 2 ** 20)
+    result, peak = peak_allocation(lambda: load_model(path))
+    assert isinstance(result, ModelFileError) and "cannot hold" in str(result), result
+    assert peak < 2 * 2 ** 20
 
 
 def test_members_that_add_up_over_the_archive_limit(tmp_path):
@@ -513,6 +528,7 @@ def test_control_bytes_are_stripped_and_messages_capped(tmp_path):
     (["gradcheck", "--seed", "-1"], ["--seed", "at least 0"]),
     (["gradcheck", "--steps", "100000", "--batch", "1000"], ["over the limit of 10000000"]),
     (["train", "--task", "xor", "--seed", "1_000"], ["not a whole number"]),
+    (["gradcheck", "--truncate", "9223372036854775808"], ["over the limit of 100000"]),     # OverflowError before
     (["train", "--task", "xor", "--lr", "1_0"], ["not a number"]),
 ])
 def test_absurd_sizes_on_the_command_line(capsys, argv, parts):
