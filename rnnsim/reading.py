@@ -135,8 +135,10 @@ def _read_header(fp, where, error):
     """(shape, fortran_order, dtype) from an .npy stream positioned at its start, checked."""
     try:
         magic = fp.read(len(NPY_MAGIC))
+    except EOFError:
+        raise error(f"{where} is truncated (the archive ends inside it)") from None
     except Exception as exc:                     # noqa: BLE001 - a damaged stream, whatever the library says
-        raise error(f"{where} cannot be read ({_reason(exc)})") from None
+        raise error(f"{where} is damaged ({_damage(exc)})") from None
     if magic != NPY_MAGIC:
         raise error(f"{where} is not a .npy array (no .npy header)")
     try:
