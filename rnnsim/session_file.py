@@ -642,6 +642,8 @@ def _progress_from_file(name, doc, arrays) -> dict:
                     value = _array(name, arrays, f"optimizer{SEP}{pname}{SEP}{key}", "f")
                 state[pname][key] = value
         progress["optimizer"] = {"name": opt["name"], "steps": _whole(opt["steps"]), "state": state}
+    except ModelFileError:
+        raise
     except KeyError as exc:
         raise ModelFileError(f"{name}: the saved training progress has no {exc}") from None
     except ValueError as exc:

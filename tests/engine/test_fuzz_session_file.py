@@ -115,25 +115,34 @@ def session_files(draw, bases):
     return buffer.getvalue()
 
 
-def _open_and_work(s, folder):
-    """The app's use of an opened session: data, Trainer, restored progress, two steps, Reset's network, Save,
-    open again. A data file named by the session may be refused when read (the app shows that refusal)."""
-    source = s.data
-    task = None
-    if source["kind"] == "task":
-        dataset, task = make_task(source["name"], seed=source.get("seed", 0), **source.get("options", {}))
-    elif s.dataset is not None:
-        dataset = s.dataset
-    else:
-        try:
-            dataset = load_data(source["path"], **source.get("options", {}))
-        except RnnsimError:
-            return
+def _open(s, dataset):
     model = Model(s.spec, s.params, s.extras)
     recipe.check_fits(model, dataset)
     trainer = Trainer(model, dataset, s.config, probe=s.probe)
     if s.progress is not None:
         sf.restore_progress(trainer, s.progress, history=s.history)
+    return trainer
+
+
+def _open_and_work(s, folder):
+    """The app's use of an opened session: data, Trainer, restored progress, two steps, Reset's network, Save,
+    open again. A session whose data file is not stored inside cannot be checked against its data by
+    session_file.load: the app's open reads the file and may still refuse it then (it shows the message)."""
+    source = s.data
+    task = None
+    if source["kind"] == "task":
+        dataset, task = make_task(source["name"], seed=source.get("seed", 0), **source.get("options", {}))
+        trainer = _open(s, dataset)
+    elif s.dataset is not None:
+        dataset = s.dataset
+        trainer = _open(s, dataset)
+    else:
+        try:
+            dataset = load_data(source["path"], **source.get("options", {}))
+            trainer = _open(s, dataset)
+        except RnnsimError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            return
     trainer.run(max_steps=2)
     network = {k: s.model_options.get(k) for k in ("cell", "hidden_size", "num_layers", "bidirectional")}
     spec = recipe.build_spec(dataset, task.model if task else None, network)
