@@ -40,10 +40,11 @@ def main(argv=None) -> int:
     app = make_app(argv)
     from .main_window import MainWindow
 
-    window = MainWindow(remember_layout=True)
+    window = MainWindow(remember_layout=True, autosave=True)
     window.show()
     settle_memory()
     QTimer.singleShot(0, window.session.start)    # after the first paint: warm-up and the first Tape
+    QTimer.singleShot(0, window.offer_recovery)   # a session autosaved by a run that was killed
     QTimer.singleShot(0, TrainerProcess.prestart)  # the training process imports meanwhile (~0.5 s)
     return app.exec()
 

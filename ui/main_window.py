@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
                                QScrollArea, QWidget)
 
 from . import dialogs, inspect_targets
+from .autosave import Autosave, left_behind
 from .debugger import Debugger
 from .livetext import LiveText
 from .panels.model import ModelPanel
@@ -31,8 +32,10 @@ class MainWindow(QMainWindow):
     #: the window's size and dock layout are kept here between runs (``remember_layout``)
     LAYOUT_KEY, LAYOUT_VERSION = "window/layout", 1
 
-    def __init__(self, session: Session | None = None, setup: dict | None = None, remember_layout: bool = False):
-        """``setup``: flat settings to start from (see Session.configure), e.g. {"task": "bitcount"}."""
+    def __init__(self, session: Session | None = None, setup: dict | None = None, remember_layout: bool = False,
+                 autosave: bool = False):
+        """``setup``: flat settings to start from (see Session.configure), e.g. {"task": "bitcount"};
+        ``autosave``: keep the session in the user's data folder for recovery (ui/autosave.py)."""
         super().__init__()
         self.remember_layout = remember_layout
         self.setWindowTitle("rnnsim — recurrent networks, step by step")
@@ -100,6 +103,9 @@ class MainWindow(QMainWindow):
         self.model_panel.showPanel.connect(self.show_panel)
         if setup:
             self.session.configure(**setup)
+        self.autosave = Autosave(self.training, self) if autosave else None
+        if self.autosave is not None:
+            self.autosave.start()
         self.setWindowTitle("rnnsim — recurrent networks, step by step[*]")
         self.resize(1600, 1000)
         self._sized = False
@@ -429,6 +435,29 @@ class MainWindow(QMainWindow):
         if title is not None:
             self.inspect(title, entries)
 
+    def offer_recovery(self, ask=None) -> bool:
+        """At start-up: a session autosaved by a run that was killed or crashed is offered back. ``ask(text)``
+        → bool (default: a Yes/No question). True when it was restored."""
+        found = left_behind()
+        if found is None:
+            return False
+        path, when = found
+        text = (f"rnnsim did not close properly last time. Its session was saved automatically at {when}.\n\n"
+                "Restore it?")
+        if ask is None:
+            answer = QMessageBox.question(self, "Restore the last session?", text,
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.Yes)
+            ask_result = answer == QMessageBox.StandardButton.Yes
+        else:
+            ask_result = ask(text)
+        if not ask_result:
+            return False
+        ok = self.training.open_session(str(path))
+        if ok:
+            self.training.mark_unsaved()            # restored work is not saved anywhere of the learner's yet
+        return ok
+
     # ---- lifecycle ----------------------------------------------------------------------------------
     def closeEvent(self, ev):
         if not files.confirm_close(self, self.training, self.save_session_as):
@@ -436,6 +465,8 @@ class MainWindow(QMainWindow):
             return
         if self.remember_layout:
             self.save_layout()
+        if self.autosave is not None:
+            self.autosave.discard()
         self.training.shutdown()
         self.dashboard.timer.stop()
         self.debugger.stop_play()

@@ -168,6 +168,8 @@ class DataPanel(QWidget):
     def show_data(self) -> None:
         c = self.controller
         d, src = c.dataset, c.source
+        if src.get("kind") == "task" and list(self.option_fields) != list(TASKS[src["name"]].options):
+            self._build_options(TASKS[src["name"]])     # before blocking: it deletes the old fields
         blockers = block_inputs(self)
         try:
             if src.get("kind") == "task":
@@ -175,8 +177,6 @@ class DataPanel(QWidget):
                 if i >= 0:
                     self.task.setCurrentIndex(i)
                 task = TASKS[src["name"]]
-                if list(self.option_fields) != list(task.options):
-                    self._build_options(task)
                 for key, field in self.option_fields.items():
                     value = (src.get("options") or {}).get(key, task.options.get(key))
                     field.setText("" if value is None else str(value))

@@ -459,6 +459,10 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
             self._state = state
             self.stateChanged.emit(state)
 
+    def mark_unsaved(self):
+        """The session holds work the learner has not saved (e.g. restored from an autosave)."""
+        self._set_dirty(True)
+
     def _set_dirty(self, dirty: bool):
         if dirty != self._dirty:
             self._dirty = dirty
