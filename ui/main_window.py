@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
 
         self.model_panel = ModelPanel(self.session)
         self.equations = EquationView(self.session)
-        self.inspector = Inspector()
+        self.inspector = Inspector(session=self.session)
         self.cell = CellView(self.session)
         self.dashboard = TrainingDashboard(self.training, show_errors=False)
         self.data_panel = DataPanel(self.training)
@@ -79,10 +79,10 @@ class MainWindow(QMainWindow):
                       Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="cell")
         self.docks["model"].raise_()
         self.docks["cell"].raise_()
-        # the bottom docks (the cell view, the training dashboard) span the whole width: the dashboard's
-        # plots and controls need it at 1366 px, and so does the cell view of a wide LSTM
+        # the bottom docks (the cell view, the training dashboard) reach the left edge: the dashboard's plots
+        # and controls need the width at 1366 px; the equations keep the right column's full height
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self._build_status()
 
         s = self.session
@@ -393,13 +393,14 @@ class MainWindow(QMainWindow):
         box.open()
 
     def show_dashboard(self):
-        """Training starts: its dashboard comes to the front, at least 45 % of the window tall (its plots
-        are unreadable lower than that on a 768-pixel screen)."""
+        """Training starts: its dashboard comes to the front, at least 45 % of the window tall (60 % on a
+        window under 900 px: its plots are unreadable lower than that)."""
         dock = self.docks["dashboard"]
         dock.show()
         dock.raise_()
-        if not dock.isFloating() and dock.height() < 0.45 * self.height():
-            self.resizeDocks([dock], [int(0.45 * self.height())], Qt.Orientation.Vertical)
+        share = 0.45 if self.height() >= 900 else 0.6
+        if not dock.isFloating() and dock.height() < share * self.height():
+            self.resizeDocks([dock], [int(share * self.height())], Qt.Orientation.Vertical)
 
     def show_panel(self, key: str):
         dock = self.docks[key]

@@ -45,7 +45,7 @@ class PlotPanel(ExportMixin, QFrame):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(0)
         self.plot = pg.PlotWidget(background=theme.PAPER, axisItems=axis_items)
-        self.plot.setMinimumSize(220, 150)
+        self.plot.setMinimumSize(200, 150)
         self.item = self.plot.getPlotItem()
         self.item.setTitle(f"<span style='color:{TEXT}; font-weight:600'>{title}</span>", size="10pt")
         for name in ("left", "bottom"):
@@ -57,6 +57,9 @@ class PlotPanel(ExportMixin, QFrame):
             # the space for tick labels only grows: a narrower label ("0.1" after "0.05") would
             # otherwise re-lay out the plot and re-render both axes (measured: most axis renders)
             ax.setStyle(autoReduceTextSpace=False)
+            # at most half the axis covered by tick text: in a short plot (a 768-px screen) the labels
+            # would otherwise run into each other
+            ax.setStyle(textFillLimits=[(0, 0.5), (2, 0.35), (4, 0.2), (6, 0.1)])
         self.item.setLabel("bottom", x_label, color=theme.MUTED.name(), **{"font-size": "9pt"})
         if y_label:
             self.item.setLabel("left", y_label, color=theme.MUTED.name(), **{"font-size": "9pt"})

@@ -18,8 +18,8 @@ from functools import partial
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFontMetrics, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QSizePolicy,
-                               QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QScrollArea,
+                               QSizePolicy, QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
 from ..livetext import LiveText
@@ -119,7 +119,11 @@ class TrainingDashboard(QWidget):
         inner.addWidget(self.gate_plot)
         inside_lay.addWidget(inner, 1)
         self.inside_tab = self.tabs.addTab(inside, "Hidden state && gates")
-        self.tabs.addTab(self.weights_view, "Weights U, W, V")
+        weights = QScrollArea()                  # three heatmaps side by side: scroll rather than widen the dock
+        weights.setWidgetResizable(True)
+        weights.setFrameShape(QScrollArea.Shape.NoFrame)
+        weights.setWidget(self.weights_view)
+        self.tabs.addTab(weights, "Weights U, W, V")
         self.tabs.currentChanged.connect(lambda *_: self.refresh(force=False))
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 5)
