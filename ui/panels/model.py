@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ..session import Session
@@ -45,6 +45,11 @@ class ModelPanel(QWidget):
         lay.addWidget(self.network)
         lay.addWidget(self._update_group())
         lay.addStretch(1)
+        for combo in self.findChildren(QComboBox):       # long item texts must not widen the dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
+        for edit in (self.probe, self.target):
+            edit.setMinimumWidth(60)
         session.probeChanged.connect(lambda _: self.show_probe())
         session.tapeChanged.connect(lambda _: self.show_probe())
         session.busyChanged.connect(lambda busy: self.reinit.setEnabled(not busy))

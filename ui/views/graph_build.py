@@ -54,10 +54,14 @@ class SceneBuilder:
         spec, T = idx.spec, idx.T
         sc = idx.scale
         outputs = set(idx.tape.output_times)
+        built = self.session.built
+        chars = built.input_labels if built is not None and built.tape is idx.tape else None
         for t in ts:
             x = L.col_x(t)
-            self._node(("x", t), "x", x, L.y("x"), f"x({t + 1})", f"x({t + 1}): the input at step {t + 1}",
-                       value=idx.x[t], vscale=sc["x"], known_v=-1)
+            label, tip = f"x({t + 1})", f"x({t + 1}): the input at step {t + 1}"
+            if chars and t < len(chars):                 # a text model reads one character per step
+                label, tip = f"x({t + 1}) “{chars[t]}”", f"{tip}: the character “{chars[t]}” (one-hot)"
+            self._node(("x", t), "x", x, L.y("x"), label, tip, value=idx.x[t], vscale=sc["x"], known_v=-1)
         for layer in range(spec.num_layers):
             for d in range(L.dirs):
                 y = L.y("h", layer, d)
