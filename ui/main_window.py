@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 
 from . import dialogs, inspect_targets
 from .autosave import Autosave, left_behind
+from .file_load import FileLoad
 from .debugger import Debugger
 from .livetext import LiveText
 from .panels.model import ModelPanel
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.model_panel.showPanel.connect(self.show_panel)
         if setup:
             self.session.configure(**setup)
+        self.loader = FileLoad(self, self.show_training_error)
         self.autosave = Autosave(self.training, self) if autosave else None
         if self.autosave is not None:
             self.autosave.start()
@@ -365,12 +367,16 @@ class MainWindow(QMainWindow):
         return box
 
     def open_model(self, path: str | None = None):
-        """File → Open model: the session's model becomes the file's (asks first when trained work would go)."""
+        """File → Open model: the session's model becomes the file's (asks first when trained work would go).
+        The file is read on a worker (progress after 0.2 s, can be cancelled); True when reading started."""
         if not files.confirm_discard(self, self.training, "Open a model"):
             return False
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Open a model", "", files.MODEL_FILTER)
-        return bool(path) and self.training.open_model(path)
+        if not path:
+            return False
+        self.loader.start("Open the model", str(path), self.training.read_model, self.training.install_model)
+        return True
 
     def save_model(self, path: str | None = None):
         """File → Save model: the session's model as it is now (trained, or with updates applied)."""
@@ -379,7 +385,8 @@ class MainWindow(QMainWindow):
         return bool(path) and self.training.save_model(path)
 
     def open_session(self, path=None):
-        return files.open_session(self, self.training, path, self.recent)
+        """File → Open session: read on a worker (progress after 0.2 s, can be cancelled); True when started."""
+        return files.open_session(self, self.training, path, self.recent, self.loader)
 
     def save_session_as(self, path: str | None = None):
         return files.save_session_as(self, self.training, self.recent, path)

@@ -69,22 +69,34 @@ class ControllerFiles:
         """Open a session file; on any problem nothing changes and ``error`` says why."""
         self.halt()
         try:
-            s = sf.load(path)
-            dataset, task = self._dataset_of(s)
-            model = Model(s.spec, s.params, s.extras)
-            recipe.check_fits(model, dataset)
-            trainer = Trainer(model, dataset, s.config, probe=s.probe)
-            if s.progress is not None:
-                sf.restore_progress(trainer, s.progress, history=s.history)
-            else:
-                trainer.history = s.history
-                trainer.step_count = len(s.history.step)
-                trainer.epoch = len(s.history.epoch)
+            prepared = self.read_session(path)
         except (RnnsimError, OSError) as exc:
             self.error.emit("Cannot open the session", str(exc))
             return False
-        network = {**suggested_network(task), **{k: v for k, v in s.model_options.items()
-                                                     if k in NETWORK_KEYS}}
+        self.install_session(prepared)
+        return True
+
+    def read_session(self, path) -> tuple:
+        """Read and check a session file into engine objects (no Qt, no change to this controller: it may
+        run on a worker thread). RnnsimError / OSError when the file is refused."""
+        s = sf.load(path)
+        dataset, task = self._dataset_of(s)
+        model = Model(s.spec, s.params, s.extras)
+        recipe.check_fits(model, dataset)
+        trainer = Trainer(model, dataset, s.config, probe=s.probe)
+        if s.progress is not None:
+            sf.restore_progress(trainer, s.progress, history=s.history)
+        else:
+            trainer.history = s.history
+            trainer.step_count = len(s.history.step)
+            trainer.epoch = len(s.history.epoch)
+        return path, s, dataset, task, model, trainer
+
+    def install_session(self, prepared: tuple) -> None:
+        """Make what :meth:`read_session` read the session in force (GUI thread)."""
+        self.halt()
+        path, s, dataset, task, model, trainer = prepared
+        network = {**suggested_network(task), **{k: v for k, v in s.model_options.items() if k in NETWORK_KEYS}}
         history = PlotHistory.from_history(s.history, s.grad_norms, s.ui.get("divergences", []))
         self.view_state = {k: v for k, v in s.ui.items() if k not in ("divergences", "state")}
         self._install(dataset, task, dict(s.data), network, s.config, model, trainer, history)
@@ -95,7 +107,6 @@ class ControllerFiles:
             self._set_state(STOPPED if state == STOPPED else (PAUSED if trainer.step_count else READY))
         self._set_dirty(False)
         self.status.emit(f"Session opened: {path} (step {trainer.step_count})")
-        return True
 
     @staticmethod
     def _dataset_of(s: sf.SessionData):
@@ -136,12 +147,25 @@ class ControllerFiles:
         says so). The history starts empty; the training settings stay."""
         self.halt()
         try:
-            model = Model.load(path)
-            dataset, task, source, note = self._data_for(model)
-            trainer = Trainer(model, dataset, self.config, probe=first_sequence(dataset))
+            prepared = self.read_model(path)
         except (RnnsimError, OSError) as exc:
             self.error.emit("Cannot open the model", str(exc))
             return False
+        self.install_model(prepared)
+        return True
+
+    def read_model(self, path) -> tuple:
+        """Read a model file and the data it needs (no Qt, no change to this controller: it may run on a
+        worker thread). RnnsimError / OSError when refused."""
+        model = Model.load(path)
+        dataset, task, source, note = self._data_for(model)
+        trainer = Trainer(model, dataset, self.config, probe=first_sequence(dataset))
+        return path, model, dataset, task, source, note, trainer
+
+    def install_model(self, prepared: tuple) -> None:
+        """Make what :meth:`read_model` read the session's model (GUI thread)."""
+        self.halt()
+        path, model, dataset, task, source, note, trainer = prepared
         s = model.spec
         network = {**self.network, "cell": s.cell, "hidden_size": s.hidden_size, "num_layers": s.num_layers,
                    "bidirectional": s.bidirectional}
@@ -150,7 +174,6 @@ class ControllerFiles:
         self._set_state(READY)
         self._set_dirty(False)
         self.status.emit(f"Model opened: {path}" + (f" — {note}" if note else ""))
-        return True
 
     def _data_for(self, model: Model):
         """(dataset, task, source, note): the data in use if the model fits them, else the data it names."""

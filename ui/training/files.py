@@ -72,19 +72,36 @@ def save_session_as(parent: QWidget, controller, recent: RecentFiles | None = No
     return ok
 
 
-def open_session(parent: QWidget, controller, path: str | None = None, recent: RecentFiles | None = None) -> bool:
-    """Ask for a session file (unless ``path``) and open it; on a refusal the controller's ``error``
-    signal says why and nothing open changes. Asks first when there is unsaved training."""
+def open_session(parent: QWidget, controller, path: str | None = None, recent: RecentFiles | None = None,
+                 loader=None) -> bool:
+    """Ask for a session file (unless ``path``) and open it — read on ``loader`` (ui.file_load.FileLoad:
+    off the GUI thread) when given, else at once; on a refusal the learner is told why and nothing open
+    changes. Asks first when there is unsaved training. True when opened (or, with a loader, started)."""
     if path is None:
         path, _ = QFileDialog.getOpenFileName(parent, "Open training session", "", SESSION_FILTER)
         if not path:
             return False
     if not confirm_discard(parent, controller, "Open another session"):
         return False
-    ok = controller.open_session(path)
-    if recent is not None:
-        recent.add(path) if ok else recent.remove(path)
-    return ok
+    if loader is None:
+        ok = controller.open_session(path)
+        if recent is not None:
+            recent.add(path) if ok else recent.remove(path)
+        return ok
+
+    def install(prepared):
+        controller.install_session(prepared)
+        if recent is not None:
+            recent.add(path)
+
+    def refused(ok):
+        if not ok and recent is not None:
+            recent.remove(path)
+        loader.finished.disconnect(refused)
+
+    loader.finished.connect(refused)
+    loader.start("Open the session", str(path), controller.read_session, install)
+    return True
 
 
 def confirm_discard(parent: QWidget, controller, action: str) -> bool:
