@@ -14,6 +14,12 @@ from ui.training.controller import TrainingController
 DATA = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "data"
 
 
+def _load(dialog, qtbot):
+    """Press Load: the file is read on a worker; wait until that read has ended."""
+    dialog.accept()
+    qtbot.waitUntil(lambda: not dialog.reading, timeout=60000)
+
+
 @pytest.fixture
 def panel(qtbot):
     c = TrainingController(task="bitcount")
@@ -59,7 +65,7 @@ def test_csv_preview_columns_window_horizon_and_load(qtbot, panel):
     dialog.window.setValue(6)
     dialog.horizon.setValue(2)
     assert "41 sequences of 6 steps with 2 input(s)" in dialog.summary.text()
-    dialog.accept()
+    _load(dialog, qtbot)
     assert c.dataset.x.shape == (41, 6, 2) and c.dataset.meta["inputs"] == ["temperature", "load"]
     assert c.source == {"kind": "file", "path": str(DATA / "series.csv"),
                         "options": {"inputs": ["temperature", "load"], "targets": ["load"], "window": 6, "horizon": 2}}
@@ -74,7 +80,7 @@ def test_a_bad_file_is_named_and_the_previous_data_stays(qtbot, panel, tmp_path)
     bad.write_text("time,value\n1,2\n2,oops\n3,4\n")
     dialog = panel.open_dialog(str(bad))
     dialog.window.setValue(1)
-    dialog.accept()
+    _load(dialog, qtbot)
     assert dialog.isVisible() and dialog.dataset is None                     # the dialog stays open
     assert "broken.csv: line 3, column 'value': 'oops' is not a number" in dialog.last_error_text
     assert dialog.last_error.isVisible() and "oops" in dialog.last_error.text()
@@ -94,7 +100,7 @@ def test_unreadable_csv_previews_say_why(qtbot, tmp_path, content, message):
     dialog = LoadDataDialog(None, str(path))
     qtbot.addWidget(dialog)
     assert message in dialog.problem.text() and dialog.problem.isVisibleTo(dialog)
-    dialog.accept()
+    _load(dialog, qtbot)
     assert dialog.dataset is None and message in dialog.last_error_text
     close_error(dialog)
 
@@ -104,13 +110,13 @@ def test_text_and_npz_files_load(qtbot, panel, tmp_path):
     dialog = panel.open_dialog(str(DATA / "text.txt"))
     assert dialog.kind == "text" and dialog.text_preview.toPlainText()
     dialog.text_window.setValue(10)
-    dialog.accept()
+    _load(dialog, qtbot)
     assert c.dataset.loss == "cross_entropy" and c.dataset.steps == 10 and "vocab" in c.dataset.meta
     x = np.random.default_rng(0).normal(size=(12, 5, 3))
     np.savez(tmp_path / "arrays.npz", x=x, y=(x.sum(axis=(1, 2)) > 0).astype(int))
     dialog = panel.open_dialog(str(tmp_path / "arrays.npz"))
     assert dialog.kind == "npz" and dialog.arrays.rowCount() == 2
-    dialog.accept()
+    _load(dialog, qtbot)
     assert c.dataset.x.shape == (12, 5, 3) and c.dataset.output == "last" and c.model.spec.output_size == 2
 
 
@@ -120,7 +126,7 @@ def test_a_pickled_npz_is_refused_without_loading(qtbot, panel, tmp_path):
     np.save(tmp_path / "evil.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     (tmp_path / "evil.npy").rename(tmp_path / "evil.npz")
     dialog = panel.open_dialog(str(tmp_path / "evil.npz"))
-    dialog.accept()
+    _load(dialog, qtbot)
     assert "evil.npz" in dialog.last_error_text and c.dataset is before
     close_error(dialog)
     dialog.reject()

@@ -39,6 +39,7 @@ from rnnsim.data.loaders import SUFFIXES, _parse_float, read_csv_table
 from rnnsim.errors import RnnsimError
 
 from .. import theme
+from ..workers import Runner
 
 PREVIEW_ROWS = 200
 PREVIEW_CHARS = 3000
@@ -69,6 +70,9 @@ class LoadDataDialog(QDialog):
         self.dataset = None
         self.source = None
         self.last_error_text = ""
+        self.reader = Runner("load-data", self)         # the file is read off the GUI thread
+        self.reader.done.connect(self._read)
+        self.reader.failed.connect(self._refused)
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
         self.path = QLineEdit()
@@ -99,7 +103,8 @@ class LoadDataDialog(QDialog):
         self.summary.setStyleSheet(f"color: {theme.MUTED.name()};")
         lay.addWidget(self.summary)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.load_button = self.buttons.addButton("Load", QDialogButtonBox.ButtonRole.AcceptRole)
+        self._load_text = "Load"
+        self.load_button = self.buttons.addButton(self._load_text, QDialogButtonBox.ButtonRole.AcceptRole)
         self.load_button.setEnabled(False)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -343,19 +348,37 @@ class LoadDataDialog(QDialog):
                     if v is not None}
         return {}
 
+    @property
+    def reading(self) -> bool:
+        return self.reader.busy
+
     def accept(self):
-        """Read the file completely; on a refusal say why and stay open (nothing else changes)."""
+        """Read the file completely on a worker (Load waits, greyed, meanwhile); on a refusal say why and
+        stay open (nothing else changes)."""
         path = self.path.text().strip()
-        try:
-            dataset = load_data(path, **self.options())
-        except RnnsimError as exc:
-            self.last_error_text = str(exc)
-            show_error(self, "This data cannot be used", str(exc))
-            return
-        except OSError as exc:
-            self.last_error_text = f"{path}: cannot be read ({exc.strerror or exc})"
-            show_error(self, "This data cannot be used", self.last_error_text)
-            return
+        options = self.options()
+        self.load_button.setEnabled(False)
+        self.load_button.setText("Reading…")
+        self.reader.submit(lambda job: (path, options, load_data(path, **options)))
+
+    def _read(self, result):
+        path, options, dataset = result
+        self._ready()
         self.dataset = dataset
-        self.source = {"kind": "file", "path": os.path.abspath(path), "options": self.options()}
+        self.source = {"kind": "file", "path": os.path.abspath(path), "options": options}
         super().accept()
+
+    def _refused(self, exc):
+        self._ready()
+        path = self.path.text().strip()
+        if isinstance(exc, RnnsimError):
+            self.last_error_text = str(exc)
+        elif isinstance(exc, OSError):
+            self.last_error_text = f"{path}: cannot be read ({exc.strerror or exc})"
+        else:                                   # a bug of ours: said here, never a traceback on stderr
+            self.last_error_text = f"{path}: unexpected error {type(exc).__name__}: {exc}"
+        show_error(self, "This data cannot be used", self.last_error_text)
+
+    def _ready(self):
+        self.load_button.setText(self._load_text)
+        self.load_button.setEnabled(True)
