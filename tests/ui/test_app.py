@@ -352,11 +352,14 @@ def test_cell_view_animates_between_events(make_window, qtbot):
     w.cell.set_animated(True)
     s = w.session
     s.seek(0)
-    qtbot.wait(400)
-    s.seek(1)
     strip = w.cell.cell_scene.slots["f"]
+    first = s.current.quantities["f"]
+    qtbot.waitUntil(lambda: strip.progress >= 1.0 and strip.current() is not None
+                    and np.array_equal(strip.current(), first), timeout=5000)   # event 1 shown, its glide ended
+    w.cell._last_show -= 1.0               # as if the learner looked for a second: the next step glides
+    s.seek(1)
     assert strip.progress < 1.0                       # gliding from the old values ...
-    qtbot.waitUntil(lambda: strip.progress >= 1.0, timeout=2000)
+    qtbot.waitUntil(lambda: strip.progress >= 1.0, timeout=5000)
     np.testing.assert_array_equal(strip.current(), s.current.quantities["f"])   # ... to the new ones
 
 

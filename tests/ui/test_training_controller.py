@@ -87,14 +87,16 @@ def test_redraw_rate_and_throttled_snapshots(qtbot, rig):
     c.train()
     qtbot.waitUntil(lambda: len(deliveries) > 0, timeout=TIMEOUT)    # the worker process is up, training
     redraws, delivered = dash.redraws, len(deliveries)
-    qtbot.wait(2000)
+    qtbot.waitUntil(lambda: dash.redraws - redraws >= 12, timeout=TIMEOUT)   # the dashboard keeps redrawing
     c.pause()
     qtbot.waitUntil(lambda: c.state == PAUSED, timeout=TIMEOUT)
+    # ≥ 10 Hz asked (bench/bench_app_training.py measures the real rate: ≥ 11 Hz)
     assert dash.refresh_hz >= 10 and dash.timer.interval() <= 1000 / (2 * 10)
-    # ≥ 10 Hz asked (bench/bench_app_training.py measures ≥ 11 Hz); a loaded test machine gets fewer
-    assert dash.redraws - redraws >= 12
-    assert len(deliveries) - delivered <= 2.0 * MAX_RATE_HZ * 1.3 + 3     # throttled (2 s + slack)
-    assert sum(deliveries) == c.trainer.step_count        # ... and no step lost
+    # throttled: the worker sends at most MAX_RATE_HZ detailed batches a second, the dashboard redraws at
+    # refresh_hz, so deliveries per redraw stay near MAX_RATE_HZ / refresh_hz (1.4), whatever the load —
+    # while every one of the thousands of steps arrives
+    assert (len(deliveries) - delivered) <= 3 * (dash.redraws - redraws) + 5
+    assert sum(deliveries) == c.trainer.step_count > 2 * (len(deliveries) - delivered)
 
 
 def test_pause_and_resume_continue_the_same_run_exactly(qtbot, rig):

@@ -1,4 +1,4 @@
-"""What the learner reads when training diverges (LESSONS 002's debugging advice, in its words)."""
+"""What the learner reads when training diverges (the debugging advice of the from-scratch XOR article, in its words)."""
 from __future__ import annotations
 
 import math
