@@ -6,6 +6,7 @@ status shows), and the first Tape is recorded on another.
 from __future__ import annotations
 
 import gc
+import signal
 import sys
 
 from PySide6.QtCore import QTimer
@@ -46,7 +47,19 @@ def main(argv=None) -> int:
     QTimer.singleShot(0, window.session.start)    # after the first paint: warm-up and the first Tape
     QTimer.singleShot(0, window.offer_recovery)   # a session autosaved by a run that was killed
     QTimer.singleShot(0, TrainerProcess.prestart)  # the training process imports meanwhile (~0.5 s)
+    quit_on_sigterm(app)
     return app.exec()
+
+
+def quit_on_sigterm(app) -> QTimer:
+    """SIGTERM (a logout, ``kill``) ends the event loop instead of the process: a save in progress
+    finishes (or removes its temporary file) first, and the training process is stopped. Python runs
+    signal handlers only between its own bytecodes, so a light timer gives it the chance while Qt waits."""
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+    return ticker
 
 
 if __name__ == "__main__":

@@ -153,3 +153,15 @@ def test_a_refused_task_option_is_named_and_nothing_changes(qtbot, panel):
     assert (c.dataset, c.model, c.source) == before
     assert panel.option_fields["delay"].text() == "20"            # the field shows what is in force again
     close_error(panel)
+
+
+def test_a_load_cancelled_while_reading_changes_nothing(qtbot, panel, tmp_path):
+    c = panel.controller
+    path = tmp_path / "series.csv"
+    path.write_text("t,value\n" + "".join(f"{i},{i % 7}\n" for i in range(60)))
+    dialog = panel.open_dialog(str(path))
+    before = c.dataset
+    dialog.accept()                            # reading starts on a worker ...
+    dialog.reject()                            # ... and the learner cancels
+    qtbot.waitUntil(lambda: not dialog.reading, timeout=60000)
+    assert c.dataset is before and dialog.dataset is None

@@ -70,6 +70,7 @@ class LoadDataDialog(QDialog):
         self.dataset = None
         self.source = None
         self.last_error_text = ""
+        self._cancelled = False
         self.reader = Runner("load-data", self)         # the file is read off the GUI thread
         self.reader.done.connect(self._read)
         self.reader.failed.connect(self._refused)
@@ -357,6 +358,7 @@ class LoadDataDialog(QDialog):
         stay open (nothing else changes)."""
         path = self.path.text().strip()
         options = self.options()
+        self._cancelled = False
         self.load_button.setEnabled(False)
         self.load_button.setText("Reading…")
         self.reader.submit(lambda job: (path, options, load_data(path, **options)))
@@ -364,12 +366,16 @@ class LoadDataDialog(QDialog):
     def _read(self, result):
         path, options, dataset = result
         self._ready()
+        if self._cancelled:                     # cancelled while it was being read: nothing changes
+            return
         self.dataset = dataset
         self.source = {"kind": "file", "path": os.path.abspath(path), "options": options}
         super().accept()
 
     def _refused(self, exc):
         self._ready()
+        if self._cancelled:
+            return
         path = self.path.text().strip()
         if isinstance(exc, RnnsimError):
             self.last_error_text = str(exc)
@@ -378,6 +384,10 @@ class LoadDataDialog(QDialog):
         else:                                   # a bug of ours: said here, never a traceback on stderr
             self.last_error_text = f"{path}: unexpected error {type(exc).__name__}: {exc}"
         show_error(self, "This data cannot be used", self.last_error_text)
+
+    def reject(self):
+        self._cancelled = True                  # a read still going is dropped when it ends
+        super().reject()
 
     def _ready(self):
         self.load_button.setText(self._load_text)
