@@ -1,7 +1,7 @@
 """Reading a file off the GUI thread: a model, a session. The file is read and checked on a worker
 (``read(path)``, no Qt); a progress dialog appears if that takes longer than 0.2 s and can cancel it
 (the result is then dropped — nothing changes); the result is installed on the GUI thread
-(``install(result)``). A refusal goes to ``refused(title, message)``: one dialog, nothing lost.
+(``install(result)``). A refusal is the signal ``refused(title, message)``: one dialog, nothing lost.
 """
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ SHOW_AFTER_MS = 200
 
 
 class FileLoad(QObject):
-    """One background read at a time; ``finished(bool)`` when installed (True) or refused/cancelled."""
+    """One background read at a time; ``finished(bool)`` when installed (True) or refused/cancelled.
+
+    No Python reference back to the window (a signal instead): a window ↔ loader reference cycle was
+    collected by the garbage collector in an order that crashed PySide6."""
 
     finished = Signal(bool)
+    refused = Signal(str, str)
 
-    def __init__(self, parent_widget, refused):
+    def __init__(self, parent_widget):
         super().__init__(parent_widget)
-        self.parent_widget = parent_widget
-        self.refused = refused
         self.runner = Runner("file-load", self)
         self.runner.done.connect(self._done)
         self.runner.failed.connect(self._failed)
@@ -38,7 +40,7 @@ class FileLoad(QObject):
         """Read ``path`` with ``read`` on the worker, then ``install`` the result; ``title`` names the
         action in the progress dialog and in a refusal ("Open the session")."""
         self._job = (title, path, install)
-        self.dialog = QProgressDialog(f"{title}: reading {path}…", "Cancel", 0, 0, self.parent_widget)
+        self.dialog = QProgressDialog(f"{title}: reading {path}…", "Cancel", 0, 0, self.parent())
         self.dialog.setWindowTitle(title)
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setMinimumDuration(SHOW_AFTER_MS)
@@ -74,8 +76,8 @@ class FileLoad(QObject):
             return
         title, path, _ = job
         if isinstance(exc, (RnnsimError, OSError)):
-            self.refused(f"Cannot {title[0].lower()}{title[1:]}", str(exc))
+            self.refused.emit(f"Cannot {title[0].lower()}{title[1:]}", str(exc))
         else:                                # a bug of ours: said in the dialog, never a traceback on stderr
-            self.refused(f"Cannot {title[0].lower()}{title[1:]}",
+            self.refused.emit(f"Cannot {title[0].lower()}{title[1:]}",
                          f"Unexpected error while reading {path}: {type(exc).__name__}: {exc}")
         self.finished.emit(False)

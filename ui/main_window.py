@@ -104,7 +104,8 @@ class MainWindow(QMainWindow):
         self.model_panel.showPanel.connect(self.show_panel)
         if setup:
             self.session.configure(**setup)
-        self.loader = FileLoad(self, self.show_training_error)
+        self.loader = FileLoad(self)
+        self.loader.refused.connect(self.show_training_error)
         self.autosave = Autosave(self.training, self) if autosave else None
         if self.autosave is not None:
             self.autosave.start()

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QAbstractItemView,
     QComboBox,
     QDialog,
@@ -71,9 +72,7 @@ class LoadDataDialog(QDialog):
         self.source = None
         self.last_error_text = ""
         self._cancelled = False
-        self.reader = Runner("load-data", self)         # the file is read off the GUI thread
-        self.reader.done.connect(self._read)
-        self.reader.failed.connect(self._refused)
+        self._reading = False
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
         self.path = QLineEdit()
@@ -351,7 +350,7 @@ class LoadDataDialog(QDialog):
 
     @property
     def reading(self) -> bool:
-        return self.reader.busy
+        return self._reading
 
     def accept(self):
         """Read the file completely on a worker (Load waits, greyed, meanwhile); on a refusal say why and
@@ -361,7 +360,9 @@ class LoadDataDialog(QDialog):
         self._cancelled = False
         self.load_button.setEnabled(False)
         self.load_button.setText("Reading…")
-        self.reader.submit(lambda job: (path, options, load_data(path, **options)))
+        self._reading = True
+        _READER_OWNER[:] = [self]                # the newest read wins (the reader delivers only its result)
+        _reader().submit(lambda job: (path, options, load_data(path, **options)))
 
     def _read(self, result):
         path, options, dataset = result
@@ -390,5 +391,21 @@ class LoadDataDialog(QDialog):
         super().reject()
 
     def _ready(self):
+        self._reading = False
         self.load_button.setText(self._load_text)
         self.load_button.setEnabled(True)
+
+
+_READER: list = []
+_READER_OWNER: list = []                         # the dialog waiting for the reader's result
+
+
+def _reader() -> Runner:
+    """One reader for every Load data dialog, owned by the application: a dialog (often unparented) is
+    garbage-collected at any time, and a thread pool destroyed with it crashed the process."""
+    if not _READER:
+        runner = Runner("load-data", QApplication.instance())
+        runner.done.connect(lambda result: _READER_OWNER.pop()._read(result) if _READER_OWNER else None)
+        runner.failed.connect(lambda exc: _READER_OWNER.pop()._refused(exc) if _READER_OWNER else None)
+        _READER.append(runner)
+    return _READER[0]
