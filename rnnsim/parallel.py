@@ -1,6 +1,6 @@
 """How the engine uses the machine's cores.
 
-Measured on 2 cores (STACK-FACTS.md and bench/): a multi-threaded BLAS is slower, not faster,
+Measured on 2 cores (docs/pitfalls.md and bench/): a multi-threaded BLAS is slower, not faster,
 for the small matrix products inside the time loop — at (hidden 128, T 50, batch 64) an LSTM
 step ran 3.2× faster with one BLAS thread — and collapses when another busy thread (a redrawing
 GUI) competes for the cores. So while the engine computes, every BLAS library runs one thread,

@@ -271,7 +271,7 @@ def record(model, x, target, truncate=None, l2=0.0, clip=None, clip_mode="norm",
     spec = model.spec
     params = {k: v.copy() for k, v in model.params.items()}
     # one BLAS thread, as the engine: the products here are small, and a 2-thread pool collapses
-    # when another thread (the GUI) is busy (STACK-FACTS.md)
+    # when another thread (the GUI) is busy (docs/pitfalls.md)
     with parallel.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore", divide="ignore",
                                                       under="ignore"):
         return _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer)

@@ -1,4 +1,4 @@
-"""Model files (CONTRACT.md §2): .npz of PyTorch-named arrays plus a JSON 'spec'; never unpickled."""
+"""Model files (docs/contract.md, the model file): .npz of PyTorch-named arrays plus a JSON 'spec'; never unpickled."""
 import gc
 import json
 import os

@@ -3,7 +3,7 @@
 The fixture (written by tests/fixtures/make_torch_fixtures.py) holds, per config, the spec, the
 parameters under their PyTorch names (float64, or float32 as a torch state_dict would be), an
 input, a target, and PyTorch's float64 output, loss and gradients — full BPTT and truncated BPTT
-(window 2, T = 5). Every quantity must agree to CONTRACT.md §3's 1e-9 relative:
+(window 2, T = 5). Every quantity must agree to the contract's 1e-9 relative (docs/contract.md):
 
     assert_allclose(actual, expected, rtol=1e-9, atol=1e-12 * max(1, max|expected|))
 

@@ -154,7 +154,7 @@ def test_a_nan_run_pauses_marks_the_step_and_rolls_back(qtbot, rig):
     step, text = sig.args
     qtbot.waitUntil(lambda: c.state == DIVERGED, timeout=TIMEOUT)
     assert step == 3 and c.rollback_step == 0
-    assert "learning rate" in text and "clip" in text and "NaN" in text      # LESSONS 002's advice
+    assert "learning rate" in text and "clip" in text and "NaN" in text      # the XOR article's advice
     assert dash.banner.isVisible() and "step 3" in dash.banner.title.text()
     for plot in (dash.loss_plot, dash.lr_plot, dash.grad_norm_plot):
         assert [m.value() for m in plot.marks] == [3]
