@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import InputError, shown
 from .limits import MAX_ARRAY_BYTES, MAX_STEPS, over
-from .reading import display_name, read_npy, read_text_file
+from .reading import csv_rows, display_name, read_npy, read_text_file
 
 FILE_SUFFIXES = (".npy", ".csv")
 #: a number as people type it: plain decimal notation, ASCII only (no "1_000", no "0x10", no "١٢٣" — all of
@@ -71,18 +71,7 @@ def load_csv(path: str) -> np.ndarray:
     except UnicodeDecodeError:
         raise InputError(f"{name}: not a text CSV file (not UTF-8)") from None
     rows = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                raise InputError(f"{name}, line {reader.line_num}: a field is over the limit of "
-                                 f"{csv.field_size_limit()} characters") from None
-            raise InputError(f"{name}, line {reader.line_num}: not valid CSV ({exc})") from None
-        lineno = reader.line_num
+    for lineno, row in csv_rows(csv.reader(io.StringIO(text, newline="")), name, InputError):
         if not row or all(not c.strip() for c in row):
             continue
         numbers = [strict_float(c) for c in row]

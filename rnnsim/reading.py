@@ -18,6 +18,7 @@ The limits are in :mod:`rnnsim.limits`.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import stat
@@ -362,3 +363,21 @@ def json_depth(value) -> int:
             return deepest
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def csv_rows(reader, name: str, error):
+    """(line number, row) for every row of a ``csv.reader``, its errors raised as ``error`` (the caller's
+    engine exception type) in one line that names the file and the line — an over-long field (an
+    unclosed quote, usually) by the limit it passed."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise error(f"{name}: line {line} holds a field over the limit of {csv.field_size_limit()} "
+                            "characters (is a quote not closed?)") from None
+            raise error(f"{name}: line {line} is not valid CSV ({exc}; is a quote not closed?)") from None
+        yield reader.line_num, row

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import DataError, shown
 from ..inputs import strict_float
 from ..limits import MAX_DATA_BYTES, MAX_OUTPUT_SIZE, MAX_SEQUENCES, MAX_STEPS, amount, over, size
-from ..reading import display_name, open_regular, read_npz, read_text_file
+from ..reading import csv_rows, display_name, open_regular, read_npz, read_text_file
 from .dataset import Dataset
 
 #: refuse to build more than this many bytes of one-hot text input (ask for max_chars instead).
@@ -220,17 +220,7 @@ def read_csv_table(path) -> tuple[list[str], dict[str, list], list[int]]:
     first = next(line for line in text.split("\n") if line.strip())
     reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(first), strict=True)
     header, rows, lines = None, [], []
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                raise DataError(f"{name}: line {start} holds a field over the limit of {csv.field_size_limit()} "
-                                f"characters (is a quote not closed?)") from None
-            raise DataError(f"{name}: line {start} is not valid CSV ({exc}; is a quote not closed?)") from None
+    for _, row in csv_rows(reader, name, DataError):
         if not row or all(not c.strip() for c in row):
             continue
         row = [c.strip() for c in row]
