@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsView
 
 from .. import theme
-from .graphics import arrow_path, center_text, text_item
+from .graphics import arrow_path, center_text, setup_canvas, text_item
 
 NW, NH = 70, 56
 
@@ -17,11 +17,7 @@ NW, NH = 70, 56
 class FoldedView(QGraphicsView):
     def __init__(self, session, parent=None):
         super().__init__(parent)
-        self.session = session
-        self.graph = QGraphicsScene(self)          # parented: the view must not outlive it
-        self.setScene(self.graph)
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-        self.setBackgroundBrush(QBrush(theme.CANVAS))
+        self.graph = setup_canvas(self, session)
         self.pix: dict = {}
         self.caption = None
         self.t = None

@@ -18,15 +18,15 @@ import bisect
 import time
 
 from PySide6.QtCore import QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsView
+from PySide6.QtGui import QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
 
 from .. import theme
 from ..tapeindex import NEVER
 from .graph_build import SceneBuilder
 from .graph_items import Arrow, Header, Node, RowGutter  # noqa: F401  (re-exported)
 from .graph_layout import GUTTER, HEADER_H, PX, Layout  # noqa: F401
-from .graphics import arrow_path, center_text, strength, text_item  # noqa: F401  (re-exported)
+from .graphics import arrow_path, center_text, setup_canvas, strength, text_item  # noqa: F401  (re-exported)
 
 LABEL_LOD = 0.55      # below this zoom, per-copy labels are hidden
 FIT_MIN = 0.75        # "Fit" never zooms out further (12 px labels stay ≥ 9 px): it scrolls instead
@@ -57,11 +57,7 @@ class UnrolledView(SceneBuilder, QGraphicsView):
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
-        self.session = session
-        self.graph = QGraphicsScene(self)          # parented: the view must not outlive it
-        self.setScene(self.graph)
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-        self.setBackgroundBrush(QBrush(theme.CANVAS))
+        self.graph = setup_canvas(self, session)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)

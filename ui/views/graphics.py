@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QBrush, QFont, QPainterPath
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
+from PySide6.QtGui import QBrush, QFont, QPainter, QPainterPath
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSimpleTextItem
 
 from .. import theme
 
@@ -69,3 +69,15 @@ def strength(norm, top):
             out[ok] = np.clip(1.0 + np.log10(a[ok] / top) / STRENGTH_DECADES, 0.0, 1.0)
         out[~np.isfinite(out)] = 0.0
     return float(out) if out.ndim == 0 else out
+
+
+def setup_canvas(view, session) -> QGraphicsScene:
+    """A graph view's common set-up (unrolled and folded): its session, a scene parented to the view (the
+    view does not own its scene: an unparented one is collected and the view renders blank), antialiased
+    drawing on the canvas colour. Returns the scene."""
+    view.session = session
+    scene = QGraphicsScene(view)
+    view.setScene(scene)
+    view.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    view.setBackgroundBrush(QBrush(theme.CANVAS))
+    return scene
