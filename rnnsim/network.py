@@ -116,7 +116,8 @@ def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarra
     """Gradients of every parameter given ∂L/∂output (same shape as ``fp.output``).
 
     With a ``state_grads`` dict, also stores ∂L/∂h(t) (T, B, H), original time order, under
-    (layer, direction) — the gradient-over-time view of vanishing and exploding gradients.
+    (layer, direction) — the gradient-over-time view of vanishing and exploding gradients — and
+    ∂L/∂h0 (B, H), the gradient reaching the initial state, under (layer, direction, "h0").
     """
     cell = CELLS[spec.cell]
     steps, batch, _ = fp.top.shape
@@ -149,6 +150,7 @@ def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarra
             dxpre, dhpre = cg.dxpre, cg.dhpre
             if state_grads is not None:
                 state_grads[(layer, direction)] = cg.dh if direction == 0 else cg.dh[::-1]
+                state_grads[(layer, direction, "h0")] = cg.dh0
             gates = dxpre.shape[2]
             dx2 = dxpre.reshape(steps * batch, gates)
             dh2 = dhpre.reshape(steps * batch, gates)

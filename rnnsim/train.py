@@ -246,7 +246,7 @@ class Trainer:
                 if dp.record.gates is not None:
                     g = dp.record.gates[flip, 0]
                     gate_means[(layer, direction)] = g.reshape(g.shape[0], -1, spec.hidden_size).mean(axis=2)
-        dh = {k: v[:, 0] for k, v in dh.items()}
+        dh = {k: v[:, 0] for k, v in dh.items() if len(k) == 2}
         out = fp.output[:, 0] if spec.output == "sequence" else fp.output[0]
         with np.errstate(all="ignore"):
             norms = {k: np.sqrt(np.sum(v * v, axis=1)) for k, v in dh.items()}

@@ -107,13 +107,13 @@ def test_engine_gradients_are_the_lessons_sums(data, w_x, w_rec):
 
 
 def engine_state_gradients(model, x, t):
-    """∂ξ/∂S(k), k = 1..n, as (batch, n): the engine's gradient-over-time view (network.backward's state_grads)."""
+    """∂ξ/∂S(k), k = 0..n, as (batch, n + 1) — k = 0 the initial state: the engine's gradient-over-time view (network.backward's state_grads)."""
     state_grads = {}
     network.loss_and_grads(model.spec, model.params, x, t, state_grads=state_grads)
-    assert list(state_grads) == [(0, 0)]
+    assert list(state_grads) == [(0, 0), (0, 0, "h0")]
     dh = state_grads[(0, 0)]                    # (T, B, H) original time order
     assert dh.shape == (x.shape[1], x.shape[0], 1)
-    return dh[:, :, 0].T
+    return np.concatenate([state_grads[(0, 0, "h0")], dh[:, :, 0].T], axis=1)
 
 
 @pytest.mark.parametrize("w_x,w_rec", POINTS)
@@ -121,7 +121,7 @@ def test_gradient_over_time(data, w_x, w_rec):
     x, t = data
     _, _, _, dS = lesson_bptt(x[:, :, 0], t[:, 0], w_x, w_rec)
     engine = engine_state_gradients(counter(w_x, w_rec), x, t)
-    np.testing.assert_allclose(engine, dS[:, 1:], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(engine, dS, rtol=1e-12, atol=0)
     # the lesson's picture: ∂ξ/∂S(k) = ∂ξ/∂S(n) · w_rec^(n-k)
     g = engine[np.argmax(np.abs(dS[:, -1]))]         # one sequence with a non-zero error
     assert g[-1] != 0.0
@@ -132,7 +132,7 @@ def test_gradient_over_time(data, w_x, w_rec):
     if w_rec == 1.0:
         assert np.all(g == g[-1])                     # constant
     if abs(w_rec) > 1:
-        assert abs(g[0]) == pytest.approx(abs(g[-1]) * abs(w_rec) ** (N_STEPS - 1), rel=1e-12)   # explodes
+        assert abs(g[0]) == pytest.approx(abs(g[-1]) * abs(w_rec) ** N_STEPS, rel=1e-12)   # explodes (n links back to S(0))
     if 0 < abs(w_rec) < 1:
         assert abs(g[0]) < abs(g[-1]) * 0.01          # vanishes
     if w_rec < 0:

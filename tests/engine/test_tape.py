@@ -100,6 +100,8 @@ def test_tape_equals_engine_and_events_are_in_order(case):
     state_grads = {}
     network.loss_and_grads(model.spec, model.params, x, y, trunc, l2, state_grads=state_grads)
     for key, dh in state_grads.items():
+        if len(key) == 3:                       # ∂L/∂h0: the Tape has no event for the initial state
+            continue
         close(tape.dh_norms[key], np.sqrt(np.sum(dh[:, 0] ** 2, axis=1)))
     # event order and counts
     got = [(e.kind, e.layer, e.direction, e.t) for e in tape.events]
