@@ -47,7 +47,8 @@ class Model:
 
     # ---- computation --------------------------------------------------------------------
     def predict(self, x) -> np.ndarray:
-        """x (batch, T, input_size) -> (batch, T, out) for output "sequence", (batch, out) for "last"."""
+        """x (batch, T, input_size) -> (batch, T, out) for output "sequence", (batch, out) for "last":
+        fc(out), or σ(fc(out)) for the spec's output_activation "sigmoid"."""
         return network.predict(self.spec, self.params, self.check_input(x))
 
     def loss(self, x, target) -> float:

@@ -42,7 +42,9 @@ class ForwardPass:
     layers: list = field(default_factory=list)   # [layer][direction] -> DirectionPass
     top: np.ndarray | None = None                # (T, B, D·H) top layer output, original time order
     features: np.ndarray | None = None           # top, or top[-1] (B, D·H) for output "last"
-    output: np.ndarray | None = None             # (T, B, out) or (B, out): logits / head output
+    logits: np.ndarray | None = None             # the head's fc(features), (T, B, out) or (B, out); None without a head
+    output: np.ndarray | None = None             # the network's output: logits, σ(logits) for output_activation
+                                                 # "sigmoid", or the features themselves without a head
 
 
 def cut_mask(steps: int, truncate: int | None) -> np.ndarray:
@@ -105,15 +107,31 @@ def forward(spec: ModelSpec, params: dict, x: np.ndarray, frozen: ForwardPass | 
     fp.top = layer_in
     fp.features = fp.top[-1] if spec.output == "last" else fp.top
     if spec.output_size is not None:
-        fp.output = fp.features @ params["fc.weight"].T + params["fc.bias"]
+        fp.logits = fp.features @ params["fc.weight"].T + params["fc.bias"]
+        fp.output = sigmoid(fp.logits) if spec.output_activation == "sigmoid" else fp.logits
     else:
         fp.output = fp.features
     return fp
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(−z)) elementwise (torch.sigmoid); e^(−z) overflowing to inf gives σ = 0."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def head_gradient(spec: ModelSpec, output: np.ndarray, d_output: np.ndarray) -> np.ndarray:
+    """∂L/∂z at the head's fc output z from ∂L/∂ŷ at the network's output ŷ (same shapes):
+    ∂L/∂z = ∂L/∂ŷ ⊙ ŷ(1 − ŷ) for output_activation "sigmoid", ∂L/∂ŷ itself for "identity"."""
+    if spec.output_activation == "sigmoid":
+        return d_output * (output * (1.0 - output))
+    return d_output
+
+
 def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarray,
              truncate: int | None = None, state_grads: dict | None = None) -> dict:
-    """Gradients of every parameter given ∂L/∂output (same shape as ``fp.output``).
+    """Gradients of every parameter given ∂L/∂output (same shape as ``fp.output``; with a sigmoid head
+    that is ∂L/∂ŷ, taken back through σ by :func:`head_gradient`).
 
     With a ``state_grads`` dict, also stores ∂L/∂h(t) (T, B, H), original time order, under
     (layer, direction) — the gradient-over-time view of vanishing and exploding gradients — and
@@ -124,11 +142,12 @@ def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarra
     hidden = spec.hidden_size
     grads = {}
     if spec.output_size is not None:
+        d_logits = head_gradient(spec, fp.output, d_output)
         feats = fp.features.reshape(-1, fp.features.shape[-1])
-        d_out2 = d_output.reshape(-1, spec.output_size)
+        d_out2 = d_logits.reshape(-1, spec.output_size)
         grads["fc.weight"] = d_out2.T @ feats
         grads["fc.bias"] = d_out2.sum(axis=0)
-        d_features = d_output @ params["fc.weight"]
+        d_features = d_logits @ params["fc.weight"]
     else:
         d_features = d_output
     if spec.output == "last":

@@ -32,9 +32,11 @@ GATE_NAMES = {
 OUTPUTS = ("sequence", "last")
 LOSSES = ("mse", "cross_entropy")
 REDUCTIONS = ("mean", "sum")
+#: what the head applies to fc(out): nothing, or the logistic sigmoid (outputs in (0, 1))
+OUTPUT_ACTIVATIONS = ("identity", "sigmoid")
 
 _KNOWN = ("format", "version", "cell", "input_size", "hidden_size", "num_layers",
-          "bidirectional", "bias", "output_size", "output", "loss", "reduction")
+          "bidirectional", "bias", "output_size", "output", "loss", "reduction", "output_activation")
 
 
 def _positive_int(name, value):
@@ -62,6 +64,8 @@ def _bool(name, value):
 class ModelSpec:
     """The architecture of a model: PyTorch's ``nn.RNN/LSTM/GRU`` plus an optional ``nn.Linear`` head.
 
+    ``output_activation``: "identity" — the output is fc(out); "sigmoid" — σ(fc(out)), each output in
+    (0, 1), and the loss is computed on it (needs a head; not with cross-entropy, which takes logits).
     ``extra`` keeps unknown spec fields so that saving a loaded file loses nothing.
     """
 
@@ -75,6 +79,7 @@ class ModelSpec:
     output: str = "sequence"
     loss: str = "mse"
     reduction: str = "mean"
+    output_activation: str = "identity"
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -89,8 +94,14 @@ class ModelSpec:
         _choice("output", self.output, OUTPUTS)
         _choice("loss", self.loss, LOSSES)
         _choice("reduction", self.reduction, REDUCTIONS)
+        _choice("output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
         if self.loss == "cross_entropy" and self.output_size is None:
             raise SpecError("loss 'cross_entropy' needs a linear head: set 'output_size' to the number of classes")
+        if self.output_activation == "sigmoid":
+            if self.output_size is None:
+                raise SpecError("output_activation 'sigmoid' squashes the linear head's output: set 'output_size'")
+            if self.loss == "cross_entropy":
+                raise SpecError("output_activation 'sigmoid' cannot go with loss 'cross_entropy' (it takes logits)")
         count = self.parameter_count
         if count > MAX_PARAMETERS:
             raise SpecError(f"the model would have {count} parameters, over the limit of {MAX_PARAMETERS}; "

@@ -90,8 +90,14 @@ def backward(tape, e, q):
             o, y, yhat = output_values(tape, q, t)
             do = q.seq(f"∂L/∂{o}", tape.at_output(tape.d_output, t), "∂L/∂o(t)")
             _, dtext = loss_templates(tape, o, y, yhat)
-            q.f(do, dtext, "softmax and cross-entropy together: predicted probabilities minus the one-hot target"
-                if yhat else "the derivative of the squared error")
+            if tape.activated is not None:
+                dy = q.seq(f"∂L/∂{yhat}", tape.at_output(tape.d_activated, t), "∂L/∂ŷ(t)")
+                q.f(dy, dtext, "the derivative of the squared error at the sigmoid output ŷ")
+                q.f(do, f"{ref(dy)} ⊙ {ref(yhat)} ⊙ (1 − {ref(yhat)})",
+                    "back through the sigmoid output layer: σ′(o) = ŷ(1 − ŷ), small where ŷ is near 0 or 1")
+            else:
+                q.f(do, dtext, "softmax and cross-entropy together: predicted probabilities minus the one-hot "
+                    "target" if yhat else "the derivative of the squared error")
             cols = slice(d * hidden, (d + 1) * hidden)
             part = "" if not spec.bidirectional else ("[:, :H]" if d == 0 else "[:, H:]")
             if spec.output_size is not None:

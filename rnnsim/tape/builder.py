@@ -78,20 +78,26 @@ def direction_words(tape, tr, s):
 
 
 def loss_templates(tape, o, y, yhat):
+    """(the loss at one position, its derivative): for cross-entropy the derivative is ∂L/∂o(t), for the
+    squared error ∂L/∂o(t) — or ∂L/∂ŷ(t) with a sigmoid output layer, where the loss reads ŷ(t)."""
     per_count = " / {count}" if tape.count else ""
     if tape.spec.loss == "cross_entropy":
         return (f"−log {ref(yhat)}[{ref(y)}]" + per_count, f"({ref(yhat)} − onehot({ref(y)}))" + per_count)
-    return (f"Σ({ref(o)} − {ref(y)})²" + per_count, f"2·({ref(o)} − {ref(y)})" + per_count)
+    out = yhat if yhat is not None else o
+    return (f"Σ({ref(out)} − {ref(y)})²" + per_count, f"2·({ref(out)} − {ref(y)})" + per_count)
 
 
 def output_values(tape, q, t):
-    """o(t), y(t), ŷ(t) (cross-entropy) and count at output time t; returns their names."""
+    """o(t), y(t), ŷ(t) (cross-entropy: softmax; sigmoid output layer: σ(o(t))) and count at output time t;
+    returns their names."""
     td = t + 1
     o = q.seq(f"o({td})", tape.at_output(tape.output_tm, t), "o(t)")
     y = q.seq(f"y({td})", tape.at_output(tape.target_tm, t), "y(t)")
     yhat = None
     if tape.log_probs is not None:
         yhat = q.seq(f"ŷ({td})", np.exp(tape.at_output(tape.log_probs, t)), "ŷ(t)")
+    elif tape.activated is not None:
+        yhat = q.seq(f"ŷ({td})", tape.at_output(tape.activated, t), "ŷ(t)")
     if tape.count:
         q.one("count", tape.count)
     return o, y, yhat

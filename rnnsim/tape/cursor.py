@@ -26,7 +26,8 @@ class Recording:
     """
 
     def __init__(self, *, spec, x, target, params, traces, features, output, output_tm, target_tm, d_output,
-                 log_probs, position_loss, loss, count, grads, bptt_grads, clipped_grads, truncate, l2, clip, update):
+                 log_probs, position_loss, loss, count, grads, bptt_grads, clipped_grads, truncate, l2, clip, update,
+                 activated=None, d_activated=None):
         self.spec = spec
         self.x = x                              # (batch, T, input_size) as given
         self.target = target
@@ -34,10 +35,13 @@ class Recording:
         self.traces = traces                    # [layer][direction] -> recorder.Trace
         self.features = features                # (T, B, D·H) top layer output, or (B, D·H) for "last"
         self.output = output                    # as model.predict: (B, T, out) or (B, out)
-        self.output_tm = output_tm              # time-major output
+        self.output_tm = output_tm              # time-major o(t): the head's output V·h + c (before σ when
+                                                # output_activation is "sigmoid"), or the top states without a head
         self.target_tm = target_tm
-        self.d_output = d_output                # ∂L/∂output, time-major
+        self.d_output = d_output                # ∂L/∂o(t), time-major
         self.log_probs = log_probs              # cross-entropy: log ŷ, time-major
+        self.activated = activated              # sigmoid head: ŷ(t) = σ(o(t)), time-major (None otherwise)
+        self.d_activated = d_activated          # sigmoid head: ∂L/∂ŷ(t), time-major (None otherwise)
         self.position_loss = position_loss      # L(t) (T, B) or (B,): Σ over t and batch = data loss
         self.loss = float(loss)
         self.count = count                      # the mean's divisor (None for reduction "sum")
@@ -219,7 +223,7 @@ class Tape:
         """Everything known after the event at ``cursor`` (default: the current one), first sequence:
 
         ("h", layer, direction, t), ("c", ...), ("gates", ...) (gates × H, LSTM/GRU) after forward
-        events; ("o", t), ("ŷ", t) (cross-entropy), ("L", t) after output events; ("loss",) after the
+        events; ("o", t), ("ŷ", t) (cross-entropy, sigmoid head), ("L", t) after output events; ("loss",) after the
         loss event; ("dh", layer, direction, t) = the whole ∂L/∂h(t), ("dc", ...) after backward
         events; ("cut", layer, direction, t) after truncation events; ("grad", name) for every
         parameter once the gradient is complete (from the last BPTT / weight-decay event on);
@@ -245,6 +249,8 @@ class Tape:
                 state[("o", e.t)] = rec.at_output(rec.output_tm, e.t)[0]
                 if rec.log_probs is not None:
                     state[("ŷ", e.t)] = np.exp(rec.at_output(rec.log_probs, e.t)[0])
+                elif rec.activated is not None:
+                    state[("ŷ", e.t)] = rec.at_output(rec.activated, e.t)[0]
                 state[("L", e.t)] = float(rec.at_output(rec.position_loss, e.t)[0])
             elif kind == "loss":
                 state[("loss",)] = rec.loss

@@ -138,11 +138,14 @@ def output(tape, e, q):
                       f"— not its final state {nm.state('h', top, 1, tape.T)}")
     q.f(o, template, words)
     loss_text, _ = loss_templates(tape, o, y, yhat)
-    if yhat is not None:
+    if yhat is not None and spec.loss == "cross_entropy":
         q.f(yhat, f"softmax({ref(o)})", "the predicted probability of each class")
+    elif yhat is not None:
+        q.f(yhat, f"σ({ref(o)})", "the sigmoid output layer squashes each output into (0, 1): this is the "
+            "network's prediction, and the loss compares it with the target")
     L = q.seq(f"L({t + 1})", tape.at_output(tape.position_loss, t), "L(t)")
     q.f(L, loss_text, "this step's share of the loss L" + (" (ŷ[y]: the probability given to the right class)"
-                                                          if yhat else ""))
+                                                          if spec.loss == "cross_entropy" else ""))
 
 
 def loss(tape, e, q):
@@ -151,7 +154,10 @@ def loss(tape, e, q):
     q.one("reduction", np.array(spec.reduction))
     total = float(np.sum(tape.position_loss)) * (tape.count or 1)
     q.one("sum", total)
-    term = "Σ(o(t) − y(t))²" if spec.loss == "mse" else "−log ŷ(t)[y(t)]"
+    if spec.loss == "mse":
+        term = "Σ(ŷ(t) − y(t))²" if spec.output_activation == "sigmoid" else "Σ(o(t) − y(t))²"
+    else:
+        term = "−log ŷ(t)[y(t)]"
     q.f("sum", f"Σ over sequences and steps of {term}",
         "every position's loss before reduction (see the output events)")
     if spec.output == "sequence":

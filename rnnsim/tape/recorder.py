@@ -301,10 +301,17 @@ def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer) -
     top = layer_in                                                  # (T, B, D·H)
     features = top[-1] if spec.output == "last" else top
     head = spec.output_size is not None
-    output = features @ params["fc.weight"].T + params["fc.bias"] if head else features
+    logits = features @ params["fc.weight"].T + params["fc.bias"] if head else features     # o(t)
+    # the sigmoid output layer: ŷ(t) = σ(o(t)) is the prediction and the loss is taken on it
+    activated = sigmoid(logits, np.empty_like(logits)) if spec.output_activation == "sigmoid" else None
+    output = logits if activated is None else activated
     tgt = np.ascontiguousarray(target.swapaxes(0, 1)) if spec.output == "sequence" else target
     count = target.size if spec.reduction == "mean" else None
     loss, d_output = losses.compute(spec.loss, output, tgt, spec.reduction, count)
+    d_activated = None
+    if activated is not None:
+        d_activated = d_output                                     # ∂L/∂ŷ(t)
+        d_output = d_activated * activated * (1.0 - activated)     # ∂L/∂o(t) = ∂L/∂ŷ ⊙ σ′, σ′ = ŷ(1 − ŷ)
     log_probs = losses.log_softmax(output) if spec.loss == "cross_entropy" else None
     if log_probs is not None:
         position_loss = -np.take_along_axis(log_probs, tgt[..., None], axis=-1)[..., 0]
@@ -369,12 +376,14 @@ def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer) -
 
     out = output.swapaxes(0, 1) if spec.output == "sequence" else output
     rec = Recording(spec=spec, x=x, target=target, params=params, traces=traces, features=features,
-                output=np.ascontiguousarray(out), output_tm=output, target_tm=tgt, d_output=d_output,
+                output=np.ascontiguousarray(out), output_tm=logits, target_tm=tgt, d_output=d_output,
                 log_probs=log_probs, position_loss=position_loss, loss=loss, count=count, grads=grads,
                 bptt_grads=bptt_grads,
-                clipped_grads=clipped, truncate=truncate, l2=l2, clip=clip_info, update=update)
+                clipped_grads=clipped, truncate=truncate, l2=l2, clip=clip_info, update=update,
+                activated=activated, d_activated=d_activated)
     tape = Tape(rec, _events(rec))
-    _freeze(traces, params, x, target, features, output, tgt, d_output, log_probs, position_loss)
+    _freeze(traces, params, x, target, features, logits, tgt, d_output, log_probs, position_loss, activated,
+            d_activated)
     return tape
 
 

@@ -26,7 +26,8 @@ from rnnsim.tape import Event, Formula, Tape, record, render_text, to_json
 from rnnsim.train import TrainConfig, Trainer
 
 CELLS = ("linear", "rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru")
-HEADS = (("mse", True), ("mse", False), ("cross_entropy", True))     # (loss, with a linear head)
+# (loss, with a linear head; "sigmoid": a head with output_activation "sigmoid")
+HEADS = (("mse", True), ("mse", False), ("cross_entropy", True), ("mse", "sigmoid"))
 T, B, IN, H, OUT = 5, 2, 2, 3, 3
 TOL = 1e-12
 
@@ -34,7 +35,8 @@ TOL = 1e-12
 def make(cell="lstm", layers=1, bidirectional=False, output="sequence", loss="mse", head=True, bias=True,
          reduction="mean", batch=B, steps=T, seed=0, hidden=H):
     spec = ModelSpec(cell=cell, input_size=IN, hidden_size=hidden, num_layers=layers, bidirectional=bidirectional,
-                     bias=bias, output_size=OUT if head else None, output=output, loss=loss, reduction=reduction)
+                     bias=bias, output_size=OUT if head else None, output=output, loss=loss, reduction=reduction,
+                     output_activation="sigmoid" if head == "sigmoid" else "identity")
     model = Model.create(spec, seed=seed)
     rng = np.random.default_rng(seed + 1)
     x = rng.standard_normal((batch, steps, IN))
@@ -81,7 +83,7 @@ GRID = list(itertools.product(CELLS, (1, 2), (False, True), ("sequence", "last")
 
 def _id(p):
     cell, layers, bi, output, (loss, head), trunc = p
-    return f"{cell}-L{layers}-{'bi' if bi else 'uni'}-{output}-{loss}{'' if head else '-nohead'}-tr{trunc}"
+    return f"{cell}-L{layers}-{'bi' if bi else 'uni'}-{output}-{loss}{'' if head else '-nohead'}{'-sigmoid' if head == 'sigmoid' else ''}-tr{trunc}"
 
 
 @pytest.mark.parametrize("case", GRID, ids=[_id(p) for p in GRID])
