@@ -9,7 +9,7 @@ import pytest
 import ui  # noqa: F401  (first: the PySide6 6.12 refcount guard)
 from rnnsim.boundary import classify, decision_grid, point_labels, why_not_drawable
 from rnnsim.model import Model
-from ui.plots.boundary import CLASS_COLORS, PALE, BoundaryView, class_table, image_values
+from ui.plots.boundary import CLASS_COLORS, BoundaryView, class_table, image_values
 from ui.training.controller import RUNNING, TrainingController
 
 TIMEOUT = 30000
@@ -63,13 +63,16 @@ def test_the_image_is_the_engines_grid_for_the_current_weights(rig):
     assert brushes == [CLASS_COLORS[k].name() for k in (0, 1, 1, 0)]
 
 
-def test_the_colour_table_gives_full_colour_when_sure_and_pale_when_undecided():
+def test_the_colour_table_gives_the_class_colour_when_sure_and_one_grey_when_undecided():
     table = class_table(2)
     for k in (0, 1):
         c = CLASS_COLORS[k]
-        assert tuple(table[k * 256]) == (c.red(), c.green(), c.blue())          # probability 1
-        pale = [round(v * (1 - PALE) + 255 * PALE) for v in (c.red(), c.green(), c.blue())]
-        assert np.abs(table[k * 256 + 128].astype(int) - pale).max() <= 1       # probability 0.5
+        sure = [0.7 * v + 0.3 * 238 for v in (c.red(), c.green(), c.blue())]
+        assert np.abs(table[k * 256].astype(int) - sure).max() <= 0.5           # probability 1
+        assert tuple(table[k * 256 + 128]) == (238, 238, 238)                     # probability 0.5
+        assert tuple(table[k * 256 + 64]) != (238, 238, 238)                      # probability 0.75
+    three = class_table(3)
+    assert tuple(three[2 * 256 + round(256 * 2 / 3) + 1]) == (238, 238, 238)      # probability 1/3
 
 
 def test_it_follows_training_live_and_shows_the_final_weights(qtbot, rig):

@@ -39,7 +39,9 @@ from .legend import OutsideLegend
 
 #: class colours: Tableau 10 as the other plots, blue and orange first (XOR's 0 and 1)
 CLASS_COLORS = PARAM_COLORS[:boundary.MAX_CLASSES]
-PALE = 0.82                  # how far towards white a class colour fades at probability 1/C
+NEUTRAL = np.array([238.0, 238.0, 238.0])   # undecided (probability 1/C): the same light grey for every class
+SURE_FADE = 0.3              # even where the model is sure, the class colour is mixed 30 % with NEUTRAL, so
+                             # that a training point (the full colour, outlined) stands out on its region
 LUT_STEPS = 256              # colour-table entries per class
 MAX_POINTS = 2000            # training points drawn (and checked) at most
 WRONG = QColor("#1a202c")
@@ -52,15 +54,18 @@ HELP = ("The colour at each place of the plane is the class the network answers 
 
 def class_table(classes: int) -> np.ndarray:
     """(classes × LUT_STEPS, 3) uint8: entry k·LUT_STEPS + j is class k at doubt u = j / LUT_STEPS, where
-    doubt = 1 − probability runs from 0 (sure: the full colour) to 1 − 1/C (undecided: PALE towards white)."""
+    doubt = 1 − probability runs from 0 (sure: the class colour, SURE_FADE towards NEUTRAL) to 1 − 1/C
+    (undecided: NEUTRAL, whichever class)."""
     u = np.arange(LUT_STEPS) / LUT_STEPS
-    fade = np.minimum(u / (1.0 - 1.0 / classes), 1.0)[:, None] * PALE
-    rows = []
-    for k in range(classes):
-        c = CLASS_COLORS[k]
-        rgb = np.array([c.red(), c.green(), c.blue()], dtype=np.float64)
-        rows.append(rgb * (1.0 - fade) + 255.0 * fade)
+    fade = SURE_FADE + (1.0 - SURE_FADE) * np.minimum(u / (1.0 - 1.0 / classes), 1.0)[:, None]
+    rows = [shade(CLASS_COLORS[k], fade) for k in range(classes)]
     return np.concatenate(rows).round().astype(np.uint8)
+
+
+def shade(color: QColor, fade) -> np.ndarray:
+    """(…, 3) float RGB: ``color`` mixed with NEUTRAL by ``fade`` (0 the colour, 1 NEUTRAL)."""
+    rgb = np.array([color.red(), color.green(), color.blue()], dtype=np.float64)
+    return rgb * (1.0 - np.asarray(fade)) + NEUTRAL * np.asarray(fade)
 
 
 def image_values(grid: boundary.DecisionGrid) -> np.ndarray:
@@ -98,11 +103,9 @@ class ShadeSample(_Sample):
         return QRectF(0, 0, self.WIDTH, self.HEIGHT + 6)
 
     def paint(self, p, *args):
-        c = self.color
-        pale = QColor(*(round(v * (1 - PALE) + 255 * PALE) for v in (c.red(), c.green(), c.blue())))
         ramp = QLinearGradient(0, 0, self.WIDTH, 0)
-        ramp.setColorAt(0.0, pale)
-        ramp.setColorAt(1.0, c)
+        for at, fade in ((0.0, 1.0), (1.0, SURE_FADE)):
+            ramp.setColorAt(at, QColor(*(int(round(v)) for v in shade(self.color, fade))))
         p.setPen(QPen(theme.FAINT))
         p.setBrush(ramp)
         p.drawRect(QRectF(0.5, 3.5, self.WIDTH - 1, self.HEIGHT - 1))
@@ -174,9 +177,9 @@ class BoundaryView(PlotPanel):
         self.grid.setVisible(False)                   # the PlotPanel's tick grid would cover the image
         self.image = pg.ImageItem(axisOrder="row-major")
         self.item.addItem(self.image)
-        self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen(theme.INK, width=1.2), symbol="o")
+        self.points = pg.ScatterPlotItem(size=13, pen=pg.mkPen(theme.INK, width=1.5), symbol="o")
         self.points.setZValue(5)
-        self.wrong = pg.ScatterPlotItem(size=13, pen=pg.mkPen(None), brush=pg.mkBrush(WRONG), symbol="x")
+        self.wrong = pg.ScatterPlotItem(size=10, pen=pg.mkPen(None), brush=pg.mkBrush(WRONG), symbol="x")
         self.wrong.setZValue(6)
         for item in (self.points, self.wrong):
             self.item.addItem(item)
@@ -187,11 +190,13 @@ class BoundaryView(PlotPanel):
         if classes == self._legend_classes:
             return
         self.legend.clear()
-        chance = f"{1 / classes:.0%}".replace("%", " %")
         for k in range(classes):
-            self.legend.addItem(ShadeSample(CLASS_COLORS[k]), f"class {k}: {chance} → 100 % sure")
-        self.legend.addItem(MarkSample(self.wrong), "misclassified point")
+            self.legend.addItem(ShadeSample(CLASS_COLORS[k]), f"class {k}")
+        self.legend.addItem(MarkSample(self.wrong), "misclassified")
         self._legend_classes = classes
+        chance = f"{1 / classes:.0%}".replace("%", " %")
+        self.idle_text = f"grey: undecided ({chance}) · full colour: sure (100 %)"
+        self.readout.setText(self.idle_text)
 
     # ---- what changed -------------------------------------------------------------------------
     def _on_data(self, *_):
