@@ -17,13 +17,19 @@ plots. No Qt here; never unpickles. Layout of the archive (``numpy.savez_compres
        "history": {...History.to_dict()...},
        "grad_norms": ["rnn.weight_ih_l0", ...],                   # names of the arrays below
        "progress": {...} or null,                                 # the Trainer's counters, to resume
+       "watch": [["rnn.weight_hh_l0", [0, 0]], ...],              # the watched weights (optional)
+       "path": {"points": 12} or null,                            # their path in this history (optional)
+       "runs": [{...}, ...],                                      # kept runs (optional; rnnsim/runs.py)
        "extras": [...], "ui": {...}}
 
 - ``probe::x``, ``probe::y``: the probe sequence; ``data::x``, ``data::y``: the data of a file source
   (so the session opens even when the file has moved or changed); ``grad_norms::<name>``: the
   per-parameter gradient norm at every recorded step; ``progress::order`` and
   ``optimizer::<name>::<key>``: where the Trainer is in its epoch and the optimizer's memory
-  (momentum, Adam's averages, Rprop's step sizes); ``extra::<key>``: the model's extra arrays.
+  (momentum, Adam's averages, Rprop's step sizes); ``extra::<key>``: the model's extra arrays;
+  ``path::steps`` (p,), ``path::values`` (p, len(watch)): the watched weights at those steps;
+  ``run::<i>::<key>``: the arrays of kept run i (rnnsim.runs.runs_to_file). A file without "runs", "watch"
+  or "path" (written before they existed) opens with none.
 
 Non-finite numbers in the JSON are written as the strings "NaN", "Infinity", "-Infinity" (plain
 JSON has no such numbers). Saving is atomic: a temporary file in the same folder, then a rename.
@@ -58,9 +64,10 @@ from .limits import MAX_HIDDEN_SIZE, MAX_LAYERS, MAX_SEED
 from .model import Model
 from .reading import display_name, parse_json
 from .spec import GATE_BLOCKS, LOSSES, OUTPUTS, ModelSpec
+from .runs import runs_from_file, runs_to_file
 from .session_progress import (SEP, _NONFINITE, _array, _object, _progress_from_file, _progress_to_file,  # noqa: F401
                                capture_progress, restore_progress)        # capture_progress: re-exported
-from .train import History, TrainConfig, Trainer
+from .train import History, TrainConfig, Trainer, check_watch
 
 FORMAT = "rnnsim.session"
 VERSION = 1
@@ -87,6 +94,9 @@ class SessionData:
     progress: dict | None = None                    # capture_progress(trainer)
     extras: dict = field(default_factory=dict)      # the model's extra arrays
     ui: dict = field(default_factory=dict)          # free-form JSON for the app
+    watch: list = field(default_factory=list)       # [(parameter name, index tuple)] the app follows
+    path: tuple | None = None                       # (steps (p,), values (p, len(watch))) of this history
+    runs: list = field(default_factory=list)        # kept runs (rnnsim.runs.RunRecord)
 
 
 # ---- JSON helpers ------------------------------------------------------------------------------
@@ -166,6 +176,16 @@ def save(path, state: SessionData) -> None:
     for key, value in (state.extras or {}).items():
         arrays[f"extra{SEP}{key}"] = np.asarray(value)
         doc["extras"].append(key)
+    doc["watch"] = [[n, list(i)] for n, i in state.watch]
+    doc["path"] = None
+    if state.path is not None:
+        steps, values = (np.asarray(a, dtype=np.float64) for a in state.path)
+        if values.shape != (steps.size, len(state.watch)):
+            raise ModelFileError(f"{name}: cannot save: a path of shape {values.shape} for {steps.size} steps and "
+                                 f"{len(state.watch)} watched weights")
+        arrays[f"path{SEP}steps"], arrays[f"path{SEP}values"] = steps, values
+        doc["path"] = {"points": int(steps.size)}
+    doc["runs"] = runs_to_file(state.runs or [], arrays)
     for key, arr in arrays.items():
         if arr.dtype.kind not in "biufcUS":
             raise ModelFileError(f"{name}: cannot save: array '{key}' has dtype {arr.dtype}; only numbers and text")
@@ -232,6 +252,8 @@ def load(path) -> SessionData:
         raise ModelFileError(f"{name}: 'extras' must be a list of array names")
     for key in extras:
         state.extras[key] = _array(name, arrays, f"extra{SEP}{key}", "biufcUS")
+    state.watch, state.path = _watch_and_path(name, doc, arrays, params, state.progress, history)
+    state.runs = runs_from_file(name, doc.get("runs"), arrays)
     _rehearse(name, state, model)
     return state
 
@@ -260,6 +282,30 @@ def _rehearse(name, state: SessionData, model: Model) -> None:
         raise ModelFileError(message if message.startswith(name) else f"{name}: {message}") from None
     except RnnsimError as exc:
         raise ModelFileError(f"{name}: the session does not work with its data: {exc}") from None
+
+
+def _watch_and_path(name, doc, arrays, params, progress, history):
+    """The watched weights (checked against the model) and their path in this history: (p,) whole steps
+    increasing, no later than the steps done, and (p, len(watch)) finite values."""
+    watch = doc.get("watch") or []
+    if not isinstance(watch, list) or not all(isinstance(w, list) and len(w) == 2 for w in watch):
+        raise ModelFileError(f"{name}: 'watch' must be a list of [parameter name, index] pairs")
+    try:
+        watch = check_watch(params, [(n, tuple(i) if isinstance(i, list) else i) for n, i in watch])
+    except RnnsimError as exc:
+        raise ModelFileError(f"{name}: the watched weights do not fit the model: {exc}") from None
+    if doc.get("path") is None:
+        return watch, None
+    steps = _array(name, arrays, f"path{SEP}steps", "fiu", ndim=1).astype(np.float64)
+    values = _array(name, arrays, f"path{SEP}values", "fiu", ndim=2).astype(np.float64)
+    done = progress["step_count"] if progress is not None else len(history.step)
+    if values.shape != (steps.size, len(watch)):
+        raise ModelFileError(f"{name}: the path has shape {values.shape}; {steps.size} points of {len(watch)} "
+                             "watched weights were expected")
+    if steps.size and not (np.all(steps == np.round(steps)) and steps.min() >= 0 and steps.max() <= done
+                           and np.all(np.diff(steps) > 0)):
+        raise ModelFileError(f"{name}: the path's steps must be increasing whole numbers up to the {done} steps done")
+    return watch, (steps, values)
 
 
 def _document(name, arr) -> dict:

@@ -20,7 +20,10 @@ from .errors import ConfigError
 from .model import Model
 from .schedules import Schedule
 
-__all__ = ["TrainConfig", "Trainer", "Snapshot", "Probe", "History", "rollback_point"]
+__all__ = ["TrainConfig", "Trainer", "Snapshot", "Probe", "History", "rollback_point", "check_watch", "watched_values"]
+
+#: at most this many scalars are watched (the cost surface follows two; a few more cost nothing)
+MAX_WATCHED = 16
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Snapshot:
     accuracy: float | None = None
     val_accuracy: float | None = None
     diverged: bool = False
+    watched: tuple | None = None            # the watched scalars after this update (Trainer.watch), or None
     params: dict | None = None
     grads: dict | None = None
     probe: Probe | None = None
@@ -84,15 +88,54 @@ class History:
         return cls(**{f.name: list(d.get(f.name, ())) for f in fields(cls)})
 
 
+def check_watch(params: dict, watch) -> list:
+    """``watch`` as a checked list of (parameter name, index tuple) pairs, each naming one scalar of
+    ``params`` ({name: ndarray}); ConfigError (one line) for an unknown name, an index of the wrong length,
+    out of range or not whole, or more than MAX_WATCHED entries. None or empty: []."""
+    if watch is None:
+        return []
+    if isinstance(watch, (str, bytes)) or not isinstance(watch, (list, tuple)):
+        raise ConfigError(f"the watched weights must be a list of (name, index) pairs, got {type(watch).__name__}")
+    if len(watch) > MAX_WATCHED:
+        raise ConfigError(f"at most {MAX_WATCHED} weights can be watched, got {len(watch)}")
+    checked = []
+    for entry in watch:
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            raise ConfigError(f"a watched weight must be a (name, index) pair, got {entry!r:.60}")
+        name, index = entry
+        if not isinstance(name, str) or name not in params:
+            raise ConfigError(f"the model has no parameter {name!r:.60} to watch")
+        shape = params[name].shape
+        if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+            index = (index,)
+        if (not isinstance(index, (list, tuple)) or len(index) != len(shape)
+                or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in index)):
+            raise ConfigError(f"'{name}' has shape {shape}: a watched index needs {len(shape)} whole number(s), "
+                              f"got {index!r:.60}")
+        index = tuple(int(i) for i in index)
+        if not all(0 <= i < n for i, n in zip(index, shape)):
+            raise ConfigError(f"index {index} is outside '{name}' of shape {shape}")
+        checked.append((name, index))
+    return checked
+
+
+def watched_values(params: dict, watch) -> tuple:
+    """The scalars ``watch`` names (a checked list, see check_watch) in ``params``: a tuple of floats."""
+    return tuple(float(params[name][index]) for name, index in watch)
+
+
 class Trainer:
     """Trains ``model`` in place on ``data`` with ``config``.
 
     ``probe``: (x (1, T, I), target) — the sequence whose inner state detailed snapshots show;
-    by default the first training sequence.
+    by default the first training sequence. ``watch``: (parameter name, index) pairs whose values every
+    successful update records in ``Snapshot.watched`` — e.g. the two weights a cost surface is drawn over
+    (see check_watch); assigning ``trainer.watch`` checks it too.
     """
 
-    def __init__(self, model: Model, data: Dataset, config: TrainConfig, probe=None):
+    def __init__(self, model: Model, data: Dataset, config: TrainConfig, probe=None, watch=None):
         self.model = model
+        self.watch = watch
         self.config = config.check()
         if data.input_size != model.spec.input_size:
             raise ConfigError(f"the data has {data.input_size} input feature(s) but the model reads "
@@ -130,6 +173,19 @@ class Trainer:
     @property
     def lr(self) -> float:
         return self.optimizer.lr
+
+    @property
+    def watch(self) -> list:
+        """The watched scalars: [(parameter name, index tuple)], checked against the model."""
+        return list(self._watch)
+
+    @watch.setter
+    def watch(self, watch) -> None:
+        self._watch = check_watch(self.model.params, watch)
+
+    def watched_now(self) -> tuple | None:
+        """The watched scalars at the current weights (None when nothing is watched)."""
+        return watched_values(self.model.params, self._watch) if self._watch else None
 
     # ---- one step ---------------------------------------------------------------------
     def _next_batch(self):
@@ -169,6 +225,8 @@ class Trainer:
             return self._diverged(snap)
         self.last_finite = self.model.state_dict()
         self.step_count += 1
+        if self._watch:
+            snap.watched = watched_values(self.model.params, self._watch)
         self._record_step(snap)
         self._epoch_losses.append((loss, len(x)))
         if epoch_done:
