@@ -119,14 +119,14 @@ def run(args, out):
 
 def report_lines(report: gradcheck.GradientReport, source: str) -> list[str]:
     """The report as a text table, then the verdict, any advice and the worst relative error."""
-    header = (f"{'parameter':24} {'shape':>10} {'checked':>11} {'rel. error':>10} {'analytic':>13} "
-              f"{'numeric':>13}  worst element")
+    header = (f"{'parameter':24} {'shape':>10} {'checked':>11} {'rel. error':>10} {'analytic':>17} "
+              f"{'numeric':>17}  worst element")
     lines = [header]
     for p in report.parameters:
         shape = "×".join(str(n) for n in p.shape)
         where = "[" + ", ".join(str(i) for i in p.worst_index) + "]"
         lines.append(f"{p.name:24} {shape:>10} {f'{p.checked}/{p.size}':>11} {p.rel_error:10.1e} "
-                     f"{p.analytic:13.6g} {p.numeric:13.6g}  {where} {'ok' if p.passed else 'FAILED'}")
+                     f"{p.analytic:17.10g} {p.numeric:17.10g}  {where} {'ok' if p.passed else 'FAILED'}")
     lines.append(f"checked on {source}: {report.summary}")
     lines.append(report.verdict)
     if report.advice:

@@ -43,6 +43,16 @@ TIPS = ("The parameter, by its PyTorch name",
         "✓ within the tolerance, ✗ not")
 
 
+def _left(widget: QWidget) -> QWidget:
+    """``widget`` in a row of its own, at its size hint on the left (a form row would stretch it)."""
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(widget)
+    row.addStretch(1)
+    return holder
+
+
 class _Relay(QObject):
     """Carries progress from the worker thread to the panel (a queued connection): (run, done, total)."""
     progress = Signal(int, int, int)
@@ -116,7 +126,8 @@ class GradcheckPanel(QWidget):
         self.sequences = QSpinBox()
         self.sequences.setToolTip("The check uses the first sequences of the data set; each element costs two "
                                   "forward passes over all of them")
-        form.addRow("Sequences", self.sequences)
+        self.sequences.setMinimumWidth(200)
+        form.addRow("Sequences", _left(self.sequences))
         self.sample = QSpinBox()
         self.sample.setRange(0, 1_000_000)
         self.sample.setSpecialValueText("all")
@@ -124,7 +135,8 @@ class GradcheckPanel(QWidget):
         self.sample.setSuffix(" per parameter")
         self.sample.setToolTip("Check at most this many elements of each parameter, a sample drawn with seed 0 "
                                "(the same each time); 'all' checks every element")
-        form.addRow("Elements", self.sample)
+        self.sample.setMinimumWidth(200)
+        form.addRow("Elements", _left(self.sample))
         self.settings = QLabel()
         self.settings.setStyleSheet(f"color: {theme.MUTED.name()};")
         form.addRow("Loss", self.settings)
@@ -141,6 +153,7 @@ class GradcheckPanel(QWidget):
         row.addWidget(self.check_button)
         row.addWidget(self.cancel_button)
         row.addWidget(self.progress, 1)
+        row.addStretch(0)                       # takes the room of the progress bar while it is hidden
         form.addRow(row)
         for field in (self.eps, self.tolerance):
             field.textChanged.connect(self._fields_changed)
@@ -173,7 +186,7 @@ class GradcheckPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
         lay.addWidget(self.table, 1)
 
     # ---- what the check runs on -----------------------------------------------------------------
@@ -305,7 +318,7 @@ class GradcheckPanel(QWidget):
         self.table.setRowCount(len(report.parameters))
         for row, p in enumerate(report.parameters):
             cells = (p.name, " × ".join(str(n) for n in p.shape), f"{p.checked} / {p.size}",
-                     theme.fmt(p.rel_error, 2), theme.fmt(p.analytic, 7), theme.fmt(p.numeric, 7),
+                     theme.fmt(p.rel_error, 2), theme.fmt(p.analytic, 10), theme.fmt(p.numeric, 10),
                      "[" + ", ".join(str(i) for i in p.worst_index) + "]", "✓" if p.passed else "✗")
             values = (None, None, p.checked, p.rel_error, p.analytic, p.numeric, None, p.passed)
             for column, (text, value) in enumerate(zip(cells, values)):
@@ -315,6 +328,8 @@ class GradcheckPanel(QWidget):
                 if column >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if column == len(COLUMNS) - 1:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                    item.setFont(theme.ui_font(12, bold=True))
                     item.setForeground(QBrush(QColor(PASS_COLOUR if p.passed else FAIL_COLOUR)))
                 self.table.setItem(row, column, item)
         self._paint_stale()
