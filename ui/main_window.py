@@ -7,18 +7,25 @@ the training plots of the next issue plug in the same way.
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QScrollArea, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QScrollArea,
+    QWidget,
+)
 
-from . import dialogs, inspect_targets
+from . import dialogs, inspect_targets, menus
 from .autosave import Autosave, left_behind
-from .file_load import FileLoad
 from .debugger import Debugger
+from .file_load import FileLoad
 from .livetext import LiveText
-from .panels.model import ModelPanel
 from .panels.data import DataPanel
 from .panels.hyperparameters import HyperparametersPanel
+from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
 from .session import Session
 from .training import files
@@ -64,7 +71,7 @@ class MainWindow(QMainWindow):
         self.hyper_panel = HyperparametersPanel(self.training)
         self.predict_panel = PredictPanel(self.training)
         self.recent = files.RecentFiles(parent=self)
-        self._build_menus()
+        menus.build(self)
         self.add_dock("model", "Model and probe", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_dock("equations", "Equations", self.equations, Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -189,111 +196,6 @@ class MainWindow(QMainWindow):
         act.setStatusTip(f"Show or hide the {title} panel")
         self.docks_menu.addAction(act)
         return dock
-
-    # ---- menus ------------------------------------------------------------------------------------
-    def _build_menus(self):
-        mb = self.menuBar()
-        file = mb.addMenu("&File")
-        self.open_action = self._action(file, "&Open model…", self.open_model, QKeySequence.StandardKey.Open,
-                                        "Open a model file (.npz, e.g. saved from PyTorch): the debugger steps "
-                                        "through it, training trains it, Predict asks it")
-        self.save_action = self._action(file, "&Save model…", self.save_model, QKeySequence.StandardKey.Save,
-                                        "Save the session's model (its weights as they are now) as an .npz file")
-        file.addSeparator()
-        self.open_session_action = self._action(
-            file, "Open s&ession…", lambda: self.open_session(None), "Ctrl+Shift+O",
-            "Open a session (model, data source, training settings, plots and the debugger's probe)")
-        self.save_session_action = self._action(
-            file, "Save session &as…", lambda: self.save_session_as(None), "Ctrl+Shift+S",
-            "Save the session (model, data source, training settings, plots and the debugger's probe)")
-        self.recent_menu = file.addMenu("&Recent sessions")
-        self.recent.changed.connect(lambda _: self._rebuild_recent())
-        self._rebuild_recent()
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close rnnsim")
-        debug = mb.addMenu("&Debug")
-        d = self.debugger
-        for a in (d.step, d.back, d.continue_, d.play):
-            debug.addAction(a)
-        debug.addSeparator()
-        for a in (d.to_loss, d.to_bptt, d.to_end, d.reset):
-            debug.addAction(a)
-        debug.addSeparator()
-        debug.addAction(d.apply)
-        debug.addSeparator()
-        debug.addAction(d.breakpoint)
-        debug.addAction(d.clear_bps)
-        self._build_training_menu(mb)
-        view = mb.addMenu("&View")
-        g = self.graph
-        self.unrolled_action = self._action(view, "&Unrolled graph", lambda: g.show_page(0), "Ctrl+1",
-                                            "The network unrolled in time")
-        self.folded_action = self._action(view, "&Folded graph (the cycle)", lambda: g.show_page(1), "Ctrl+2",
-                                          "The same network as one cell with a loop")
-        view.addSeparator()
-        self._action(view, "Zoom &in", lambda: g.view.zoom(1.25), QKeySequence.StandardKey.ZoomIn, "Zoom in")
-        self._action(view, "Zoom &out", lambda: g.view.zoom(1 / 1.25), QKeySequence.StandardKey.ZoomOut, "Zoom out")
-        self._action(view, "&Actual size", g.view.zoom_reset, "Ctrl+0", "Zoom to 100%")
-        self._action(view, "&Fit the sequence", g.view.fit_all, "Ctrl+9", "Fit the whole unrolled graph")
-        view.addSeparator()
-        self.docks_menu = view.addMenu("&Panels")
-        self._action(view, "&Reset layout", self.reset_layout, None,
-                     "Every panel back in its first place (the layout is otherwise kept between runs)")
-        help_ = mb.addMenu("&Help")
-        self._action(help_, "&Keyboard shortcuts", self.show_shortcuts, "F1", "List every keyboard shortcut")
-        self._action(help_, "&About rnnsim", self.show_about, None, "What this program is")
-
-    #: the dashboard's own keys (F5, F6, Shift+F5) belong to the debugger here
-    TRAINING_KEYS = {"train": "Ctrl+T", "pause": "Ctrl+P", "stop": "Ctrl+Shift+T", "reset": None,
-                     "train_steps": "Ctrl+Shift+N"}
-
-    def _build_training_menu(self, mb):
-        menu = mb.addMenu("&Training")
-        acts = self.dashboard.actions
-        for key in ("train", "pause", "stop", "reset", "train_steps"):
-            a = acts[key]
-            keys = self.TRAINING_KEYS[key]
-            a.setShortcut(QKeySequence(keys) if keys else QKeySequence())
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            if key == "train_steps":
-                a.setText("Train N steps")
-                a.setToolTip(a.toolTip() + " (N: the steps box in the Training panel)")
-            if key == "reset":
-                menu.addSeparator()
-            menu.addAction(a)
-            self.addAction(a)
-        menu.addSeparator()
-        self.show_trained_action = self._action(
-            menu, "Show in &debugger", self.show_trained_in_debugger, "Ctrl+Shift+D",
-            "Step through the weights training has reached (a new Tape); happens by itself when a run ends "
-            "while you are not stepping, and is offered in the debugger's toolbar when you are")
-        acts["train"].triggered.connect(self.show_dashboard)
-        acts["train_steps"].triggered.connect(self.show_dashboard)
-        self.training_actions = [acts[k] for k in ("train", "pause", "stop", "reset", "train_steps")] + [
-            self.show_trained_action]
-
-    def _rebuild_recent(self):
-        m = self.recent_menu
-        m.clear()
-        paths = self.recent.paths()
-        for p in paths:
-            a = m.addAction(p)
-            a.triggered.connect(lambda _=False, p=p: self.open_session(p))
-        if paths:
-            m.addSeparator()
-            m.addAction("Clear the list", self.recent.clear)
-        m.setEnabled(bool(paths))
-
-    def _action(self, menu, text, slot, keys, tip):
-        a = QAction(text, self)
-        if keys is not None:
-            a.setShortcut(QKeySequence(keys))
-        a.setStatusTip(tip)
-        a.setToolTip(tip)
-        a.triggered.connect(slot)
-        menu.addAction(a)
-        self.addAction(a)
-        return a
 
     # ---- status bar --------------------------------------------------------------------------------
     def _build_status(self):
