@@ -171,3 +171,21 @@ def test_a_refusal_is_a_dialog_and_the_result_stays(qtbot, make_panel):
     # an eps the field refuses never reaches the engine
     panel.eps.setText("0")
     assert not panel.check_button.isEnabled() and "eps: must be > 0" in panel.eps.toolTip()
+
+
+def test_while_training_runs_it_checks_the_newest_weights_and_goes_stale(qtbot, make_panel):
+    controller, panel = make_panel("temporal-xor")
+    panel.sample.setValue(3)
+    panel.sequences.setValue(4)
+    panel.eps.set_value(1e-5)
+    assert controller.train()
+    qtbot.waitUntil(lambda: controller.history.latest is not None and controller.history.latest.params is not None,
+                    timeout=TIMEOUT)
+    report = run_check(qtbot, panel)
+    assert report.passed, report.verdict
+    # training goes on: new weights arrive and the result is marked stale, still shown
+    qtbot.waitUntil(lambda: panel.stale, timeout=TIMEOUT)
+    assert "the weights changed (training is running)" in panel.stale_label.text()
+    assert panel.table.rowCount() == len(report.parameters)
+    controller.pause()
+    qtbot.waitUntil(lambda: not controller.running, timeout=TIMEOUT)
