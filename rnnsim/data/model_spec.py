@@ -27,4 +27,5 @@ def build_spec(data: Dataset, suggested: dict | None = None, overrides: dict | N
     return ModelSpec(cell=chosen["cell"], input_size=data.input_size, hidden_size=chosen["hidden_size"],
                      num_layers=chosen["num_layers"], bidirectional=chosen["bidirectional"],
                      bias=chosen["bias"], output_size=output_size, output=data.output, loss=data.loss,
-                     reduction=chosen.get("reduction", "mean"), extra=extra)
+                     reduction=chosen.get("reduction", "mean"),
+                     output_activation=chosen.get("output_activation", "identity"), extra=extra)
