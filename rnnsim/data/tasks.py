@@ -304,7 +304,7 @@ _register(Task(
 #: - "3 units": the task's suggestion; the boundary starts straight and bends, 100 % after ~110 epochs.
 #: - "50 units": plain SGD at lr 20; 100 % at epoch 172, then the loss jumps ×3.8 at epoch 215 (0.058 →
 #:   0.22, accuracy down to 50 %) and recovers within ~5 epochs. The article's jump comes after ~90 steps;
-#:   with this network it comes later (about 190–270 epochs in 17 of 20 seeds at lr 20).
+#:   with this network it comes later (about 190–270 epochs in 16 of 20 seeds at lr 20).
 #: - "50 units, smaller lr" (lr 10) and "50 units, step decay" (lr 20 halved every 150 epochs): the same start,
 #:   no jump, 100 %. A stronger L2 term is not a reliable fix here (the document shows why).
 XOR_SETTINGS = {
