@@ -4,7 +4,9 @@ and a legend under the x axis (``legend``: it never covers a curve). Colours and
 ``style``; the symlog axis: ``symlog`` (all importable from here too).
 
 Plots take plain arrays (``set_curve(key, x, y)``) and do no math beyond display transforms (log
-axes, the symlog of the gradient-over-time view, percent). The raw values are kept for the hover
+axes, the symlog of the gradient-over-time view, percent). Kept runs are overlaid behind the current
+run's curves (``set_overlays``): each in its run's colour (``run_color``) with its label in the legend,
+set once when the runs change — they are static. The raw values are kept for the hover
 readout and the CSV, so what a learner reads and exports is the Trainer's number, not a transformed one.
 """
 from __future__ import annotations
@@ -25,6 +27,22 @@ from .legend import OutsideLegend
 from .style import (AXIS_PEN, CACHED, DOWNSAMPLE_ABOVE, PARAM_COLORS, RANGE_SETTLE, SERIES, TEXT,  # noqa: F401
                     THIN_ABOVE, csv_number, exact, nearest, nice_ceiling, param_label)
 from .symlog import SymlogAxis, symlog, symlog_inverse, symlog_threshold  # noqa: F401  (re-exported)
+
+#: kept runs' colours (Tableau 10 minus the blues of the current run), by run id
+RUN_COLORS = [QColor(c) for c in ("#e15759", "#59a14f", "#b07aa1", "#f28e2b", "#9c755f", "#76b7b2", "#edc948",
+                                  "#ff9da7", "#7f7f7f", "#17becf")]
+OVERLAY_Z = -10              # behind the current run's curves (z 0), above the grid (z −1000)
+OVERLAY_WIDTH = 1.4
+
+
+def _same(a, b) -> bool:
+    return a is b or np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+
+
+def run_color(run_id: int) -> QColor:
+    """The colour of kept run ``run_id`` on every plot and in the run list."""
+    return RUN_COLORS[(int(run_id) - 1) % len(RUN_COLORS)]
+
 
 class PlotPanel(ExportMixin, QFrame):
     """A plot with a title (inside the picture, so it is in the PNG), a readout line under it that
@@ -121,6 +139,7 @@ class PlotPanel(ExportMixin, QFrame):
         self.legend_names: dict[str, str] = {}
         self._raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.marks: list[pg.InfiniteLine] = []
+        self.overlays: dict[str, tuple] = {}       # key -> (label, colour name, x, y) of a kept run's curve
         self.legend = None
         self._note = pg.TextItem("", color=theme.MUTED, anchor=(0.5, 0.5))
         self._note.setZValue(20)
@@ -182,6 +201,32 @@ class PlotPanel(ExportMixin, QFrame):
         self.labels.pop(key, None)
         self.legend_names.pop(key, None)
         self._raw.pop(key, None)
+
+    def set_overlays(self, entries) -> None:
+        """Kept runs' curves behind the current run: ``entries`` [(key, label, QColor, x, y)] (raw values, as
+        ``set_curve``). Curves whose label, colour and arrays are the ones drawn already are left alone;
+        overlays not named any more are removed."""
+        wanted = {key: (label, color.name(), x, y) for key, label, color, x, y in entries}
+        for key in [k for k in self.overlays if k not in wanted]:
+            self.remove_curve(key)
+            del self.overlays[key]
+        for key, (label, color, x, y) in wanted.items():
+            old = self.overlays.get(key)
+            if old is not None and old[:2] == (label, color) and _same(old[2], x) and _same(old[3], y):
+                continue
+            if old is not None:
+                self.remove_curve(key)
+            curve = self.add_curve(key, label, QColor(color), width=OVERLAY_WIDTH)
+            curve.setZValue(OVERLAY_Z)
+            self.overlays[key] = (label, color, x, y)
+            self.set_curve(key, x, y)
+        self.fit()
+
+    def refresh_overlays(self) -> None:
+        """Draw every overlay again from its raw values (after the display transform changed)."""
+        for key, (_, _, x, y) in self.overlays.items():
+            self._raw[key] = (np.empty(0), np.empty(0))
+            self.set_curve(key, x, y)
 
     def transform_y(self, y: np.ndarray) -> np.ndarray:
         """Display transform of the y values (identity; percent, symlog in subclasses)."""

@@ -54,6 +54,11 @@ class GradNormPlot(PlotPanel):
         self.clip_line.setVisible(clip is not None)
         self.fit()
 
+    def show_runs(self, runs) -> None:
+        """Kept runs [(RunRecord, label, QColor)]: each one's gradient norm of all parameters."""
+        self.set_overlays([(f"run:{r.id}", f"{label}: all parameters", color, r.step, r.grad_norm)
+                           for r, label, color in runs])
+
     def set_log_y(self, on: bool) -> None:
         super().set_log_y(on)
         clip = getattr(self, "_clip", None)
@@ -85,6 +90,17 @@ class GradOverTimePlot(PlotPanel):
     def transform_y(self, y):
         return symlog(y, self.c)
 
+    def show_runs(self, runs) -> None:
+        """Kept runs [(RunRecord, label, QColor)]: ‖∂L/∂h(k)‖ of each one's last probe, per layer (and
+        direction), at the step it was taken."""
+        entries = []
+        for r, label, color in runs:
+            for (layer, d), norms in r.dh_norms.items():
+                where = f" layer {layer + 1}" + (" ←" if d else "") if len(r.dh_norms) > 1 else ""
+                entries.append((f"run:{r.id}:{layer}:{d}", f"{label}{where} (step {r.dh_step})", color,
+                                np.arange(1, norms.size + 1), norms))
+        self.set_overlays(entries)
+
     def show_data(self, curves: dict, step: int | None = None, signed: bool = False) -> None:
         """``curves``: {label: (T,) values for k = 1..T}."""
         keys = list(curves)
@@ -110,6 +126,7 @@ class GradOverTimePlot(PlotPanel):
             self.axis.update()
             for key in self._raw:                    # the transform changed: every curve again
                 self._raw[key] = (np.empty(0), np.empty(0))
+            self.refresh_overlays()
             self._range = None
         fixed = (1.0, float(max(steps, 2))) if steps else None          # k = 1..T, nothing past T
         if fixed != self.fixed_x:

@@ -35,6 +35,10 @@ class LossPlot(PlotPanel):
         self._markers(len(epoch_step))
         self.fit()
 
+    def show_runs(self, runs) -> None:
+        """Kept runs [(RunRecord, label, QColor)]: each one's mini-batch loss per step."""
+        self.set_overlays([(f"run:{r.id}", label, color, r.step, r.loss) for r, label, color in runs])
+
     def _markers(self, epochs: int) -> None:
         on = epochs <= MANY_EPOCHS
         if on != getattr(self, "_markers_on", None):
@@ -75,6 +79,11 @@ class AccuracyPlot(PlotPanel):
         self.set_curve("val", epoch_step, val)
         LossPlot._markers(self, len(epoch_step))
         self.fit()
+
+    def show_runs(self, runs) -> None:
+        """Kept runs [(RunRecord, label, QColor)]: each one's training accuracy per epoch (those that have one)."""
+        self.set_overlays([(f"run:{r.id}", label, color, r.epoch_step, 100.0 * r.accuracy)
+                           for r, label, color in runs if np.isfinite(r.accuracy).any()])
 
 
 class LearningRatePlot(PlotPanel):

@@ -24,6 +24,12 @@ a new Trainer continues the same history, optimizer memory and epoch position. N
 (``set_network``: cell, sizes, initialisation) need new weights: they apply at once, with an empty
 history (the app asks first when trained weights would be lost). ``set_params`` puts weights made
 elsewhere (the debugger's "Apply update") into the model.
+
+Kept runs (``runs``, rnnsim.runs.RunRecord): whenever the history is replaced — Reset, a new network, new
+data, another model, weights the learner put in with ``set_params(..., new_run=True)`` — a history with at
+least one step is kept as a run first, for the dashboard to overlay and the run list to show; ``keep_run()``
+keeps it on demand. The watched weights (``set_watch``) are recorded by the Trainer at every update and
+drawn as a path (``history.path``), e.g. on the cost surface.
 """
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ from rnnsim.data.setup import NETWORK_KEYS
 from rnnsim.data.suggest import settings_for
 from rnnsim.errors import RnnsimError
 from rnnsim.model import Model
+from rnnsim.runs import RunRecord
 from rnnsim.train import TrainConfig, Trainer
 
 from .building import build_model, first_sequence, suggested_network
@@ -46,11 +53,12 @@ from .controller_files import ControllerFiles
 from .history import PlotHistory
 from .recovery import ControllerRecovery
 from .run_thread import TrainThread
+from .runs import ControllerRuns
 
 READY, RUNNING, PAUSED, STOPPED, FINISHED, DIVERGED = "ready", "running", "paused", "stopped", "finished", "diverged"
 
 
-class TrainingController(ControllerFiles, ControllerRecovery, QObject):
+class TrainingController(ControllerFiles, ControllerRecovery, ControllerRuns, QObject):
     """Owns the dashboard's data set, model and Trainer; trains in a worker process (rnnsim.train_process).
 
     Signals
@@ -68,6 +76,8 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
     configChanged(object)  the TrainConfig in force
     networkChanged(object) the network options in force {cell, hidden_size, num_layers, ...}
     dirtyChanged(bool)     there is training not yet saved
+    runsChanged()          a run was kept, removed, renamed, shown or hidden (``runs``)
+    watchChanged(list)     the watched weights [(parameter name, index tuple)] now in force
     """
 
     snapshots = Signal(list)
@@ -82,6 +92,8 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
     configChanged = Signal(object)
     networkChanged = Signal(object)
     dirtyChanged = Signal(bool)
+    runsChanged = Signal()
+    watchChanged = Signal(list)
 
     def __init__(self, parent: QObject | None = None, task: str = "temporal-xor", seed: int = 0):
         super().__init__(parent)
@@ -100,6 +112,11 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
         self._divergence_text = ""
         self._edited = False
         self.view_state: dict = {}
+        self.runs: list[RunRecord] = []
+        self._next_run_id = 1
+        self._runs_dirty = False             # runs changed since the session was saved or opened
+        self._kept = None                    # (history, version) last kept by keep_run: not kept twice
+        self._watch: list = []
         dataset, task_obj = make_task(task, seed=seed)
         self.dataset = dataset
         self.task = task_obj
@@ -153,11 +170,16 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
             return Model(self.model.spec, self.trainer.last_finite)
         return self.model.copy()
 
-    def _install(self, dataset, task, source, network, config, model, trainer, history: PlotHistory):
+    def _install(self, dataset, task, source, network, config, model, trainer, history: PlotHistory,
+                 keep: bool = True):
+        """Make these the session's objects; ``keep``: the history being replaced is kept as a run first."""
+        if keep:
+            self._keep_history()
         self.dataset, self.task, self.source = dataset, task, source
         self.network, self.config, self.model, self.trainer = network, config, model, trainer
         self.history = history
         history.start = (trainer.step_count, model.state_dict())
+        self._follow_watch(trainer, history)
         self._edited = False
         self._divergence_text = ""
         self.dataChanged.emit(dataset)
@@ -200,7 +222,7 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
         self.view_state = {}
         self._install(dataset, task, dict(source), network, config, model, trainer, PlotHistory())
         self._set_state(READY)
-        self._set_dirty(False)
+        self._set_dirty(self._runs_dirty)
         self.status.emit(self.describe_plan())
         return True
 
@@ -228,6 +250,8 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
             self.error.emit("This network does not fit", str(exc))
             self.networkChanged.emit(dict(self.network))
             return False
+        self.halt()
+        self._keep_history()                 # with the settings it was trained with
         old, self.network = self.network, network
         if not self.reset():
             self.network = old
@@ -245,9 +269,11 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
         old one's own settings. Raises RnnsimError when a value is refused."""
         return recipe.build_config(dataclasses.asdict(self.config), changes)
 
-    def set_params(self, params: dict, why: str = "") -> bool:
-        """Put these weights (every parameter, shaped as now) into the model — e.g. the debugger's applied
-        update. Not while training runs. The history stays; ``why`` goes to the status line."""
+    def set_params(self, params: dict, why: str = "", new_run: bool = False) -> bool:
+        """Put these weights (every parameter, shaped as now) into the model. Not while training runs;
+        ``why`` goes to the status line. ``new_run`` False (the debugger's applied update): the history stays.
+        True (weights the learner put in, e.g. a point picked on a cost surface): the history is kept as a
+        run and a new one starts from these weights, with a fresh optimizer."""
         if self.running:
             self.error.emit("Cannot change the weights", "Training is running: pause it first.")
             return False
@@ -255,6 +281,25 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
         if set(params) != set(shapes) or any(params[k].shape != shapes[k] for k in shapes):
             self.error.emit("Cannot change the weights", "the new weights do not fit the model")
             return False
+        if new_run:
+            try:
+                trainer = Trainer(Model(self.model.spec, params, self.model.extras), self.dataset, self.config,
+                                  probe=(self.trainer.probe_x, self.trainer.probe_y))
+            except RnnsimError as exc:
+                self.error.emit("Cannot change the weights", str(exc))
+                return False
+            self._keep_history()
+            for name, value in params.items():
+                self.model.params[name][...] = value
+            trainer.model = self.model                    # the object every view holds
+            self._install(self.dataset, self.task, self.source, self.network, self.config, self.model, trainer,
+                          PlotHistory(), keep=False)
+            self._set_state(READY)
+            self._edited = True
+            self._set_dirty(True)
+            if why:
+                self.status.emit(why)
+            return True
         for name, value in params.items():
             self.model.params[name][...] = value
         self._edited = True
@@ -299,6 +344,7 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
         self._restart = False
         self._diverged_snap = None
         self._launch_step, self._launch_limit = self.trainer.step_count, steps
+        self._arm()
         self._state = RUNNING
         self.stateChanged.emit(RUNNING)
         self.status.emit(f"Training {steps} steps…" if steps else "Training…")
@@ -345,7 +391,7 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
             return False
         self._install(self.dataset, self.task, self.source, self.network, self.config, model, trainer, PlotHistory())
         self._set_state(READY)
-        self._set_dirty(False)
+        self._set_dirty(self._runs_dirty)
         self.status.emit("New initial weights")
         return True
 
@@ -391,9 +437,11 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
         if self._thread.result is not None:
             self._adopt(self._thread.result)
             self._thread.result = None
+        trainer = self.trainer
+        if trainer.finished:                              # it ended by itself: new settings apply to the next run
+            self._restart = False
         if not self._restart or failure is not None:
             self._thread.release_worker()
-        trainer = self.trainer
         if failure is not None:
             self.history.truncate(trainer.step_count)    # the worker's steps are lost with it
             self._set_state(PAUSED)
@@ -414,6 +462,7 @@ class TrainingController(ControllerFiles, ControllerRecovery, QObject):
             if steps == 0:
                 self._set_state(PAUSED)
                 return
+            self._arm()
             self._thread.launch(self.trainer, steps)
             self.status.emit("New hyperparameters in force")
         elif trainer.finished:

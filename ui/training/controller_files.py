@@ -5,6 +5,8 @@ that the data in use may not fit (a mixin: these methods use the controller's st
 probe); it is stored under the file's "ui" entry and restored before the controller's signals fire."""
 from __future__ import annotations
 
+import numpy as np
+
 from rnnsim import recipe
 from rnnsim import session_file as sf
 from rnnsim.data import load_data, make_task
@@ -31,12 +33,17 @@ class ControllerFiles:
         if any(len(v) != len(trainer.history.step) for v in norms.values()):
             norms = {}
         stored = self.dataset if self.source.get("kind") == "file" else None
+        h, path = self.history, None
+        if h.path_watch == self._watch and len(h.path):
+            upto = int(np.searchsorted(h.path_step.view(), trainer.step_count, side="right"))   # saved steps only
+            path = (h.path_step.view()[:upto].copy(), h.path[:upto].copy()) if upto else None
         return sf.SessionData(self.model.spec, self.model.params, trainer.config, dict(self.source),
                               trainer.history, model_options=dict(self.network),
                               probe=(trainer.probe_x, trainer.probe_y), dataset=stored, grad_norms=norms,
                               progress=sf.capture_progress(trainer), extras=self.model.extras,
                               ui={**self.view_state, "divergences": self.history.divergences,
-                                  "state": self._state})
+                                  "state": self._state},
+                              watch=list(self._watch), path=path, runs=list(self.runs))
 
     def save_session(self, path, wait_ms: int = 1000) -> bool:
         """Save model, settings, data source and history (atomic); training pauses while it writes. A
@@ -49,6 +56,8 @@ class ControllerFiles:
             if self._state in (READY, PAUSED, STOPPED) and not self.trainer.finished:
                 self._prepare_trainer(new_run=False)    # hyperparameters changed while paused
             sf.save(path, self.session_state())
+            if not stale:
+                self._runs_dirty = False
         except RnnsimError as exc:
             self.error.emit("Cannot save the session", str(exc))
             return False
@@ -97,9 +106,19 @@ class ControllerFiles:
         self.halt()
         path, s, dataset, task, model, trainer = prepared
         network = {**suggested_network(task), **{k: v for k, v in s.model_options.items() if k in NETWORK_KEYS}}
-        history = PlotHistory.from_history(s.history, s.grad_norms, s.ui.get("divergences", []))
+        history = PlotHistory.from_history(s.history, s.grad_norms, s.ui.get("divergences", []), s.watch, s.path)
         self.view_state = {k: v for k, v in s.ui.items() if k not in ("divergences", "state")}
-        self._install(dataset, task, dict(s.data), network, s.config, model, trainer, history)
+        before = list(self._watch)
+        if s.watch:                                  # a file's watch wins; without one the watch in force stays
+            self._watch = list(s.watch)              # if the model has those weights
+        self.runs = list(s.runs)
+        self._next_run_id = max((r.id for r in self.runs), default=0) + 1
+        self._runs_dirty = False
+        self._kept = None
+        self._install(dataset, task, dict(s.data), network, s.config, model, trainer, history, keep=False)
+        if s.watch and self._watch != before:
+            self.watchChanged.emit(list(self._watch))
+        self.runsChanged.emit()
         state = s.ui.get("state")
         if trainer.finished:
             self._set_state(FINISHED)
@@ -172,7 +191,7 @@ class ControllerFiles:
         self.view_state = {}
         self._install(dataset, task, source, network, self.config, model, trainer, PlotHistory())
         self._set_state(READY)
-        self._set_dirty(False)
+        self._set_dirty(self._runs_dirty)
         self.status.emit(f"Model opened: {path}" + (f" — {note}" if note else ""))
 
     def _data_for(self, model: Model):

@@ -5,7 +5,9 @@ draws a slot of plots only (``SLOTS``), which keeps every pause of the event loo
 
 Only what is visible is redrawn; a hidden tab catches up when it is shown. The dashboard reads what it
 draws from the controller's :class:`~ui.training.history.PlotHistory` (the Trainer's numbers) and
-never touches the model while the worker runs.
+never touches the model while the worker runs. Kept runs (``controller.runs``) are overlaid on the loss,
+accuracy, gradient-norm and gradient-over-time plots, behind the current run, labelled by what differs
+between them; their curves are set when the runs change, not at every redraw.
 
     dashboard = TrainingDashboard()
     dashboard.attach(controller)
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMessageB
 from .. import theme
 from ..livetext import LiveText
 from ..plots.banner import DivergenceBanner  # noqa: F401  (re-exported)
-from ..plots.base import PlotPanel
+from ..plots.base import PlotPanel, run_color
 from ..plots.gates import GATES, GatePlot
 from ..plots.gradients import GradNormPlot, GradOverTimePlot
 from ..plots.heatmaps import HiddenStatePlot, WeightsView
@@ -219,6 +221,7 @@ class TrainingDashboard(QWidget):
             (controller.modelChanged, self._on_model),
             (controller.configChanged, self._on_config),
             (controller.error, self._on_error),
+            (controller.runsChanged, self._on_runs),
         ]
         for sig, slot in self._connections:
             sig.connect(slot)
@@ -284,7 +287,15 @@ class TrainingDashboard(QWidget):
         for plot in self.findChildren(PlotPanel):       # a new model or data: forget sticky ranges and scales
             plot.forget_view()
         self.banner.hide()
+        self._on_runs()
         self.refresh(force=True)
+
+    def _on_runs(self):
+        """Overlay the visible kept runs, labelled against each other and the settings in force."""
+        c = self.controller
+        shown = [(run, label, run_color(run.id)) for run, label in zip(c.runs, c.run_labels()) if run.visible]
+        for plot in (self.loss_plot, self.accuracy_plot, self.grad_norm_plot, self.grad_time_plot):
+            plot.show_runs(shown)
 
     def _show_gates(self, cell: str) -> None:
         """The gates plot only for cells that have gates (LSTM, GRU); the tab says what it holds."""
@@ -301,6 +312,7 @@ class TrainingDashboard(QWidget):
             self.refresh(force=True)
 
     def _on_config(self, _config):
+        self._on_runs()                       # the labels compare the runs with the settings in force
         self._invalidate("grads")
         if self.controller is not None and not self.controller.running:
             self.refresh(force=True)

@@ -4,6 +4,9 @@ The Trainer's :class:`~rnnsim.train.History` holds the per-step loss, learning r
 gradient norm; the per-parameter gradient norms and the probe's inner state only travel in
 snapshots, so the dashboard keeps them here. Steps whose update diverged (NaN/inf) are not
 recorded as points — they become ``divergences`` marks, as the Trainer does not record them either.
+
+The path of the watched weights (``Trainer.watch``, e.g. the two a cost surface is drawn over) is kept
+here too: ``path`` (n, k) and ``path_step`` (n,), starting at the weights the path began from.
 """
 from __future__ import annotations
 
@@ -51,12 +54,46 @@ STEP_KEYS = ("step", "loss", "lr", "grad_norm", "clipped")
 EPOCH_KEYS = ("epoch", "epoch_step", "train_loss", "val_loss", "accuracy", "val_accuracy")
 
 
+class PathSeries:
+    """Rows of k floats, growable like :class:`Series`: ``view()`` is the filled (n, k) part (no copy)."""
+
+    __slots__ = ("_buf", "_n")
+
+    def __init__(self, k: int, rows=None, capacity: int = 256):
+        rows = np.asarray(rows if rows is not None and len(rows) else np.empty((0, k)), dtype=np.float64)
+        self._buf = np.empty((max(capacity, 2 * rows.shape[0]), k))
+        self._buf[:rows.shape[0]] = rows
+        self._n = rows.shape[0]
+
+    def __len__(self):
+        return self._n
+
+    def append(self, row) -> None:
+        if self._n == self._buf.shape[0]:
+            grown = np.empty((2 * self._buf.shape[0], self._buf.shape[1]))
+            grown[:self._n] = self._buf[:self._n]
+            self._buf = grown
+        self._buf[self._n] = row
+        self._n += 1
+
+    def view(self) -> np.ndarray:
+        return self._buf[:self._n]
+
+    def truncate(self, n: int) -> None:
+        self._n = max(0, min(n, self._n))
+
+
 class PlotHistory:
     """Per step: step, loss, lr, grad_norm, clipped (0/1) and ``param_norms[name]``; per epoch: epoch,
     epoch_step, train/val loss and accuracy (NaN where absent); ``divergences``: [(step, reason)];
     ``latest``: the newest snapshot that carries detail (weights, gradients, the probe's state);
     ``checkpoints``: (step, weights after that step) of the last few detailed snapshots, and ``start``:
-    the weights the history started from — where a rollback after a divergence can go."""
+    the weights the history started from — where a rollback after a divergence can go.
+
+    ``path`` (n, k): the watched scalars ``path_watch`` [(name, index)] at the steps ``path_step`` (n,) — the
+    first row where the path began (the history's start weights, or the weights when the watch was set),
+    then one row per successful update. Until a path has its first row (``start_path``), snapshots add
+    no rows: a path never lacks its starting point."""
 
     def __init__(self):
         self.clear()
@@ -69,10 +106,29 @@ class PlotHistory:
         self.latest = None
         self.checkpoints = deque(maxlen=4)
         self.start = None
+        self.path_watch: list = []
+        self._path = PathSeries(0)
+        self.path_step = Series()
         self.version = 0                     # bumped on every change: views redraw when it moved
 
     def __len__(self):
         return len(self.step)
+
+    @property
+    def path(self) -> np.ndarray:
+        """(n, len(path_watch)) the watched values per recorded point (a view: copy it to keep it)."""
+        return self._path.view()
+
+    def start_path(self, watch, values, step: int) -> None:
+        """A new path of the scalars ``watch`` [(name, index)], starting with ``values`` (a tuple, the watched
+        values at step ``step``); ``values`` None: empty until the next ``start_path``."""
+        self.path_watch = list(watch)
+        self._path = PathSeries(len(self.path_watch))
+        self.path_step = Series()
+        if values is not None and self.path_watch:
+            self._path.append(values)
+            self.path_step.append(step)
+        self.version += 1
 
     # ---- filling --------------------------------------------------------------------------
     def extend(self, snapshots) -> None:
@@ -90,6 +146,10 @@ class PlotHistory:
                     if series is None:                      # a parameter first seen late: pad with NaN
                         series = self.param_norms[name] = Series(np.full(len(self.step) - 1, np.nan))
                     series.append(value)
+                if (snap.watched is not None and len(self._path) and len(snap.watched) == len(self.path_watch)
+                        and snap.step > self.path_step.last()):
+                    self._path.append(snap.watched)
+                    self.path_step.append(snap.step)
             if snap.epoch_done:
                 self.epoch.append(snap.epoch + 1)
                 self.epoch_step.append(snap.step)
@@ -105,9 +165,15 @@ class PlotHistory:
             self.version += 1
 
     @classmethod
-    def from_history(cls, history, grad_norms: dict | None = None, divergences=()) -> "PlotHistory":
-        """From a Trainer's History (e.g. a reopened session) and the saved per-parameter norms."""
+    def from_history(cls, history, grad_norms: dict | None = None, divergences=(), watch=(),
+                     path=None) -> "PlotHistory":
+        """From a Trainer's History (e.g. a reopened session), the saved per-parameter norms, and the saved
+        path (steps (p,), values (p, len(watch))) of the watched weights ``watch``."""
         h = cls()
+        if path is not None and len(watch):
+            h.path_watch = list(watch)
+            h._path = PathSeries(len(h.path_watch), path[1])
+            h.path_step = Series(path[0])
         h.step, h.loss, h.lr, h.grad_norm = (Series(history.step), Series(history.loss), Series(history.lr),
                                              Series(history.grad_norm))
         h.clipped = Series(np.zeros(len(history.step)))
@@ -128,6 +194,9 @@ class PlotHistory:
         m = int(np.searchsorted(self.epoch_step.view(), step, side="right"))
         for key in EPOCH_KEYS:
             getattr(self, key).truncate(m)
+        p = int(np.searchsorted(self.path_step.view(), step, side="right"))
+        self._path.truncate(p)
+        self.path_step.truncate(p)
         self.checkpoints = deque((c for c in self.checkpoints if c[0] <= step), maxlen=4)
         if self.latest is not None and self.latest.step > step:
             self.latest = None
