@@ -51,7 +51,8 @@ def node_entries(session, key):
 
 
 def arrow_entries(session, key):
-    """(title, entries) for a clicked arrow ``key`` (a shared weight: U, W or V, or o → L)."""
+    """(title, entries) for a clicked arrow ``key`` (a shared weight: U, W or V, or o → L). A weight's value
+    entry carries its parameter name as a fourth element: the inspector lets the learner edit it."""
     s = session
     idx, c, tape = s.index, s.cursor, s.tape
     if idx is None:
@@ -61,7 +62,7 @@ def arrow_entries(session, key):
         l, d, t = key[1], key[2], key[3]
         pname = f"rnn.weight_{'hh' if kind == 'W' else 'ih'}_l{l}" + ("_reverse" if d else "")
         sym = tape.symbol(pname)
-        entries = [(sym, tape.params[pname], False)]
+        entries = [(sym, tape.params[pname], False, pname)]
         bi = idx.event_of.get(("backward", l, d, t))
         if bi is not None and bi <= c:
             q = tape.events[bi].quantities
@@ -75,7 +76,7 @@ def arrow_entries(session, key):
     elif kind == "V":
         if s.spec.output_size is None:
             return "no output layer", []
-        entries = [("V", tape.params["fc.weight"], False)]
+        entries = [("V", tape.params["fc.weight"], False, "fc.weight")]
         g = s.tape.state_at(c).get(("grad", "fc.weight")) if c >= 0 else None
         if g is not None:
             entries.append(("∂L/∂V (total)", g, True))

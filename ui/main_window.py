@@ -328,8 +328,8 @@ class MainWindow(QMainWindow):
         self.docks["cell"].raise_()
 
     # ---- inspector ----------------------------------------------------------------------------------
-    def inspect(self, title, entries):
-        self.inspector.inspect(title, entries)
+    def inspect(self, title, entries, refresh=None):
+        self.inspector.inspect(title, entries, refresh)
         dock = self.docks["inspector"]
         dock.show()
         dock.raise_()
@@ -339,12 +339,12 @@ class MainWindow(QMainWindow):
         if note:
             self._status_message(note)
         if title is not None:
-            self.inspect(title, entries)
+            self.inspect(title, entries, lambda: inspect_targets.node_entries(self.session, key)[:2])
 
     def inspect_arrow(self, key):
         title, entries = inspect_targets.arrow_entries(self.session, key)
         if title is not None:
-            self.inspect(title, entries)
+            self.inspect(title, entries, lambda: inspect_targets.arrow_entries(self.session, key))
 
     def offer_recovery(self, ask=None) -> bool:
         """At start-up: a session autosaved by a run that was killed or crashed is offered back. ``ask(text)``

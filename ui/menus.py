@@ -28,6 +28,16 @@ def build(self):
     rebuild_recent(self)
     file.addSeparator()
     action(self, file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close rnnsim")
+    edit = mb.addMenu("&Edit")
+    stack = self.session.edits.stack
+    self.undo_action = stack.createUndoAction(self, "&Undo")
+    self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+    self.redo_action = stack.createRedoAction(self, "&Redo")
+    self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+    for a in (self.undo_action, self.redo_action):
+        a.setStatusTip("Weights set by hand (a value typed in the inspector, a point on the cost surface)")
+        edit.addAction(a)
+        self.addAction(a)
     debug = mb.addMenu("&Debug")
     d = self.debugger
     for a in (d.step, d.back, d.continue_, d.play):

@@ -24,6 +24,7 @@ from rnnsim.data.setup import split_changes
 
 from .probe import ProbeSettings, record_probe, values_text
 from .training.controller import RUNNING, TrainingController
+from .weight_edits import WeightEdits
 from .workers import Runner, warmup
 
 #: training states after which the weights have changed
@@ -44,6 +45,7 @@ class Session(QObject):
     def __init__(self, parent: QObject | None = None, training: TrainingController | None = None):
         super().__init__(parent)
         self.training = training or TrainingController(self)
+        self.edits = WeightEdits(self.training, self)   # weights set by hand, undoable (Edit menu)
         self.probe = ProbeSettings()
         self.built = None                      # ui.probe.Recorded: the Tape shown and what it was made of
         self.breakpoints: set[int] = set()

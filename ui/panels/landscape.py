@@ -46,9 +46,11 @@ class SurfacePanel(QWidget):
     planeChanged = Signal(object)
     pointPreviewed = Signal(float, float)
 
-    def __init__(self, controller, parent=None):
+    def __init__(self, controller, edits=None, parent=None):
+        """``edits``: the session's WeightEdits — points put on the surface become undoable edits."""
         super().__init__(parent)
         self.controller = controller
+        self.edits = edits
         self.plane = None
         self.surface = None
         self.runner = Runner("cost-surface", self)
@@ -289,7 +291,7 @@ class SurfacePanel(QWidget):
         self.put_weights(a, b)
 
     def put_weights(self, a: float, b: float):
-        """Set the model's weights to the plane point (a, b): a new run starts there."""
+        """Set the model's weights to the plane point (a, b): a new run starts there (the current one is kept)."""
         if self.plane is None or not (math.isfinite(a) and math.isfinite(b)):
             return
         c = self.controller
@@ -298,10 +300,10 @@ class SurfacePanel(QWidget):
             self._show_current()
             return
         why = f"Weights put at ({a:.4g}, {b:.4g}) on the cost surface"
-        try:
+        if self.edits is not None:
+            ok = self.edits.put(self.weights_at(a, b), why, new_run=True)
+        else:
             ok = c.set_params(self.weights_at(a, b), why, new_run=True)
-        except TypeError:                          # a controller without separate runs
-            ok = c.set_params(self.weights_at(a, b), why)
         if not ok:
             self._show_current()
 

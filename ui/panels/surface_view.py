@@ -12,9 +12,9 @@ from .landscape import SurfacePanel
 class CostSurfaceView(QSplitter):
     """``surface`` (SurfacePanel) over ``gradients`` (GradientFlowPanel), both views of ``controller``."""
 
-    def __init__(self, controller, parent=None):
+    def __init__(self, controller, edits=None, parent=None):
         super().__init__(Qt.Orientation.Vertical, parent)
-        self.surface = SurfacePanel(controller)
+        self.surface = SurfacePanel(controller, edits)
         self.gradients = GradientFlowPanel(controller)
         self.gradients.surface_panel = self.surface
         self.addWidget(self.surface)

@@ -1,11 +1,14 @@
 """The inspector: one vector or matrix in full — name, shape, norm, range, a heatmap (pyqtgraph
 ImageItem on the app's diverging colour map, with a colour bar) and every value in a table.
 
-What to show arrives as a list of entries (name, array, is_gradient) — e.g. a node's value and
-its gradient, or a weight matrix and its gradient sum so far — picked with the combo box.
+What to show arrives as a list of entries (name, array, is_gradient[, parameter name]) — e.g. a node's
+value and its gradient, or a weight matrix and its gradient sum so far — picked with the combo box. An
+entry that names a parameter of the model is editable: double-click a cell of its table and type a
+number; the session's undoable weight edits (ui/weight_edits.py, Edit ▸ Undo) put it into the model.
 
-The values belong to one Tape: when the session records a new one (``tapeChanged``) the inspector
-clears. It follows the session it is given, or else the one of the window it is placed in.
+The values belong to one Tape: when the session records a new one (``tapeChanged``) the inspector asks
+its ``refresh`` callback for the same target on the new Tape, or clears when it has none. It follows
+the session it is given, or else the one of the window it is placed in.
 
 While it shows nothing it keeps small (the equations above it get the room); the first value it shows
 asks its dock for room again.
@@ -72,6 +75,7 @@ class Inspector(QWidget):
         split.addWidget(self.plot)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.itemChanged.connect(self._edited)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setDefaultSectionSize(20)
         self.table.setFont(theme.mono_font(9))
@@ -88,6 +92,8 @@ class Inspector(QWidget):
         self.choice.hide()
         self.entries: list = []
         self.array = None
+        self.param = None                     # the parameter name of the entry shown, when it is editable
+        self.refresh = None
         self.setMaximumHeight(EMPTY_MAX_H)
         if session is not None:
             self.attach(session)
@@ -114,10 +120,19 @@ class Inspector(QWidget):
     def _tape_changed(self, *_):
         if not self.entries and self.title.text() == "Nothing inspected yet":
             return
+        if self.refresh is not None:
+            title, entries = self.refresh()
+            if title is not None and entries:
+                chosen = self.choice.currentIndex()
+                self.inspect(title, entries, self.refresh)
+                if 0 < chosen < len(self.entries):
+                    self.choice.setCurrentIndex(chosen)
+                return
         self.clear("A new Tape was recorded — click a node, an arrow or a number block to inspect its values on it.")
 
     def clear(self, note: str = PLACEHOLDER) -> None:
         self.entries = []
+        self.refresh = None
         self.title.setText("Nothing inspected yet")
         with QSignalBlocker(self.choice):
             self.choice.clear()
@@ -128,13 +143,16 @@ class Inspector(QWidget):
         self._show_entry(-1)
         self.setMaximumHeight(EMPTY_MAX_H)
 
-    def inspect(self, title: str, entries: list):
-        """Show ``entries`` [(name, array, gradient)], the first one selected."""
-        self.entries = [(n, np.asarray(a, dtype=np.float64), bool(g)) for n, a, g in entries if a is not None]
+    def inspect(self, title: str, entries: list, refresh=None):
+        """Show ``entries`` [(name, array, gradient[, parameter name])], the first one selected; ``refresh()`` →
+        (title, entries): the same target on a new Tape."""
+        self.refresh = refresh
+        self.entries = [(e[0], np.asarray(e[1], dtype=np.float64), bool(e[2]), e[3] if len(e) > 3 else None)
+                        for e in entries if e[1] is not None]
         self.title.setText(title)
         with QSignalBlocker(self.choice):
             self.choice.clear()
-            for name, _, _ in self.entries:
+            for name, *_ in self.entries:
                 self.choice.addItem(name)
         self.choice.setVisible(len(self.entries) > 1)
         self.placeholder.setVisible(not self.entries)
@@ -161,9 +179,15 @@ class Inspector(QWidget):
             self.table.clear()
             self.info.setText("")
             self.array = None
+            self.param = None
             return
-        name, a, gradient = self.entries[i]
+        name, a, gradient, param = self.entries[i]
         self.array = a
+        editable = param is not None and getattr(self.session, "edits", None) is not None and a.ndim == 2
+        self.param = param if editable else None
+        triggers = QTableWidget.EditTrigger
+        self.table.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed | triggers.AnyKeyPressed
+                                   if editable else triggers.NoEditTriggers)
         m = a.reshape(1, 1) if a.ndim == 0 else (a[:, None] if a.ndim == 1 else a)
         finite = m[np.isfinite(m)]
         size = norm(finite) if finite.size else float("nan")
@@ -173,7 +197,8 @@ class Inspector(QWidget):
         kind = "gradient" if gradient else "value"
         self.info.setText(f"<b>{name}</b> · shape {theme.shape_text(a)} · ‖·‖₂ = {theme.fmt(size)} · "
                           f"min {theme.fmt(lo)} · max {theme.fmt(hi)} · mean {theme.fmt(mean)} · "
-                          f"{'green–purple: gradient' if kind == 'gradient' else 'blue–red: value'}")
+                          f"{'green–purple: gradient' if kind == 'gradient' else 'blue–red: value'}"
+                          + (" · double-click a value to change it (Edit ▸ Undo takes it back)" if editable else ""))
         scale = max(abs(lo), abs(hi)) if finite.size else 1.0
         scale = scale if scale > 0 and np.isfinite(scale) else 1.0
         self.image.setImage(np.nan_to_num(m.T), autoLevels=False)   # ImageItem is column-major: (cols, rows)
@@ -183,6 +208,7 @@ class Inspector(QWidget):
         self._fill_table(m, scale, gradient)
 
     def _fill_table(self, m, scale, gradient):
+        blocker = QSignalBlocker(self.table)      # filling is not editing
         rows, cols = min(m.shape[0], TABLE_MAX), min(m.shape[1], TABLE_MAX)
         self.table.clear()
         self.table.setRowCount(rows)
@@ -198,6 +224,27 @@ class Inspector(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(repr(float(v)))
                 self.table.setItem(i, j, item)
+        del blocker
+
+    def _edited(self, item):
+        """A table cell of an editable weight was changed: the number goes to the session's weight edits."""
+        if self.param is None or self.array is None:
+            return
+        i, j = item.row(), item.column()
+        text = item.text().strip().replace("−", "-").replace(",", ".")
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value):
+            typed = item.text()
+            with QSignalBlocker(self.table):
+                item.setText(theme.fmt(self.array[i, j], 4))
+            self.info.setText(f"'{typed}' is not a finite number: {self.param}[{i},{j}] stays {self.array[i, j]:.6g}")
+            return
+        if not self.session.edits.set_value(self.param, (i, j), value):
+            with QSignalBlocker(self.table):
+                item.setText(theme.fmt(self.array[i, j], 4))
 
     def _hover(self, ev):
         if self.array is None or ev.isExit():
