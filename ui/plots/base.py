@@ -28,9 +28,10 @@ from .style import (AXIS_PEN, CACHED, DOWNSAMPLE_ABOVE, PARAM_COLORS, RANGE_SETT
                     THIN_ABOVE, csv_number, exact, nearest, nice_ceiling, param_label)
 from .symlog import SymlogAxis, symlog, symlog_inverse, symlog_threshold  # noqa: F401  (re-exported)
 
-#: kept runs' colours (Tableau 10 minus the blues of the current run), by run id
-RUN_COLORS = [QColor(c) for c in ("#e15759", "#59a14f", "#b07aa1", "#f28e2b", "#9c755f", "#76b7b2", "#edc948",
-                                  "#ff9da7", "#7f7f7f", "#17becf")]
+#: kept runs' colours, by run id: deep colours outside the current run's blues and oranges and outside the
+#: per-parameter palette (PARAM_COLORS), so that a kept run is never taken for a parameter's curve
+RUN_COLORS = [QColor(c) for c in ("#c51b7d", "#1b7837", "#762a83", "#b35806", "#01665e", "#8c510a", "#4d4d4d",
+                                  "#de77ae")]
 OVERLAY_Z = -10              # behind the current run's curves (z 0), above the grid (z −1000)
 OVERLAY_WIDTH = 1.4
 
