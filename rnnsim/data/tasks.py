@@ -293,7 +293,7 @@ _register(Task(
     model={"cell": "rnn_sigmoid", "hidden_size": 3, "num_layers": 1, "bias": True, "output_size": 2,
            "output_activation": "sigmoid"},
     training={"optimizer": "sgd", "lr": 2.0, "momentum": 0.9, "epochs": 300, "batch_size": None,
-              "init": "pytorch", "weight_decay": 0.0, "seed": 0},
+              "init": "pytorch", "weight_decay": 0.0},
     options={"points": 1, "noise": 0.0},
     target_rule=xor_target, input_width=2, lesson="002"))
 

@@ -109,7 +109,7 @@ def test_unknown_option_lists_the_known_ones():
         make_task("bitcount", length=5)
     msg = str(err.value)
     assert "'length'" in msg and "n" in msg and "steps" in msg
-    with pytest.raises(DataError, match="known options: none"):
+    with pytest.raises(DataError, match="known options: points, noise"):
         make_task("xor", hidden=50)
 
 
