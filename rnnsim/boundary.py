@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import parallel
 from .data.meaning import stored_data
 from .errors import InputError, shown
 
@@ -41,8 +42,9 @@ RULES = ("softmax", "share", "threshold")
 MIN_RESOLUTION, MAX_RESOLUTION = 2, 512
 #: more classes than this are not told apart by colour in one picture
 MAX_CLASSES = 8
-#: multiply-adds one grid may cost (points × weights × steps): about 30 ms on the project's machines (hidden 50: 133² points)
-GRID_BUDGET = 1e8
+#: multiply-adds one grid may cost (points × weights × steps): ~7 ms on one thread (hidden 50: 66² points), so
+#: 10 pictures a second take a tenth of a core beside the training process (bench/bench_boundary_live.py)
+GRID_BUDGET = 2.5e7
 _FROM_MODEL = object()
 
 
@@ -234,9 +236,18 @@ def _check_resolution(resolution) -> int:
     return int(resolution)
 
 
-def decision_grid(model, x_range, y_range, resolution: int, accuracy=_FROM_MODEL) -> DecisionGrid:
+def serial_block(spec) -> int:
+    """Points per ``model.predict`` call small enough for the engine to run each call on one thread
+    (rnnsim.parallel.MIN_PARALLEL_WORK): a live picture beside a training process then takes one core at most."""
+    per_point = 2 * spec.gate_blocks * spec.hidden_size * spec.num_layers * spec.directions
+    return max(parallel.MIN_CHUNK, (parallel.MIN_PARALLEL_WORK - 1) // per_point)
+
+
+def decision_grid(model, x_range, y_range, resolution: int, accuracy=_FROM_MODEL,
+                  block: int | None = None) -> DecisionGrid:
     """The model's class and probability at ``resolution`` × ``resolution`` evenly spaced points of
-    x_range × y_range (both ends included), all predicted in one call of ``model.predict``.
+    x_range × y_range (both ends included), predicted by ``model.predict`` on the whole grid at once, or
+    on blocks of ``block`` points in turn (e.g. :func:`serial_block`: the same numbers on one thread).
 
     ``accuracy``: the data's accuracy kind (default: the one stored in the model's spec). Arguments are
     checked before anything is allocated; a model that does not qualify raises InputError with the reason.
@@ -244,13 +255,18 @@ def decision_grid(model, x_range, y_range, resolution: int, accuracy=_FROM_MODEL
     x_range = _check_range("x₁'s range", x_range)
     y_range = _check_range("x₂'s range", y_range)
     resolution = _check_resolution(resolution)
+    if block is not None and (isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1):
+        raise InputError(f"the block must be a whole number of points ≥ 1, got {shown(block)}")
     spec = model.spec
     reading = boundary_reading(spec, 1 if spec.input_size == 2 else 2, accuracy)
     xs = np.linspace(*x_range, resolution)
     ys = np.linspace(*y_range, resolution)
     gx, gy = np.meshgrid(xs, ys)                                   # (ny, nx): row i is x₂ = ys[i]
     points = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    classes, probabilities = class_probabilities(reading, _last_outputs(model, as_sequences(points, reading.layout)))
+    x = as_sequences(points, reading.layout)
+    step = x.shape[0] if block is None else int(block)
+    outputs = np.concatenate([_last_outputs(model, x[i:i + step]) for i in range(0, x.shape[0], step)])
+    classes, probabilities = class_probabilities(reading, outputs)
     shape = (ys.size, xs.size)
     chosen = np.take_along_axis(probabilities, classes[:, None], axis=1)[:, 0]
     return DecisionGrid(xs, ys, classes.reshape(shape), chosen.reshape(shape),

@@ -80,6 +80,9 @@ def test_the_grid_holds_model_predict_at_its_points(kind):
             assert grid.probability[i, j] == pytest.approx(pk, abs=1e-12)
             np.testing.assert_allclose(grid.probabilities[i, j], p, atol=1e-12)
     assert grid.probability.min() >= 1 / grid.reading.classes - 1e-12
+    in_blocks = decision_grid(model, (-2.0, 3.0), (-1.0, 0.5), 7, block=5)        # 49 points in 10 calls
+    np.testing.assert_array_equal(in_blocks.probabilities, grid.probabilities)
+    assert boundary.serial_block(model.spec) >= boundary.parallel.MIN_CHUNK
     if kind in ("xor-share", "threshold"):
         assert set(np.unique(grid.classes)) == {0, 1}     # the test really crosses a boundary
 
@@ -174,6 +177,12 @@ def test_an_absurd_resolution_is_refused_before_any_work(resolution, monkeypatch
     with pytest.raises(InputError, match="resolution") as err:
         decision_grid(model, (0, 1), (0, 1), resolution)
     assert isinstance(err.value, RnnsimError) and isinstance(err.value, ValueError)
+
+
+@pytest.mark.parametrize("block", [0, -1, 2.0, True])
+def test_a_bad_block_is_refused(block):
+    with pytest.raises(InputError, match="block"):
+        decision_grid(model_for(), (0, 1), (0, 1), 8, block=block)
 
 
 @pytest.mark.parametrize("bad", [(0, float("nan")), (float("-inf"), 1), (1, 1), (2, 1), (-1e308, 1e308), "ab",

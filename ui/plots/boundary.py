@@ -281,7 +281,9 @@ class BoundaryView(PlotPanel):
         resolution = boundary.affordable_resolution(spec, self.max_resolution)
 
         def job(_job):
-            grid = boundary.decision_grid(model, window[0], window[1], resolution, accuracy=accuracy)
+            # on one thread (serial_block): the training process keeps the other core
+            grid = boundary.decision_grid(model, window[0], window[1], resolution, accuracy=accuracy,
+                                          block=boundary.serial_block(spec))
             classes, _ = boundary.classify(model, x, accuracy)
             return generation, grid, classes, params, step
 
