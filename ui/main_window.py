@@ -24,9 +24,13 @@ from .debugger import Debugger
 from .file_load import FileLoad
 from .livetext import LiveText
 from .panels.data import DataPanel
+from .panels.gradcheck import GradcheckPanel
 from .panels.hyperparameters import HyperparametersPanel
 from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
+from .panels.runs import RunsPanel
+from .panels.surface_view import CostSurfaceView
+from .plots.boundary import BoundaryView
 from .session import Session
 from .training import files
 from .training.dashboard import TrainingDashboard
@@ -36,9 +40,29 @@ from .views.inspector import Inspector
 from .views.unrolled import GraphPanel
 
 
+LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                       Qt.DockWidgetArea.BottomDockWidgetArea)
+#: every dock of the window: key, title, area, the dock it is a tab of (None: the first of its group)
+DOCKS = (
+    ("model", "Model and probe", LEFT, None),
+    ("data", "Training data", LEFT, "model"),
+    ("hyper", "Hyperparameters", LEFT, "model"),
+    ("predict", "Predict", LEFT, "model"),
+    ("runs", "Runs", LEFT, "model"),
+    ("gradcheck", "Gradient check", LEFT, "model"),
+    ("equations", "Equations", RIGHT, None),
+    ("surface", "Cost surface", RIGHT, "equations"),
+    ("boundary", "Decision boundary", RIGHT, "equations"),
+    ("inspector", "Inspector", RIGHT, None),               # under the equations
+    ("cell", "Inside the cell", BOTTOM, None),
+    ("dashboard", "Training", BOTTOM, "cell"),
+)
+FRONT_DOCKS = ("model", "equations", "cell")                # the tabs in front at the start
+
+
 class MainWindow(QMainWindow):
     #: the window's size and dock layout are kept here between runs (``remember_layout``)
-    LAYOUT_KEY, LAYOUT_VERSION = "window/layout", 1
+    LAYOUT_KEY, LAYOUT_VERSION = "window/layout", 2
 
     def __init__(self, session: Session | None = None, setup: dict | None = None, remember_layout: bool = False,
                  autosave: bool = False):
@@ -71,22 +95,21 @@ class MainWindow(QMainWindow):
         self.hyper_panel = HyperparametersPanel(self.training)
         self.predict_panel = PredictPanel(self.training)
         self.recent = files.RecentFiles(parent=self)
+        self.cost_surface = CostSurfaceView(self.training, self.session.edits)
+        self.boundary = BoundaryView(self.training)
+        self.runs_panel = RunsPanel(self.training, show_errors=False)
+        self.gradcheck_panel = GradcheckPanel(self.training)
         menus.build(self)
-        self.add_dock("model", "Model and probe", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.add_dock("equations", "Equations", self.equations, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.add_dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.add_dock("cell", "Inside the cell", self.cell, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.splitDockWidget(self.docks["equations"], self.docks["inspector"], Qt.Orientation.Vertical)
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
         # in scroll areas: on a 1366 × 768 screen their contents are taller than the space they get, and
         # would otherwise make the window taller than the screen
-        self.add_dock("data", "Training data", _scrolled(self.data_panel), left, tabify_with="model")
-        self.add_dock("hyper", "Hyperparameters", self.hyper_panel, left, tabify_with="data")
-        self.add_dock("predict", "Predict", _scrolled(self.predict_panel), left, tabify_with="hyper")
-        self.add_dock("dashboard", "Training", _scrolled(self.dashboard, horizontal=True),
-                      Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="cell")
-        self.docks["model"].raise_()
-        self.docks["cell"].raise_()
+        widgets = {"model": self.model_panel, "data": _scrolled(self.data_panel), "hyper": self.hyper_panel,
+                   "predict": _scrolled(self.predict_panel), "runs": self.runs_panel,
+                   "gradcheck": _scrolled(self.gradcheck_panel), "equations": self.equations,
+                   "surface": self.cost_surface, "boundary": self.boundary, "inspector": self.inspector,
+                   "cell": self.cell, "dashboard": _scrolled(self.dashboard, horizontal=True)}
+        for key, title, area, _ in DOCKS:
+            self.add_dock(key, title, widgets[key], area)
+        self.place_docks()
         # the bottom docks (the cell view, the training dashboard) reach the left edge: the dashboard's plots
         # and controls need the width at 1366 px; the equations keep the right column's full height
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -147,20 +170,23 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Back to the first layout: every panel in its place, the saved layout forgotten."""
         self._layout_settings().remove(self.LAYOUT_KEY)
-        left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
-                               Qt.DockWidgetArea.BottomDockWidgetArea)
-        places = {"model": left, "data": left, "hyper": left, "predict": left, "equations": right,
-                  "inspector": right, "cell": bottom, "dashboard": bottom}
-        for key, dock in self.docks.items():
+        for dock in self.docks.values():
             dock.setFloating(False)
-            self.addDockWidget(places.get(key, right), dock)
             dock.show()
-        self.splitDockWidget(self.docks["equations"], self.docks["inspector"], Qt.Orientation.Vertical)
-        for first, others in (("model", ("data", "hyper", "predict")), ("cell", ("dashboard",))):
-            for key in others:
-                self.tabifyDockWidget(self.docks[first], self.docks[key])
-            self.docks[first].raise_()
+        self.place_docks()
         self.initial_sizes()
+
+    def place_docks(self) -> None:
+        """Every dock in its first place (DOCKS): tabs stacked on their first dock, the inspector under the
+        equations, the first tab of each group in front."""
+        for key, _, area, tab_of in DOCKS:
+            self.addDockWidget(area, self.docks[key])
+        self.splitDockWidget(self.docks["equations"], self.docks["inspector"], Qt.Orientation.Vertical)
+        for key, _, _, tab_of in DOCKS:
+            if tab_of is not None:
+                self.tabifyDockWidget(self.docks[tab_of], self.docks[key])
+        for key in FRONT_DOCKS:
+            self.docks[key].raise_()
 
     def initial_sizes(self):
         """The first layout: graph in the middle, model panel left, equations right, cell below."""
@@ -379,6 +405,10 @@ class MainWindow(QMainWindow):
         if self.autosave is not None:
             self.autosave.discard()
         self.training.shutdown()
+        self.gradcheck_panel.shutdown()
+        self.cost_surface.shutdown()
+        for runner in (self.boundary.runner, self.runs_panel.runner):
+            runner.stop()                                  # their jobs read the model: done before it goes
         self.dashboard.timer.stop()
         self.debugger.stop_play()
         self.session.shutdown()

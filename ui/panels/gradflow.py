@@ -1,16 +1,22 @@
 """The gradient over time at many weight points: the current weights' curve (live while a weight is
 dragged), pinned curves to compare with, and the counting-ones tutorial's six points in one click.
 
-Curves come from :mod:`rnnsim.gradflow` on the same training sequences as the cost surface. A drag
-asks for at most one new curve per event-loop turn (the newest position wins), so the curve follows
-the slider or the surface's target as fast as the engine computes it — about 1 ms for the counter.
+Curves come from :mod:`rnnsim.gradflow` on the same training sequences as the cost surface, computed on
+a worker thread where the newest request wins: a drag is followed as fast as the engine computes the
+curve (about 1 ms for the counter), and a large model never stalls the window. Nothing is computed
+while the panel is hidden; it catches up when shown.
 """
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rnnsim import landmarks
 from rnnsim.errors import RnnsimError
@@ -18,6 +24,7 @@ from rnnsim.gradflow import curves_at_points, describe, gradient_over_time
 from rnnsim.model import Model
 
 from ..plots.gradflow import GradientFlowPlot
+from ..workers import Runner
 from .landscape import training_sequences
 
 SLIDER_STEPS = 600          # slider positions across the surface's vertical range
@@ -32,8 +39,13 @@ class GradientFlowPanel(QWidget):
         self.plane = None
         self.preview_point = None
         self.pinned: dict[str, tuple] = {}
-        self.drawn = 0                                   # curves computed for the live view (tests, bench)
+        self.drawn = 0                                   # curves drawn for the live view (tests, bench)
+        self.current = None
+        self._pending = False
         self._build()
+        self.runner = Runner("gradient-over-time", self)
+        self.runner.done.connect(self._show_current)
+        self.runner.failed.connect(lambda exc: self.words.setText(str(exc)))
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._update_current)
         controller.modelChanged.connect(self._model_changed)
@@ -108,8 +120,17 @@ class GradientFlowPanel(QWidget):
         self.request()
 
     def request(self):
+        if not self.isVisible():
+            self._pending = True
+            return
         if not self._timer.isActive():
             self._timer.start()
+
+    def showEvent(self, ev):
+        super().showEvent(ev)
+        if self._pending:
+            self._pending = False
+            self.request()
 
     def _slid(self, position):
         if self._setting_slider or self.plane is None:
@@ -138,7 +159,7 @@ class GradientFlowPanel(QWidget):
         _, b = self.plane.coordinates(self.controller.current_model().params)
         lo, hi = self._slider_range
         self._setting_slider = True
-        self.slider.setValue(int(round((min(max(b, lo), hi) - lo) / (hi - lo) * SLIDER_STEPS)))
+        self.slider.setValue(round((min(max(b, lo), hi) - lo) / (hi - lo) * SLIDER_STEPS))
         self._setting_slider = False
         self.slider_value.setText(f"{b:.3f}")
 
@@ -157,8 +178,8 @@ class GradientFlowPanel(QWidget):
         self.request()
 
     # ---- curves --------------------------------------------------------------------------------
-    def current_curve(self):
-        """The curve at the preview point, or at the current weights."""
+    def current_job(self):
+        """A job computing the curve at the preview point, or at the current weights (captured now)."""
         c = self.controller
         model = c.current_model()
         x, y, _ = training_sequences(c)
@@ -171,7 +192,8 @@ class GradientFlowPanel(QWidget):
             label = f"current ({a:.3g}, {b:.3g})"
         else:
             label = "current weights"
-        return gradient_over_time(model, x, y, c.config.truncate, label=label)
+        truncate = c.config.truncate
+        return lambda job: gradient_over_time(model, x, y, truncate, label=label)
 
     def _weights_at(self, model, a, b):
         if self.plane.kind == "parameters":
@@ -183,20 +205,21 @@ class GradientFlowPanel(QWidget):
 
     def _update_current(self):
         try:
-            curve = self.current_curve()
+            self.runner.submit(self.current_job())
         except RnnsimError as exc:
             self.words.setText(str(exc))
-            return
+
+    def _show_current(self, curve):
         self.drawn += 1
         self.current = curve
         curves = {"current": (curve.label, curve)}
         curves.update(self.pinned)
         self.plot.show_curves(curves, current="current")
         words = describe(curve)
-        self.words.setText(f"{curve.label}: {words}" if math.isfinite(curve.values[-1]) else f"{curve.label}: {words}")
+        self.words.setText(f"{curve.label}: {words}")
 
     def pin_current(self):
-        curve = getattr(self, "current", None)
+        curve = self.current
         if curve is None:
             return
         label = curve.label.replace("current ", "")

@@ -27,3 +27,7 @@ class CostSurfaceView(QSplitter):
     def _plane(self, plane):
         surface = self.surface.surface
         self.gradients.set_plane(plane, surface.b if surface is not None else None)
+
+    def shutdown(self, msecs: int = 30000) -> bool:
+        """Stop both views' workers and wait for them (the main window's closeEvent)."""
+        return all([self.surface.runner.stop(msecs), self.gradients.runner.stop(msecs)])
