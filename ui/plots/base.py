@@ -221,6 +221,9 @@ class PlotPanel(ExportMixin, QFrame):
             curve.setZValue(OVERLAY_Z)
             self.overlays[key] = (label, color, x, y)
             self.set_curve(key, x, y)
+            if len(x) > THIN_ABOVE:           # static: its peak-downsampled points are kept until the range moves
+                curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)
         self.fit()
 
     def refresh_overlays(self) -> None:
