@@ -51,12 +51,14 @@ DOCKS = (
     ("runs", "Runs", LEFT, "model"),
     ("gradcheck", "Gradient check", LEFT, "model"),
     ("equations", "Equations", RIGHT, None),
-    ("surface", "Cost surface", RIGHT, "equations"),
-    ("boundary", "Decision boundary", RIGHT, "equations"),
     ("inspector", "Inspector", RIGHT, None),               # under the equations
     ("cell", "Inside the cell", BOTTOM, None),
     ("dashboard", "Training", BOTTOM, "cell"),
+    ("surface", "Cost surface", BOTTOM, "cell"),
+    ("boundary", "Decision boundary", BOTTOM, "cell"),
 )
+#: what a learner watches while training runs: pressing Train leaves any of these in front
+TRAINING_VIEWS = ("dashboard", "surface", "boundary")
 FRONT_DOCKS = ("model", "equations", "cell")                # the tabs in front at the start
 
 
@@ -131,6 +133,9 @@ class MainWindow(QMainWindow):
         t.status.connect(self._status_message)
         t.dirtyChanged.connect(self.setWindowModified)
         self.predict_panel.openInDebugger.connect(self.open_sequence_in_debugger)
+        self.runs_panel.exportFailed.connect(lambda text: self.show_training_error("Cannot export the runs", text))
+        self.runs_panel.exported.connect(lambda path: self._status_message(f"Runs exported to {path}"))
+        self.gradcheck_panel.finished.connect(lambda report: self._status_message(report.verdict))
         self.model_panel.showPanel.connect(self.show_panel)
         if setup:
             self.session.configure(**setup)
@@ -329,9 +334,12 @@ class MainWindow(QMainWindow):
         box.open()
 
     def show_dashboard(self):
-        """Training starts: its dashboard comes to the front, at least 45 % of the window tall (60 % on a
-        window under 900 px: its plots are unreadable lower than that)."""
-        dock = self.docks["dashboard"]
+        """Training starts: its dashboard comes to the front — unless the cost surface or the decision boundary
+        already is (they show the run too) — at least 45 % of the window tall (60 % on a window under 900 px:
+        plots are unreadable lower than that)."""
+        watching = [k for k in TRAINING_VIEWS if self.docks[k].isVisible()
+                    and not self.docks[k].visibleRegion().isEmpty()]
+        dock = self.docks[watching[0] if watching else "dashboard"]
         dock.show()
         dock.raise_()
         share = 0.45 if self.height() >= 900 else 0.6

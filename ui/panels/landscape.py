@@ -25,6 +25,7 @@ from ..workers import Runner
 from .fields import NumberField
 from .landscape_paths import path_label, run_paths
 
+CONTROLS_WIDTH = 290
 #: the surface is computed on at most this many training sequences (the first ones)
 MAX_SEQUENCES = 512
 DIRECTION_RANGE = (-1.0, 1.0)
@@ -51,8 +52,9 @@ class SurfacePanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.edits = edits
-        self.plane = None
+        self.plane = None                           # the plane of the surface shown (None: none)
         self.surface = None
+        self._shown_for = None                      # (spec, data) the panel is set up for
         self.runner = Runner("cost-surface", self)
         self.runner.done.connect(self._computed)
         self.runner.failed.connect(self._failed)
@@ -74,11 +76,16 @@ class SurfacePanel(QWidget):
 
     # ---- widgets ------------------------------------------------------------------------------
     def _build(self):
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        grid = QGridLayout()
+        """The controls in a column on the left (so the window keeps its width), the plot beside them."""
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        column = QWidget()
+        column.setMaximumWidth(CONTROLS_WIDTH)
+        lay = QVBoxLayout(column)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
         self.by_weights = QRadioButton("Two weights")
-        self.by_directions = QRadioButton("Two random directions")
+        self.by_directions = QRadioButton("Random directions")
         self.by_directions.setToolTip("A slice through all weights at once: the current weights plus a·d₁ + b·d₂ "
                                       "for two random directions, each unit's row scaled to its weights' norm "
                                       "(filter-normalised, Li et al. 2018).")
@@ -90,88 +97,88 @@ class SurfacePanel(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setPrefix("seed ")
-        grid.addWidget(self.by_weights, 0, 0)
-        grid.addWidget(self.pickers[0], 0, 1)
-        grid.addWidget(QLabel("×"), 0, 2)
-        grid.addWidget(self.pickers[1], 0, 3)
-        grid.addWidget(self.by_directions, 1, 0)
-        grid.addWidget(self.seed, 1, 1)
-        lay.addLayout(grid)
+        lay.addWidget(self.by_weights)
+        for axis, picker in zip("xy", self.pickers):
+            line = QHBoxLayout()
+            line.addWidget(QLabel(axis))
+            line.addWidget(picker, 1)
+            lay.addLayout(line)
+        line = QHBoxLayout()
+        line.addWidget(self.by_directions)
+        line.addWidget(self.seed)
+        lay.addLayout(line)
 
-        row = QHBoxLayout()
+        grid = QGridLayout()
         self.range_fields = [NumberField(name) for name in ("x from", "x to", "y from", "y to")]
-        for text, field, value in zip(("x from", "to", "y from", "to"), self.range_fields, (-3.0, 3.0, -3.0, 3.0)):
+        for k, (field, value) in enumerate(zip(self.range_fields, (-3.0, 3.0, -3.0, 3.0))):
             field.set_value(value)
-            field.setMaximumWidth(70)
             field.textChanged.connect(field.check)
-            row.addWidget(QLabel(text))
-            row.addWidget(field)
+            grid.addWidget(QLabel(("x from", "to", "y from", "to")[k]), k // 2, 2 * (k % 2))
+            grid.addWidget(field, k // 2, 2 * (k % 2) + 1)
+        lay.addLayout(grid)
+        line = QHBoxLayout()
+        self.overview = QPushButton("[−3, 3]²")
+        self.zoom = QPushButton("[0, 2]²")
+        self.zoom.setToolTip("The tutorial's zoom onto the optimum (1, 1)")
+        self.around = QPushButton("Around the weights")
+        self.overview.clicked.connect(lambda: self._set_range((-3, 3), (-3, 3)))
+        self.zoom.clicked.connect(lambda: self._set_range((0, 2), (0, 2)))
+        self.around.clicked.connect(self._range_around)
+        for w in (self.overview, self.zoom, self.around):
+            line.addWidget(w)
+        lay.addLayout(line)
+        line = QHBoxLayout()
         self.points = QSpinBox()
         self.points.setRange(10, 400)
         self.points.setValue(100)
         self.points.setSuffix(" points")
         self.points.setToolTip("Grid points along each axis")
-        row.addWidget(self.points)
-        row.addStretch(1)
-        lay.addLayout(row)
-
-        presets = QHBoxLayout()
-        self.overview = QPushButton("[−3, 3]²")
-        self.zoom = QPushButton("Zoom [0, 2]²")
-        self.around = QPushButton("Around the weights")
-        self.overview.clicked.connect(lambda: self._set_range((-3, 3), (-3, 3)))
-        self.zoom.clicked.connect(lambda: self._set_range((0, 2), (0, 2)))
-        self.around.clicked.connect(self._range_around)
         self.compute = QPushButton("Compute")
         self.compute.setDefault(True)
         self.compute.clicked.connect(self.start)
         self.cancel = QPushButton("Cancel")
         self.cancel.setEnabled(False)
         self.cancel.clicked.connect(lambda: self.runner.stop(0))
+        for w in (self.points, self.compute, self.cancel):
+            line.addWidget(w)
+        lay.addLayout(line)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
         self.progress.setVisible(False)
-        for w in (self.overview, self.zoom, self.around):
-            presets.addWidget(w)
-        presets.addStretch(1)
-        presets.addWidget(self.progress)
-        presets.addWidget(self.compute)
-        presets.addWidget(self.cancel)
-        lay.addLayout(presets)
+        lay.addWidget(self.progress)
 
-        self.plot = SurfacePlot()
-        self.plot.pointChosen.connect(self.put_weights)
-        self.plot.pointDragged.connect(self.pointPreviewed)
-        lay.addWidget(self.plot, 1)
-
-        put = QHBoxLayout()
+        lay.addWidget(QLabel("<b>Put the weights at</b>"))
+        grid = QGridLayout()
         self.put_fields = [NumberField("x"), NumberField("y")]
-        for field in self.put_fields:
-            field.set_value(0.0)
-            field.setMaximumWidth(90)
-            field.textChanged.connect(field.check)
         self.put_names = [QLabel("x"), QLabel("y")]
-        put.addWidget(QLabel("Put the weights at"))
-        for name, field in zip(self.put_names, self.put_fields):
-            put.addWidget(name)
-            put.addWidget(field)
+        for k, (name, field) in enumerate(zip(self.put_names, self.put_fields)):
+            field.set_value(0.0)
+            field.textChanged.connect(field.check)
+            grid.addWidget(name, 0, 2 * k)
+            grid.addWidget(field, 0, 2 * k + 1)
         self.put_button = QPushButton("Set")
         self.put_button.clicked.connect(self._put_typed)
-        put.addWidget(self.put_button)
-        self.click_sets = QCheckBox("click on the surface sets them")
+        grid.addWidget(self.put_button, 0, 4)
+        lay.addLayout(grid)
+        self.click_sets = QCheckBox("a click on the surface sets them")
         self.click_sets.setChecked(True)
         self.click_sets.toggled.connect(lambda on: setattr(self.plot, "clickable", on))
-        put.addWidget(self.click_sets)
-        put.addStretch(1)
-        self.clear_paths = QPushButton("Clear paths")
-        self.clear_paths.setToolTip("Forget the kept runs' paths (the runs themselves stay in the run list)")
+        lay.addWidget(self.click_sets)
+        self.clear_paths = QPushButton("Clear the kept runs' paths")
+        self.clear_paths.setToolTip("Forget the kept runs' paths on this surface (the runs stay in the run list)")
         self.clear_paths.clicked.connect(self._clear_paths)
-        put.addWidget(self.clear_paths)
-        lay.addLayout(put)
+        lay.addWidget(self.clear_paths)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #4a5568;")
         lay.addWidget(self.status)
+        lay.addStretch(1)
+        outer.addWidget(column)
+
+        self.plot = SurfacePlot()
+        self.plot.setMinimumSize(280, 220)
+        self.plot.pointChosen.connect(self.put_weights)
+        self.plot.pointDragged.connect(self.pointPreviewed)
+        outer.addWidget(self.plot, 1)
         self.hidden_paths: set = set()
 
     # ---- the plane -------------------------------------------------------------------------------
@@ -216,13 +223,14 @@ class SurfacePanel(QWidget):
         l2 = c.config.weight_decay
         self._note = note + (f"{'; ' if note else ''}loss includes the L2 term λ/2·Σw², λ = {l2:g}" if l2 else "")
 
+        shown_for = self._shown_for
+
         def job(j):
             def report(done, total):
                 j.progress(f"{done}/{total}")
                 return not j.cancelled
-            return loss_surface(model, x, y, plane, a, b, l2=l2, progress=report)
+            return shown_for, loss_surface(model, x, y, plane, a, b, l2=l2, progress=report)
 
-        self.plane = plane
         self.runner.submit(job)
 
     def _busy(self, busy):
@@ -240,8 +248,11 @@ class SurfacePanel(QWidget):
     def _failed(self, exc):
         self.status.setText(f"Cannot compute: {exc}")
 
-    def _computed(self, surface):
-        self.surface = surface
+    def _computed(self, result):
+        shown_for, surface = result
+        if shown_for != self._shown_for:
+            return                                  # computed for the data or network before the last change
+        self.surface, self.plane = surface, surface.plane
         self.plot.show_surface(surface)
         spec = surface.plane.spec
         if surface.plane.kind == "parameters":
@@ -314,6 +325,7 @@ class SurfacePanel(QWidget):
         if shown_for == getattr(self, "_shown_for", None):
             return                                  # the same data and network (e.g. new weights put in)
         self._shown_for = shown_for
+        self.runner.stop(0)
         for picker in self.pickers:
             picker.set_spec(spec)
         if landmarks.is_counter(spec):
@@ -439,12 +451,13 @@ class ParameterPicker(QWidget):
         self.shapes = dict(spec.param_shapes())
         self.name.blockSignals(True)
         self.name.clear()
-        self.name.addItems(list(self.shapes))
+        for name in self.shapes:                       # shown without the "rnn." every recurrent weight has
+            self.name.addItem(name.removeprefix("rnn."), name)
         self.name.blockSignals(False)
         self._name_changed()
 
     def _name_changed(self, *_):
-        shape = self.shapes.get(self.name.currentText(), (1,))
+        shape = self.shapes.get(self.name.currentData(), (1,))
         self.row.setMaximum(shape[0] - 1)
         self.col.setVisible(len(shape) > 1)
         if len(shape) > 1:
@@ -453,12 +466,13 @@ class ParameterPicker(QWidget):
 
     def choose(self, p):
         name, index = (p.name, p.index) if hasattr(p, "name") else p
-        self.name.setCurrentText(name)
+        self.name.setCurrentIndex(self.name.findData(name))
         self.row.setValue(index[0])
         if len(index) > 1:
             self.col.setValue(index[1])
 
     def chosen(self) -> tuple[str, tuple]:
-        shape = self.shapes.get(self.name.currentText(), (1,))
+        name = self.name.currentData()
+        shape = self.shapes.get(name, (1,))
         index = (self.row.value(), self.col.value()) if len(shape) > 1 else (self.row.value(),)
-        return self.name.currentText(), index
+        return name, index

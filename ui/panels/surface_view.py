@@ -1,4 +1,4 @@
-"""The cost surface above the gradient over time, wired together: the gradient view follows the surface's
+"""The cost surface beside the gradient over time (above it in a tall dock), wired together: the gradient view follows the surface's
 plane and the point being dragged on it, and its slider puts the weights through the surface panel."""
 from __future__ import annotations
 
@@ -13,16 +13,24 @@ class CostSurfaceView(QSplitter):
     """``surface`` (SurfacePanel) over ``gradients`` (GradientFlowPanel), both views of ``controller``."""
 
     def __init__(self, controller, edits=None, parent=None):
-        super().__init__(Qt.Orientation.Vertical, parent)
+        super().__init__(Qt.Orientation.Horizontal, parent)
         self.surface = SurfacePanel(controller, edits)
         self.gradients = GradientFlowPanel(controller)
         self.gradients.surface_panel = self.surface
         self.addWidget(self.surface)
         self.addWidget(self.gradients)
-        self.setStretchFactor(0, 3)
-        self.setStretchFactor(1, 2)
+        self.setStretchFactor(0, 1)
+        self.setStretchFactor(1, 1)
+        self.setChildrenCollapsible(False)
         self.surface.planeChanged.connect(self._plane)
         self.surface.pointPreviewed.connect(self.gradients.preview)
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        tall = self.height() > 1.2 * self.width()          # e.g. floated, or docked in a side column
+        wanted = Qt.Orientation.Vertical if tall else Qt.Orientation.Horizontal
+        if self.orientation() != wanted:
+            self.setOrientation(wanted)
 
     def _plane(self, plane):
         surface = self.surface.surface

@@ -14,8 +14,8 @@ from .base import PlotPanel
 from .style import PARAM_COLORS, SERIES
 from .symlog import SymlogAxis, symlog, symlog_threshold
 
-SIGNED = ("∂L/∂h(k)", "Gradient over time: ∂L/∂h(k), summed over the sequences")
-NORM = ("‖∂L/∂h(k)‖", "Gradient over time: ‖∂L/∂h(k)‖ over every sequence and unit")
+SIGNED = ("Σ ∂L/∂h(k)", "Gradient over time ∂L/∂h(k), summed over the sequences")
+NORM = ("‖∂L/∂h(k)‖", "Gradient over time ‖∂L/∂h(k)‖, over sequences and units")
 
 
 class GradientFlowPlot(PlotPanel):

@@ -7,7 +7,8 @@ entry that names a parameter of the model is editable: double-click a cell of it
 number; the session's undoable weight edits (ui/weight_edits.py, Edit ▸ Undo) put it into the model.
 
 The values belong to one Tape: when the session records a new one (``tapeChanged``) the inspector asks
-its ``refresh`` callback for the same target on the new Tape, or clears when it has none. It follows
+its ``refresh`` callback for the same target on the new Tape (new weights of the same network, e.g. a
+value typed in), or clears when there is none or the network changed. It follows
 the session it is given, or else the one of the window it is placed in.
 
 While it shows nothing it keeps small (the equations above it get the room); the first value it shows
@@ -120,7 +121,7 @@ class Inspector(QWidget):
     def _tape_changed(self, *_):
         if not self.entries and self.title.text() == "Nothing inspected yet":
             return
-        if self.refresh is not None:
+        if self.refresh is not None and self.session.spec == self._spec:     # same network: the same target exists
             title, entries = self.refresh()
             if title is not None and entries:
                 chosen = self.choice.currentIndex()
@@ -147,6 +148,7 @@ class Inspector(QWidget):
         """Show ``entries`` [(name, array, gradient[, parameter name])], the first one selected; ``refresh()`` →
         (title, entries): the same target on a new Tape."""
         self.refresh = refresh
+        self._spec = self.session.spec if self.session is not None else None
         self.entries = [(e[0], np.asarray(e[1], dtype=np.float64), bool(e[2]), e[3] if len(e) > 3 else None)
                         for e in entries if e[1] is not None]
         self.title.setText(title)
