@@ -98,13 +98,12 @@ def test_a_drag_redraws_the_curve_live_and_leaves_the_model(qtbot, view):
     computed(qtbot, v, start=False)
     before = c.model.state_dict()
     g = v.gradients
-    for k, b in enumerate(np.linspace(-2, 2, 9)):
-        drawn = g.drawn
+    for b in np.linspace(-2, 2, 9):
         v.surface.plot.pointDragged.emit(1.0, float(b))
-        qtbot.waitUntil(lambda: g.drawn > drawn, timeout=TIMEOUT)
         model = Model(c.spec, {"rnn.weight_ih_l0": np.array([[1.0]]), "rnn.weight_hh_l0": np.array([[b]])})
-        np.testing.assert_array_equal(g.plot.data("current")[1],
-                                      gradient_over_time(model, c.dataset.x, c.dataset.y).values)
+        want = gradient_over_time(model, c.dataset.x, c.dataset.y).values
+        qtbot.waitUntil(lambda: np.array_equal(g.plot.data("current")[1], want), timeout=TIMEOUT)
+        assert g.current.label == f"(1, {b:.3g})"
     for name, value in before.items():
         np.testing.assert_array_equal(c.model.params[name], value)
 
@@ -114,10 +113,8 @@ def test_the_slider_moves_w_rec_and_release_puts_it(qtbot, view):
     computed(qtbot, v, start=False)
     g = v.gradients
     assert g.slider.isEnabled() and g.slider_name.text() == "w_rec = W[0,0]"
-    drawn = g.drawn
     g.slider.setValue(300)                                   # the middle of [−3, 3]: w_rec = 0, dies at once
-    qtbot.waitUntil(lambda: g.drawn > drawn, timeout=TIMEOUT)
-    assert g.words.text().endswith("dies at once")
+    qtbot.waitUntil(lambda: g.words.text() == "(-1.5, 0): dies at once", timeout=TIMEOUT)
     with qtbot.waitSignal(c.modelChanged, timeout=TIMEOUT):
         g._slider_released()
     assert c.model.params["rnn.weight_hh_l0"][0, 0] == 0.0 and c.model.params["rnn.weight_ih_l0"][0, 0] == -1.5
@@ -171,3 +168,37 @@ def test_weights_cannot_be_put_while_training(qtbot, view):
         c.pause()
         qtbot.waitUntil(lambda: not c.running, timeout=TIMEOUT)
         c.shutdown()
+
+
+def test_optimizer_paths_live_and_kept(qtbot, view):
+    """Rprop's path grows while it trains and equals the watched weights; a reset keeps it beside the next
+    run's (plain SGD, which diverges)."""
+    c, v = view()
+    computed(qtbot, v, start=False)
+    assert c.history.path_watch == [("rnn.weight_ih_l0", (0, 0)), ("rnn.weight_hh_l0", (0, 0))]
+    plot = v.surface.plot
+    c.train(steps=40)
+    qtbot.waitUntil(lambda: not c.running and c.step_count == 40, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "current" in plot.path_items and len(plot.path_data("current")[0]) == 41,
+                    timeout=TIMEOUT)
+    a, b = plot.path_data("current")
+    np.testing.assert_array_equal(np.stack([a, b], axis=1), c.history.path)
+    assert (a[0], b[0]) == (-1.5, 2.0)
+    assert (a[-1], b[-1]) == (c.model.params["rnn.weight_ih_l0"][0, 0], c.model.params["rnn.weight_hh_l0"][0, 0])
+    label = plot.path_texts["current"]
+    assert plot.path_items["current"][1].toPlainText() == "Rprop Δ₀ 0.001"
+    assert label == f"Rprop Δ₀ 0.001: ({a[-1]:.6g}, {b[-1]:.6g})"
+    # a new run from the start point with plain gradient descent: the Rprop path stays
+    v.surface.put_weights(-1.5, 2.0)
+    c.set_config(c.config_with(optimizer="sgd", lr=0.001))
+    c.train(steps=40)
+    qtbot.waitUntil(lambda: not c.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: len(plot.path_items) == 2, timeout=TIMEOUT)
+    kept = [k for k in plot.path_items if k != "current"][0]
+    np.testing.assert_array_equal(plot.path_data(kept)[0], a)
+    assert plot.path_texts[kept].startswith("Rprop")
+    current = plot.path_texts["current"]
+    assert current.startswith("SGD lr 0.001: diverged at step "), current
+    v.surface.clear_paths.click()
+    assert list(plot.path_items) == ["current"]
+    c.shutdown()

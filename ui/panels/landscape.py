@@ -25,7 +25,7 @@ from ..workers import Runner
 from .fields import NumberField
 from .landscape_paths import path_label, run_paths
 
-CONTROLS_WIDTH = 290
+CONTROLS_WIDTH = 270
 #: the surface is computed on at most this many training sequences (the first ones)
 MAX_SEQUENCES = 512
 DIRECTION_RANGE = (-1.0, 1.0)
@@ -120,7 +120,8 @@ class SurfacePanel(QWidget):
         self.overview = QPushButton("[−3, 3]²")
         self.zoom = QPushButton("[0, 2]²")
         self.zoom.setToolTip("The tutorial's zoom onto the optimum (1, 1)")
-        self.around = QPushButton("Around the weights")
+        self.around = QPushButton("Around")
+        self.around.setToolTip("A range around the current weights")
         self.overview.clicked.connect(lambda: self._set_range((-3, 3), (-3, 3)))
         self.zoom.clicked.connect(lambda: self._set_range((0, 2), (0, 2)))
         self.around.clicked.connect(self._range_around)
@@ -175,7 +176,7 @@ class SurfacePanel(QWidget):
         outer.addWidget(column)
 
         self.plot = SurfacePlot()
-        self.plot.setMinimumSize(280, 220)
+        self.plot.setMinimumSize(240, 200)
         self.plot.pointChosen.connect(self.put_weights)
         self.plot.pointDragged.connect(self.pointPreviewed)
         outer.addWidget(self.plot, 1)
@@ -440,8 +441,8 @@ class ParameterPicker(QWidget):
         self.name = QComboBox()
         self.name.setToolTip(f"The weight on the {axis} axis")
         self.row, self.col = QSpinBox(), QSpinBox()
-        self.row.setPrefix("row ")
-        self.col.setPrefix("col ")
+        self.row.setToolTip("Row of the weight matrix (for a gate layer, gate blocks are stacked in rows)")
+        self.col.setToolTip("Column of the weight matrix")
         for w in (self.name, self.row, self.col):
             lay.addWidget(w)
         self.name.currentIndexChanged.connect(self._name_changed)

@@ -36,7 +36,7 @@ def _watch_matches(watch, plane) -> bool:
 
 def run_paths(controller, plane, hidden=frozenset()) -> dict:
     """{key: (a (n,), b (n,), label)} for every path recorded on ``plane``'s two weights: the kept runs'
-    (visible ones, not in ``hidden``) and the current history's under the key "current"."""
+    (visible ones, not in ``hidden``) and the current history's under the key "current" once it has a step."""
     paths = {}
     for run in getattr(controller, "runs", ()):
         key = f"run-{run.id}"
@@ -50,7 +50,7 @@ def run_paths(controller, plane, hidden=frozenset()) -> dict:
     path = getattr(history, "path", None)
     if path is not None and _watch_matches(getattr(history, "path_watch", None), plane):
         path = np.asarray(path, dtype=float)
-        if path.ndim == 2 and path.shape[0]:
+        if path.ndim == 2 and (path.shape[0] > 1 or history.divergences):   # (a lone start point: the target)
             config = controller.config
             diverged = history.divergences[-1][0] if history.divergences else None
             end = end_text(path, diverged, controller.running, controller.step_count)

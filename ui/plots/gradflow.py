@@ -14,8 +14,8 @@ from .base import PlotPanel
 from .style import PARAM_COLORS, SERIES
 from .symlog import SymlogAxis, symlog, symlog_threshold
 
-SIGNED = ("Σ ∂L/∂h(k)", "Gradient over time ∂L/∂h(k), summed over the sequences")
-NORM = ("‖∂L/∂h(k)‖", "Gradient over time ‖∂L/∂h(k)‖, over sequences and units")
+SIGNED = ("Σ ∂L/∂h(k)", "Gradient over time ∂L/∂h(k), Σ over the sequences")
+NORM = ("‖∂L/∂h(k)‖", "Gradient over time ‖∂L/∂h(k)‖ (all sequences, units)")
 
 
 class GradientFlowPlot(PlotPanel):

@@ -42,7 +42,8 @@ def log_levels(loss: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 
 class SurfacePlot(PlotPanel):
-    """``show_surface(surface)``; ``set_marks([(label, a, b)])``; ``set_paths({key: (a, b, label)})``;
+    """``show_surface(surface)``; ``set_marks([(label, a, b)])``; ``set_paths({key: (a, b, label)})`` (the label in
+    the legend, its part before ":" beside the path);
     ``set_current(a, b)``. Signals: ``pointChosen(a, b)`` (a click, or the end of a drag of the target),
     ``pointDragged(a, b)`` (while the target is dragged)."""
 
@@ -75,6 +76,8 @@ class SurfacePlot(PlotPanel):
         self.item.addItem(self.mark_items)
         self.mark_labels: list[pg.TextItem] = []
         self.path_items: dict[str, tuple[pg.PlotDataItem, pg.TextItem]] = {}
+        self.path_texts: dict[str, str] = {}          # each path's whole label (the legend's)
+        self.add_legend()                             # the paths' labels, under the plot: they cover nothing
         self.target = pg.TargetItem(pos=(0.0, 0.0), size=14, symbol="crosshair", movable=True,
                                     pen=pg.mkPen(theme.ACCENT, width=2.5), hoverPen=pg.mkPen("#ffffff", width=3))
         self.target.setZValue(20)
@@ -150,6 +153,8 @@ class SurfacePlot(PlotPanel):
         """``paths``: {key: (a (n,), b (n,), label)}; keys not given are removed; a path keeps its colour."""
         for key in [k for k in self.path_items if k not in paths]:
             curve, label = self.path_items.pop(key)
+            self.path_texts.pop(key, None)
+            self.legend.removeItem(curve)
             self.item.removeItem(curve)
             self.item.removeItem(label)
         for i, (key, (a, b, text)) in enumerate(paths.items()):
@@ -166,10 +171,31 @@ class SurfacePlot(PlotPanel):
             curve, label = self.path_items[key]
             a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
             curve.setData(a, b)
-            label.setText(text)
-            if a.size:
-                label.setPos(a[-1], b[-1])
-            label.setVisible(bool(a.size))
+            if self.path_texts.get(key) != text:
+                self.path_texts[key] = text
+                self.legend.removeItem(curve)
+                self.legend.addItem(curve, text)
+                label.setText(text.split(":")[0])          # on the plot the short name; the legend says the rest
+            where = self._label_point(a, b)
+            if where is not None:
+                label.setPos(*where)
+                right_half = self.surface is not None and where[0] > float(np.mean(self.surface.a))
+                label.setAnchor((1, 0) if right_half else (0, 0))     # towards the middle: not cut at the edge
+            label.setVisible(where is not None)
+
+    def _label_point(self, a, b):
+        """Where a path's label goes: its last point inside the surface's grid (a diverged path leaves it
+        after a few steps), else its last finite point; None for an empty path."""
+        finite = np.flatnonzero(np.isfinite(a) & np.isfinite(b))
+        if not finite.size:
+            return None
+        s = self.surface
+        if s is not None:
+            inside = finite[(a[finite] >= s.a[0]) & (a[finite] <= s.a[-1]) & (b[finite] >= s.b[0])
+                            & (b[finite] <= s.b[-1])]
+            if inside.size:
+                return float(a[inside[-1]]), float(b[inside[-1]])
+        return float(a[finite[-1]]), float(b[finite[-1]])
 
     def path_data(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         curve, _ = self.path_items[key]
