@@ -159,6 +159,7 @@ class BoundaryView(PlotPanel):
         self.runner = Runner("boundary", self)
         self.runner.done.connect(self._on_done)
         self.runner.failed.connect(self._on_failed)
+        self.item.vb.setAspectLocked(True)        # x₁ and x₂ on one scale: the input square looks square
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self._submit)
