@@ -3,8 +3,10 @@
     PYTHONPATH=. python scripts/screenshots.py [--out docs/screenshots]
 
 Writes forward-midway.png, bptt-midway.png, lstm-cell.png (and lstm-cell-closeup.png),
-folded.png, inspector.png, stacked-bidirectional.png and app-training.png (the whole window
-mid-training, the Training dashboard docked). ``--only training`` renders just the last one.
+folded.png, inspector.png, stacked-bidirectional.png, app-training.png (the whole window
+mid-training, the Training dashboard docked), cost-surface.png and cost-surface-window.png (the
+counter: Rprop beside plain gradient descent), xor-3-vs-50-units.png and boundary-xor-50.png (the
+XOR lesson's shipped settings). ``--only training`` / ``--only lessons`` renders just those.
 The window starts from its first layout (a layout saved by the app is neither read nor changed).
 """
 from __future__ import annotations
@@ -62,13 +64,17 @@ def save(w, path):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--only", choices=["training"], help="render only this screenshot")
+    p.add_argument("--only", choices=["training", "lessons"], help="render only these screenshots")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     app = make_app()
     if args.only == "training":
         training_shot(app, out)
+        return
+    if args.only == "lessons":
+        surface_shots(app, out)
+        xor_shots(app, out)
         return
 
     # 1-2. an Elman RNN on the running-parity task: forward mid-way, then BPTT mid-way (truncated)
@@ -118,6 +124,60 @@ def main(argv=None):
     w.close()
     settle(app, 50)
     training_shot(app, out)
+    surface_shots(app, out)
+    xor_shots(app, out)
+
+
+def wait_for(app, condition, what, seconds=120):
+    t0 = time.perf_counter()
+    while not condition():
+        settle(app, 50)
+        if time.perf_counter() - t0 > seconds:
+            raise TimeoutError(what)
+
+
+def surface_shots(app, out):
+    """6. the counter's cost surface: Rprop's 500 steps kept, then plain SGD from the same start (it diverges),
+    the six points' gradients over time."""
+    w = open_window(app, task="bitcount")
+    c, v = w.training, w.cost_surface
+    w.docks["surface"].raise_()
+    wait_for(app, lambda: v.surface.surface is not None and not v.surface.runner.busy, "no surface")
+    c.train()
+    wait_for(app, lambda: c.state == "finished", "Rprop did not finish")
+    v.surface.put_weights(-1.5, 2.0)
+    c.set_config(c.config_with(optimizer="sgd", lr=0.001))
+    c.train()
+    wait_for(app, lambda: c.state == "diverged", "SGD did not diverge")
+    v.surface.put_weights(1.0, 0.5)
+    v.gradients.show_lesson_points()
+    settle(app, 600)
+    save(w, out / "cost-surface-window.png")
+    save(w.docks["surface"], out / "cost-surface.png")
+    w.training._set_dirty(False)
+    w.close()
+
+
+def xor_shots(app, out):
+    """7. XOR: the 3-unit run kept beside the 50-unit one (its loss jumps), and the 50-unit boundary."""
+    from rnnsim.data.tasks import XOR_SETTINGS
+
+    w = open_window(app, **XOR_SETTINGS["3 units"])
+    c = w.training
+    c.train()
+    wait_for(app, lambda: c.state == "finished", "3 units did not finish")
+    w.session.configure(**XOR_SETTINGS["50 units"])
+    c.train()
+    wait_for(app, lambda: c.state == "finished", "50 units did not finish")
+    w.show_dashboard()
+    settle(app, 600)
+    save(w.docks["dashboard"], out / "xor-3-vs-50-units.png")
+    w.docks["boundary"].raise_()
+    wait_for(app, lambda: w.boundary.shown_step == c.step_count, "no boundary")
+    settle(app, 300)
+    save(w.docks["boundary"], out / "boundary-xor-50.png")
+    w.training._set_dirty(False)
+    w.close()
 
 
 def training_shot(app, out):
