@@ -100,6 +100,17 @@ class Plane:
                     params[name] += coeff * d
         return params
 
+    def put(self, params: dict, a: float, b: float) -> dict:
+        """Weights at the plane point (a, b) starting from ``params`` (a model's weights, not changed): for a
+        parameter plane ``params`` with its two weights set to a and b — the other weights as they are now,
+        not as when the plane was made; for a direction plane θ₀ + a·d₁ + b·d₂."""
+        if self.kind != "parameters":
+            return self.params_at(a, b)
+        out = {k: v.copy() for k, v in params.items()}
+        for p, value in zip(self.parameters, (a, b)):
+            out[p.name][p.index] = value
+        return out
+
     def coordinates(self, params: dict) -> tuple[float, float]:
         """(a, b) of ``params`` on this plane: exact for a parameter plane (the two weights' values); for a
         direction plane the least-squares projection of θ − θ₀ onto (d₁, d₂) — a point off the plane is

@@ -184,3 +184,19 @@ def test_a_cliff_is_a_value_not_a_warning():
 def test_unit_direction_is_one_number():
     plane = parameter_plane(counter(), W_X, W_REC)
     assert plane.d1 == {"rnn.weight_ih_l0": Unit((0, 0))}
+
+
+def test_put_moves_only_the_planes_two_weights_or_goes_to_the_direction_point():
+    model = Model.create(ModelSpec(cell="gru", input_size=2, hidden_size=2, output_size=1), seed=2)
+    plane = parameter_plane(model, ("rnn.weight_hh_l0", (1, 0)), ("fc.weight", (0, 1)))
+    later = {k: v + 1.0 for k, v in model.params.items()}           # the model trained on since
+    moved = plane.put(later, 0.5, -0.5)
+    assert moved["rnn.weight_hh_l0"][1, 0] == 0.5 and moved["fc.weight"][0, 1] == -0.5
+    moved["rnn.weight_hh_l0"][1, 0] = later["rnn.weight_hh_l0"][1, 0]
+    moved["fc.weight"][0, 1] = later["fc.weight"][0, 1]
+    for name, value in later.items():
+        np.testing.assert_array_equal(moved[name], value)
+    assert later["fc.weight"][0, 1] == model.params["fc.weight"][0, 1] + 1.0      # not changed in place
+    directions = direction_plane(model, seed=1)
+    for name, value in directions.put(later, 0.2, 0.3).items():
+        np.testing.assert_array_equal(value, directions.params_at(0.2, 0.3)[name])

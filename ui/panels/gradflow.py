@@ -185,7 +185,7 @@ class GradientFlowPanel(QWidget):
         x, y, _ = training_sequences(c)
         if self.preview_point is not None and self.plane is not None:
             a, b = self.preview_point
-            model = Model(model.spec, self._weights_at(model, a, b))
+            model = Model(model.spec, self.plane.put(model.params, a, b))
             label = f"({a:.3g}, {b:.3g})"
         elif self.plane is not None and self.plane.kind == "parameters":
             a, b = self.plane.coordinates(model.params)
@@ -194,14 +194,6 @@ class GradientFlowPanel(QWidget):
             label = "current weights"
         truncate = c.config.truncate
         return lambda job: gradient_over_time(model, x, y, truncate, label=label)
-
-    def _weights_at(self, model, a, b):
-        if self.plane.kind == "parameters":
-            params = model.state_dict()
-            for p, v in zip(self.plane.parameters, (a, b)):
-                params[p.name][p.index] = v
-            return params
-        return self.plane.params_at(a, b)
 
     def _update_current(self):
         try:

@@ -23,7 +23,7 @@ from rnnsim.landscape import check_scalar, direction_plane, grid_axis, loss_surf
 from ..plots.surface import SurfacePlot
 from ..workers import Runner
 from .fields import NumberField
-from .landscape_paths import path_label, run_paths
+from .landscape_paths import run_paths
 
 CONTROLS_WIDTH = 270
 #: the surface is computed on at most this many training sequences (the first ones)
@@ -287,12 +287,7 @@ class SurfacePanel(QWidget):
     def weights_at(self, a: float, b: float) -> dict:
         """Every parameter with the point (a, b) of the plane: for two weights, the current weights with those
         two changed; for directions, θ₀ + a·d₁ + b·d₂."""
-        if self.plane.kind == "parameters":
-            params = self.controller.current_model().state_dict()
-            for p, v in zip(self.plane.parameters, (a, b)):
-                params[p.name][p.index] = v
-            return params
-        return self.plane.params_at(a, b)
+        return self.plane.put(self.controller.current_model().params, a, b)
 
     def _put_typed(self):
         try:
@@ -385,11 +380,7 @@ class SurfacePanel(QWidget):
         if self.plane is None or self.plane.kind != "parameters":
             self.plot.set_paths({})
             return
-        paths = run_paths(self.controller, self.plane, hidden=self.hidden_paths)
-        self.plot.set_paths(paths)
-        current = paths.get("current")
-        if current is not None:
-            self.current_path_label = current[2]
+        self.plot.set_paths(run_paths(self.controller, self.plane, hidden=self.hidden_paths))
 
     def showEvent(self, ev):
         super().showEvent(ev)
@@ -424,9 +415,6 @@ def _exists(spec, p) -> bool:
         return True
     except RnnsimError:
         return False
-
-
-__all__ = ["SurfacePanel", "ParameterPicker", "path_label", "training_sequences"]
 
 
 class ParameterPicker(QWidget):

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QTimer, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QPen
 from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol
 
