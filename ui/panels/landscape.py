@@ -222,15 +222,14 @@ class SurfacePanel(QWidget):
         model = c.current_model()
         x, y, note = training_sequences(c)
         l2 = c.config.weight_decay
-        self._note = note + (f"{'; ' if note else ''}loss includes the L2 term λ/2·Σw², λ = {l2:g}" if l2 else "")
-
+        note += f"{'; ' if note else ''}loss includes the L2 term λ/2·Σw², λ = {l2:g}" if l2 else ""
         shown_for = self._shown_for
 
         def job(j):
             def report(done, total):
                 j.progress(f"{done}/{total}")
                 return not j.cancelled
-            return shown_for, loss_surface(model, x, y, plane, a, b, l2=l2, progress=report)
+            return shown_for, note, loss_surface(model, x, y, plane, a, b, l2=l2, progress=report)
 
         self.runner.submit(job)
 
@@ -250,7 +249,7 @@ class SurfacePanel(QWidget):
         self.status.setText(f"Cannot compute: {exc}")
 
     def _computed(self, result):
-        shown_for, surface = result
+        shown_for, note, surface = result
         if shown_for != self._shown_for:
             return                                  # computed for the data or network before the last change
         self.surface, self.plane = surface, surface.plane
@@ -268,11 +267,11 @@ class SurfacePanel(QWidget):
         for label, name in zip(self.put_names, names):
             label.setText(name.split(" = ")[0])
         low = _lowest_text(surface)
-        self.status.setText(f"{low}; {self._note}" if self._note else low)
+        self.status.setText(f"{low}; {note}" if note else low)
         self._show_current()
         self._refresh_paths()
         self.planeChanged.emit(surface.plane)
-        if surface.plane.kind == "parameters" and hasattr(self.controller, "set_watch"):
+        if surface.plane.kind == "parameters":                  # its path is recorded from the next step on
             self.controller.set_watch([(p.name, p.index) for p in surface.plane.parameters])
 
     # ---- the current weights and putting them somewhere -----------------------------------------

@@ -38,19 +38,16 @@ def run_paths(controller, plane, hidden=frozenset()) -> dict:
     """{key: (a (n,), b (n,), label)} for every path recorded on ``plane``'s two weights: the kept runs'
     (visible ones, not in ``hidden``) and the current history's under the key "current" once it has a step."""
     paths = {}
-    for run in getattr(controller, "runs", ()):
+    for run in controller.runs:
         key = f"run-{run.id}"
-        path = getattr(run, "path", None)
-        if key in hidden or not getattr(run, "visible", True) or path is None or not _watch_matches(run.watch, plane):
+        if key in hidden or not run.visible or not _watch_matches(run.watch, plane):
             continue
-        path = np.asarray(path, dtype=float)
-        if path.ndim == 2 and path.shape[0]:
-            paths[key] = (path[:, 0], path[:, 1], run_label(run, path))
+        if run.path.shape[0]:
+            paths[key] = (run.path[:, 0], run.path[:, 1], run_label(run, run.path))
     history = controller.history
-    path = getattr(history, "path", None)
-    if path is not None and _watch_matches(getattr(history, "path_watch", None), plane):
-        path = np.asarray(path, dtype=float)
-        if path.ndim == 2 and (path.shape[0] > 1 or history.divergences):   # (a lone start point: the target)
+    if _watch_matches(history.path_watch, plane):
+        path = history.path
+        if path.shape[0] > 1 or history.divergences:          # (a lone start point: the target shows it)
             config = controller.config
             diverged = history.divergences[-1][0] if history.divergences else None
             end = end_text(path, diverged, controller.running, controller.step_count)
@@ -61,7 +58,5 @@ def run_paths(controller, plane, hidden=frozenset()) -> dict:
 
 def run_label(run, path: np.ndarray) -> str:
     """A kept run's path label: its name (or optimizer and learning rate) and how it ended."""
-    settings = getattr(run, "settings", {}) or {}
-    what = getattr(run, "name", None) or optimizer_text(settings.get("optimizer", "?"), float(settings.get("lr", 0.0)))
-    diverged = getattr(run, "diverged_at", None)
-    return path_label(what, end_text(path, diverged, False, 0))
+    what = run.name or optimizer_text(run.settings.get("optimizer", "?"), float(run.settings.get("lr", 0.0)))
+    return path_label(what, end_text(path, run.diverged_at, False, 0))
