@@ -33,6 +33,7 @@ limit                          value            what it bounds
 ``MAX_GRADCHECK_WORK``         10 000 000       ``rnnsim gradcheck``: parameters × batch × steps (two
                                                 forward passes per parameter)
 ``MAX_SEED``                   2⁶³ − 1          a random seed
+``MAX_GENERATE_CHARS``         100 000          ``rnnsim generate``: characters sampled after the prime
 =============================  ===============  ============================================================
 """
 from __future__ import annotations
@@ -62,6 +63,7 @@ MAX_TRACE_STEPS = 2_000
 MAX_TRACE_VALUES = 1_000_000
 MAX_GRADCHECK_WORK = 10_000_000
 MAX_SEED = (1 << 63) - 1
+MAX_GENERATE_CHARS = 100_000
 
 #: the sizes of a model spec and their limits (checked by rnnsim.spec.ModelSpec)
 SPEC_LIMITS = {"input_size": MAX_INPUT_SIZE, "hidden_size": MAX_HIDDEN_SIZE, "output_size": MAX_OUTPUT_SIZE,
