@@ -365,12 +365,14 @@ _register(Task(
 _register(Task(
     "digits", "Handwritten digits, row by row",
     "The Russian BPTT tutorial reads MNIST images row by row; offline, the same with 8×8 handwritten "
-    "digits (1797 images, UCI, CC BY 4.0) read as 8 steps of 8 pixels: stacked tanh layers read the rows "
-    "and a linear head on the last step names the digit. SGD at lr 0.01 with early stopping (patience 2) "
-    "on a validation split, as in the tutorial.",
+    "digits (1797 images, UCI, CC BY 4.0) read as 8 steps of 8 pixels: 3 stacked tanh layers of 100 units, "
+    "as in the tutorial, read the rows and a linear head on the last step names the digit (cross-entropy). "
+    "SGD at lr 0.01, batches of 32, with early stopping (patience 2) on the validation loss of a 20% split. "
+    "Measured with seeds 0–4: training stops early after 55–70 epochs (seed 0: 59), well inside the "
+    "suggested 100, at 92–96% validation accuracy (96–97% on the training images).",
     make_digits,
-    model={"cell": "rnn_tanh", "hidden_size": 64, "num_layers": 3},
-    training={"optimizer": "sgd", "lr": 0.01, "momentum": 0.0, "epochs": 50, "batch_size": 32,
+    model={"cell": "rnn_tanh", "hidden_size": 100, "num_layers": 3},
+    training={"optimizer": "sgd", "lr": 0.01, "momentum": 0.0, "epochs": 100, "batch_size": 32,
               "init": "pytorch", "validation_split": 0.2, "patience": 2},
     options={"n": None},
     lesson="000"))

@@ -212,7 +212,7 @@ def test_digits_have_ten_classes():
     assert ds.output_size == 10 and set(np.unique(ds.y)) == set(range(10))
     assert ds.x.min() == 0.0 and ds.x.max() == 1.0
     assert np.all(np.bincount(ds.y) > 150)
-    assert task.model == {"cell": "rnn_tanh", "hidden_size": 64, "num_layers": 3}
+    assert task.model == {"cell": "rnn_tanh", "hidden_size": 100, "num_layers": 3}
     assert task.training["patience"] == 2 and task.training["optimizer"] == "sgd"
     sub, _ = make_task("digits", seed=3, n=30)
     assert sub.x.shape == (30, 8, 8)
