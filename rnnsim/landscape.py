@@ -299,8 +299,18 @@ def _sigmoid(v):
     return 1.0 / (1.0 + np.exp(-v))
 
 
+def _softplus(v):
+    """PyTorch's softplus (beta 1, threshold 20): v itself above 20."""
+    return np.where(v > 20.0, v, np.log1p(np.exp(np.minimum(v, 20.0))))
+
+
+def _hard_sigmoid(v):
+    """PyTorch's hardsigmoid: min(max(v + 3, 0), 6) / 6."""
+    return np.minimum(np.maximum(v + 3.0, 0.0), 6.0) / 6.0
+
+
 _ELMAN = {"linear": lambda v: v, "rnn_tanh": np.tanh, "rnn_relu": lambda v: np.maximum(v, 0.0),
-          "rnn_sigmoid": _sigmoid}
+          "rnn_sigmoid": _sigmoid, "rnn_softplus": _softplus, "rnn_hard_sigmoid": _hard_sigmoid}
 
 
 def _run_direction(plane: Plane, spec: ModelSpec, sfx: str, xproj: np.ndarray, coeff: _Coefficients) -> np.ndarray:
@@ -371,7 +381,8 @@ def _losses(spec: ModelSpec, output: np.ndarray, target: np.ndarray) -> np.ndarr
         count = idx.size
     else:
         diff = out - target[None]
-        per_point = (diff * diff).reshape(points, -1).sum(axis=1)
+        per_element = np.abs(diff) if spec.loss == "mae" else diff * diff
+        per_point = per_element.reshape(points, -1).sum(axis=1)
         count = target.size
     return per_point / count if spec.reduction == "mean" else per_point
 

@@ -1,4 +1,4 @@
-"""Losses with PyTorch's meaning (nn.MSELoss, nn.CrossEntropyLoss), each returning the loss and ∂L/∂output."""
+"""Losses with PyTorch's meaning (nn.MSELoss, nn.L1Loss, nn.CrossEntropyLoss), each returning the loss and ∂L/∂output."""
 import numpy as np
 
 
@@ -7,6 +7,19 @@ def mse(output, target, reduction, count=None):
     diff = output - target
     loss = float(np.sum(diff * diff))
     grad = 2.0 * diff
+    if reduction == "mean":
+        count = count or diff.size
+        loss /= count
+        grad /= count
+    return loss, grad
+
+
+def mae(output, target, reduction, count=None):
+    """nn.L1Loss. output, target: same shape. L = Σ|output − target| (÷ the number of elements, or
+    ``count``, for "mean"); ∂L/∂output = sign(output − target), which is 0 at zero error as in PyTorch."""
+    diff = output - target
+    loss = float(np.sum(np.abs(diff)))
+    grad = np.sign(diff)
     if reduction == "mean":
         count = count or diff.size
         loss /= count
@@ -42,4 +55,6 @@ def compute(kind, output, target, reduction, count=None):
     """(loss, ∂L/∂output). ``count``: the mean's divisor when ``output`` is one chunk of a larger batch."""
     if kind == "mse":
         return mse(output, target, reduction, count)
+    if kind == "mae":
+        return mae(output, target, reduction, count)
     return cross_entropy(output, target, reduction, count)

@@ -62,7 +62,7 @@ class Model:
     def loss_and_grads(self, x, target, truncate: int | None = None, l2: float = 0.0):
         """Loss of the spec's kind on (x, target) and its gradient for every parameter.
 
-        x (batch, T, input_size); target shaped like ``predict``'s output for "mse", integer
+        x (batch, T, input_size); target shaped like ``predict``'s output for "mse"/"mae", integer
         class indices (batch, T) or (batch,) for "cross_entropy". ``truncate``: BPTT window in
         steps (None = full BPTT). ``l2``: adds l2/2 · Σ w² over the weight matrices.
         Returns (loss: float, {name: ndarray}) with the names and shapes of ``state_dict()``.
@@ -97,13 +97,13 @@ class Model:
     def check_target(self, target, x) -> np.ndarray:
         batch, steps, _ = x.shape
         shape = self.output_shape(batch, steps)
-        if self.spec.loss == "mse":
+        if self.spec.loss != "cross_entropy":          # mse, mae: numbers shaped like the output
             try:
                 target = np.asarray(target, dtype=np.float64)
             except (TypeError, ValueError):
                 raise InputError("target must be numbers") from None
             if target.shape != shape:
-                raise InputError(f"target must have shape {shape} for loss 'mse', got {target.shape}")
+                raise InputError(f"target must have shape {shape} for loss '{self.spec.loss}', got {target.shape}")
             if not np.all(np.isfinite(target)):
                 raise InputError("target contains NaN or infinity")
             return np.ascontiguousarray(target)

@@ -17,6 +17,8 @@ GATE_BLOCKS = {
     "rnn_tanh": 1,
     "rnn_relu": 1,
     "rnn_sigmoid": 1,
+    "rnn_softplus": 1,
+    "rnn_hard_sigmoid": 1,
     "lstm": 4,
     "gru": 3,
 }
@@ -26,11 +28,15 @@ GATE_NAMES = {
     "rnn_tanh": ("h",),
     "rnn_relu": ("h",),
     "rnn_sigmoid": ("h",),
+    "rnn_softplus": ("h",),
+    "rnn_hard_sigmoid": ("h",),
     "lstm": ("i", "f", "g", "o"),
     "gru": ("r", "z", "n"),
 }
 OUTPUTS = ("sequence", "last")
-LOSSES = ("mse", "cross_entropy")
+LOSSES = ("mse", "mae", "cross_entropy")
+#: the losses whose target is numbers shaped like the output (the rest take class indices)
+REGRESSION_LOSSES = ("mse", "mae")
 REDUCTIONS = ("mean", "sum")
 #: what the head applies to fc(out): nothing, or the logistic sigmoid (outputs in (0, 1))
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid")

@@ -36,7 +36,7 @@ class Gradients:
 
 
 class ElmanCell:
-    """linear / rnn_tanh / rnn_relu / rnn_sigmoid: one block, no cell state."""
+    """linear / rnn_tanh / rnn_relu / rnn_sigmoid / rnn_softplus / rnn_hard_sigmoid: one block, no cell state."""
 
     gate_blocks = 1
     has_cell_state = False
@@ -106,6 +106,8 @@ CELLS = {
     "rnn_tanh": ElmanCell(elman.TANH),
     "rnn_relu": ElmanCell(elman.RELU),
     "rnn_sigmoid": ElmanCell(elman.SIGMOID),
+    "rnn_softplus": ElmanCell(elman.SOFTPLUS),
+    "rnn_hard_sigmoid": ElmanCell(elman.HARD_SIGMOID),
     "lstm": LSTMCell(),
     "gru": GRUCell(),
 }

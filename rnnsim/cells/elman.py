@@ -1,14 +1,22 @@
 """Simple recurrent cells: h(t) = act(U·x(t) + b_ih + W·h(t-1) + b_hh).
 
-``act`` is identity (the bit counter of the Chinese linear-RNN tutorial), tanh, relu or sigmoid — one kernel
-pair serves all four, chosen by an integer code. Arrays are time-major inside the engine:
+``act`` is identity (the bit counter of the Chinese linear-RNN tutorial), tanh, relu, sigmoid, softplus or
+hard sigmoid — one kernel pair serves all six, chosen by an integer code. Softplus and hard sigmoid are
+PyTorch's: softplus(v) = log(1 + eᵛ), v itself above 20 (beta 1, threshold 20); hardsigmoid(v) =
+min(max(v + 3, 0), 6) / 6, i.e. v/6 + 1/2 clipped to [0, 1] (not Keras's older 0.2·v + 0.5). Arrays are time-major inside the engine:
 ``xproj (T, batch, H)`` already holds U·x(t) + b_ih for every step.
 """
+import math
+
 import numpy as np
 
 from .._jit import kernel
 
-IDENTITY, TANH, RELU, SIGMOID = 0, 1, 2, 3
+IDENTITY, TANH, RELU, SIGMOID, SOFTPLUS, HARD_SIGMOID = 0, 1, 2, 3, 4, 5
+SOFTPLUS_THRESHOLD = 20.0      # PyTorch's default: above it softplus(v) is v and its slope is 1
+# PyTorch's hardsigmoid backward multiplies by the float literal 1.0f/6.0f even in float64, so its slope
+# is 1/6 rounded to float32 (0.1666666716…, 3e-8 relative above 1/6); the engine uses the same number.
+HARD_SIGMOID_SLOPE = 0.1666666716337204
 
 
 # ---- activations: exp-based and branch-free, so the gate loops compile to SIMD -----------
@@ -66,18 +74,29 @@ def _activate(v, act):
         return v if v > 0.0 else 0.0
     if act == SIGMOID:
         return _sigmoid(v)
+    if act == SOFTPLUS:
+        return v if v > SOFTPLUS_THRESHOLD else math.log1p(math.exp(v))
+    if act == HARD_SIGMOID:
+        return min(max(v + 3.0, 0.0), 6.0) / 6.0       # PyTorch's order of operations, for equal rounding
     return v
 
 
 @kernel
 def _slope(h, act):
-    """act'(pre) written in terms of the output h = act(pre); relu'(0) = 0 as in PyTorch."""
+    """act'(pre) written in terms of the output h = act(pre); relu'(0) = 0 as in PyTorch.
+
+    softplus' = σ(pre) = 1 − e^(−h) (1 above the threshold, where h = pre); hardsigmoid' = 1/6 (PyTorch's
+    float32 rounding of it) where 0 < h < 1 (−3 < pre < 3), else 0."""
     if act == TANH:
         return 1.0 - h * h
     if act == RELU:
         return 1.0 if h > 0.0 else 0.0
     if act == SIGMOID:
         return h * (1.0 - h)
+    if act == SOFTPLUS:
+        return 1.0 if h > SOFTPLUS_THRESHOLD else -math.expm1(-h)
+    if act == HARD_SIGMOID:
+        return HARD_SIGMOID_SLOPE if 0.0 < h < 1.0 else 0.0
     return 1.0
 
 

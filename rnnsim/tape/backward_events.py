@@ -90,14 +90,16 @@ def backward(tape, e, q):
             o, y, yhat = output_values(tape, q, t)
             do = q.seq(f"∂L/∂{o}", tape.at_output(tape.d_output, t), "∂L/∂o(t)")
             _, dtext = loss_templates(tape, o, y, yhat)
+            error = ("the absolute error: its sign, 0 where the error is 0 (as PyTorch)" if spec.loss == "mae"
+                     else "the squared error")
             if tape.activated is not None:
                 dy = q.seq(f"∂L/∂{yhat}", tape.at_output(tape.d_activated, t), "∂L/∂ŷ(t)")
-                q.f(dy, dtext, "the derivative of the squared error at the sigmoid output ŷ")
+                q.f(dy, dtext, f"the derivative of {error} at the sigmoid output ŷ")
                 q.f(do, f"{ref(dy)} ⊙ {ref(yhat)} ⊙ (1 − {ref(yhat)})",
                     "back through the sigmoid output layer: σ′(o) = ŷ(1 − ŷ), small where ŷ is near 0 or 1")
             else:
                 q.f(do, dtext, "softmax and cross-entropy together: predicted probabilities minus the one-hot "
-                    "target" if yhat else "the derivative of the squared error")
+                    "target" if yhat else f"the derivative of {error}")
             cols = slice(d * hidden, (d + 1) * hidden)
             part = "" if not spec.bidirectional else ("[:, :H]" if d == 0 else "[:, H:]")
             if spec.output_size is not None:
@@ -201,11 +203,16 @@ def _backward_elman(tape, tr, s, q, cur, dcur):
     template = {"linear": f"{ref(dcur)}",
                 "rnn_tanh": f"{ref(dcur)} ⊙ (1 − {ref(cur)}²)",
                 "rnn_relu": f"{ref(dcur)} ⊙ [{{h_pre}} > 0]",
-                "rnn_sigmoid": f"{ref(dcur)} ⊙ {ref(cur)} ⊙ (1 − {ref(cur)})"}[cell]
+                "rnn_sigmoid": f"{ref(dcur)} ⊙ {ref(cur)} ⊙ (1 − {ref(cur)})",
+                "rnn_softplus": f"{ref(dcur)} ⊙ σ({{h_pre}})",
+                "rnn_hard_sigmoid": f"{ref(dcur)} ⊙ [−3 < {{h_pre}} < 3] / 6"}[cell]
     words = {"linear": "the identity passes the gradient unchanged",
              "rnn_tanh": "back through tanh: tanh′ = 1 − tanh²",
              "rnn_relu": "back through relu: 1 where the sum was positive, else 0 (relu′(0) = 0)",
-             "rnn_sigmoid": "back through σ: σ′ = σ(1 − σ)"}[cell]
+             "rnn_sigmoid": "back through σ: σ′ = σ(1 − σ)",
+             "rnn_softplus": "back through softplus: its slope is σ of the sum (1 above 20)",
+             "rnn_hard_sigmoid": "back through the hard sigmoid: slope 1/6 strictly inside (−3, 3), else 0 "
+                                 "(flat where it clips); PyTorch's 1/6 is rounded to float32, 0.16666667"}[cell]
     q.f("∂L/∂h_pre", template, words)
 
 

@@ -79,11 +79,14 @@ def direction_words(tape, tr, s):
 
 def loss_templates(tape, o, y, yhat):
     """(the loss at one position, its derivative): for cross-entropy the derivative is ∂L/∂o(t), for the
-    squared error ∂L/∂o(t) — or ∂L/∂ŷ(t) with a sigmoid output layer, where the loss reads ŷ(t)."""
+    squared and the absolute error ∂L/∂o(t) — or ∂L/∂ŷ(t) with a sigmoid output layer, where the loss reads
+    ŷ(t). The absolute error's derivative is sign(·), 0 at zero error as PyTorch's."""
     per_count = " / {count}" if tape.count else ""
     if tape.spec.loss == "cross_entropy":
         return (f"−log {ref(yhat)}[{ref(y)}]" + per_count, f"({ref(yhat)} − onehot({ref(y)}))" + per_count)
     out = yhat if yhat is not None else o
+    if tape.spec.loss == "mae":
+        return (f"Σ|{ref(out)} − {ref(y)}|" + per_count, f"sign({ref(out)} − {ref(y)})" + per_count)
     return (f"Σ({ref(out)} − {ref(y)})²" + per_count, f"2·({ref(out)} − {ref(y)})" + per_count)
 
 

@@ -14,12 +14,17 @@ GATE_WORDS = {
     "z": "update gate: how much of the old state is kept as it is",
     "n": "candidate state, squashed into (−1, 1)",
 }
-ACT_TEMPLATE = {"linear": "{0}", "rnn_tanh": "tanh({0})", "rnn_relu": "max(0, {0})", "rnn_sigmoid": "σ({0})"}
+ACT_TEMPLATE = {"linear": "{0}", "rnn_tanh": "tanh({0})", "rnn_relu": "max(0, {0})", "rnn_sigmoid": "σ({0})",
+                "rnn_softplus": "log(1 + exp({0}))", "rnn_hard_sigmoid": "min(max({0}/6 + 1/2, 0), 1)"}
 ACT_WORDS = {
     "linear": "no squashing: the linear cell of the bit counter (S(k) = S(k-1)·w_rec + X(k)·w_x)",
     "rnn_tanh": "new hidden state: input and memory squashed together into (−1, 1)",
     "rnn_relu": "new hidden state: negative sums are cut to 0",
     "rnn_sigmoid": "new hidden state: squashed into (0, 1)",
+    "rnn_softplus": "new hidden state: softplus, a smooth relu, always positive (PyTorch's softplus: above 20 "
+                    "the sum itself)",
+    "rnn_hard_sigmoid": "new hidden state: PyTorch's hard sigmoid, a straight line x/6 + 1/2 clipped to [0, 1] "
+                        "(not Keras's older 0.2·x + 0.5)",
 }
 
 
@@ -154,8 +159,11 @@ def loss(tape, e, q):
     q.one("reduction", np.array(spec.reduction))
     total = float(np.sum(tape.position_loss)) * (tape.count or 1)
     q.one("sum", total)
+    out = "ŷ(t)" if spec.output_activation == "sigmoid" else "o(t)"
     if spec.loss == "mse":
-        term = "Σ(ŷ(t) − y(t))²" if spec.output_activation == "sigmoid" else "Σ(o(t) − y(t))²"
+        term = f"Σ({out} − y(t))²"
+    elif spec.loss == "mae":
+        term = f"Σ|{out} − y(t)|"
     else:
         term = "−log ŷ(t)[y(t)]"
     q.f("sum", f"Σ over sequences and steps of {term}",
@@ -166,7 +174,7 @@ def loss(tape, e, q):
     if tape.count:
         q.one("count", tape.count)
         template += " / {count}"
-        what = "elements" if spec.loss == "mse" else "positions"
+        what = "positions" if spec.loss == "cross_entropy" else "elements"
         words = f"reduction 'mean': the sum divided by the number of {what} (PyTorch's meaning)"
     else:
         words = "reduction 'sum': the losses of all positions added"

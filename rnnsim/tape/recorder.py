@@ -32,6 +32,7 @@ from .. import losses, parallel
 from ..errors import ConfigError, InputError
 from ..model import check_truncate
 from ..optim import Optimizer
+from ..cells.elman import HARD_SIGMOID_SLOPE
 from ..spec import GATE_BLOCKS
 from .cursor import Recording, Tape
 from .events import PHASE_OF, Event, Naming
@@ -95,7 +96,7 @@ class Trace:
         return a if self.direction == 0 else a[::-1]
 
 
-# ---- Elman cells: linear, rnn_tanh, rnn_relu, rnn_sigmoid ------------------------------------
+# ---- Elman cells: linear, rnn_tanh, rnn_relu, rnn_sigmoid, rnn_softplus, rnn_hard_sigmoid -----
 #   forward   h_pre = U·x(t) + W·h(t-1) + b          h(t) = act(h_pre)
 #   backward  ∂L/∂h(t) = from output + from t+1      ∂L/∂h_pre = ∂L/∂h(t) ⊙ act′(h_pre)
 #             ∂L/∂h(t-1) from t = Wᵀ·∂L/∂h_pre
@@ -104,6 +105,11 @@ ACTIVATIONS = {
     "rnn_tanh": (lambda a, out: np.tanh(a, out=out), lambda h, pre: 1.0 - h * h),
     "rnn_relu": (lambda a, out: np.maximum(a, 0.0, out=out), lambda h, pre: (pre > 0.0).astype(np.float64)),
     "rnn_sigmoid": (lambda a, out: sigmoid(a, out=out), lambda h, pre: h * (1.0 - h)),
+    # PyTorch's softplus (beta 1, threshold 20) and hardsigmoid; slopes from the pre-activation
+    "rnn_softplus": (lambda a, out: np.copyto(out, np.where(a > 20.0, a, np.log1p(np.exp(np.minimum(a, 20.0))))),
+                     lambda h, pre: np.where(pre > 20.0, 1.0, 1.0 / (1.0 + np.exp(-pre)))),
+    "rnn_hard_sigmoid": (lambda a, out: np.copyto(out, np.minimum(np.maximum(a + 3.0, 0.0), 6.0) / 6.0),
+                         lambda h, pre: np.where((pre > -3.0) & (pre < 3.0), HARD_SIGMOID_SLOPE, 0.0)),
 }
 
 
@@ -316,7 +322,8 @@ def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer) -
     if log_probs is not None:
         position_loss = -np.take_along_axis(log_probs, tgt[..., None], axis=-1)[..., 0]
     else:
-        position_loss = np.sum((output - tgt) ** 2, axis=-1)
+        diff = output - tgt
+        position_loss = np.sum(np.abs(diff) if spec.loss == "mae" else diff * diff, axis=-1)
     position_loss = position_loss / (count or 1)                    # L(t): Σ over t and batch is L
 
     # backward: the head, then each layer from the top, each direction from its last step

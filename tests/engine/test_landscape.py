@@ -62,6 +62,11 @@ SPECS = [
          loss="cross_entropy", reduction="sum"),
     dict(cell="lstm", input_size=2, hidden_size=2, num_layers=2, bidirectional=True, output_size=1, output="last"),
     dict(cell="rnn_sigmoid", input_size=2, hidden_size=4, output_size=None, output="sequence", bias=False),
+    dict(cell="rnn_softplus", input_size=2, hidden_size=3, num_layers=2, output_size=2, output="sequence",
+         loss="mae"),
+    dict(cell="rnn_hard_sigmoid", input_size=2, hidden_size=3, bidirectional=True, output_size=1, output="last",
+         loss="mae", reduction="sum", output_activation="sigmoid"),
+    dict(cell="gru", input_size=2, hidden_size=2, output_size=None, output="last", loss="mae"),
 ]
 
 

@@ -25,9 +25,9 @@ from rnnsim.data import Dataset
 from rnnsim.tape import Event, Formula, Tape, record, render_text, to_json
 from rnnsim.train import TrainConfig, Trainer
 
-CELLS = ("linear", "rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru")
+CELLS = ("linear", "rnn_tanh", "rnn_relu", "rnn_sigmoid", "rnn_softplus", "rnn_hard_sigmoid", "lstm", "gru")
 # (loss, with a linear head; "sigmoid": a head with output_activation "sigmoid")
-HEADS = (("mse", True), ("mse", False), ("cross_entropy", True), ("mse", "sigmoid"))
+HEADS = (("mse", True), ("mse", False), ("cross_entropy", True), ("mse", "sigmoid"), ("mae", True), ("mae", "sigmoid"))
 T, B, IN, H, OUT = 5, 2, 2, 3, 3
 TOL = 1e-12
 
@@ -41,7 +41,7 @@ def make(cell="lstm", layers=1, bidirectional=False, output="sequence", loss="ms
     rng = np.random.default_rng(seed + 1)
     x = rng.standard_normal((batch, steps, IN))
     shape = model.output_shape(batch, steps)
-    y = rng.standard_normal(shape) if loss == "mse" else rng.integers(0, OUT, shape[:-1])
+    y = rng.standard_normal(shape) if loss != "cross_entropy" else rng.integers(0, OUT, shape[:-1])
     return model, x, y
 
 
