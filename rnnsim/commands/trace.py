@@ -72,7 +72,7 @@ def read_target(text, model, x, meta=None):
         per = "per timestep" if spec.output == "sequence" else "per sequence"
         raise InputError(f"--target: this model needs one {what} {per} — {count} number(s) for the input's "
                          f"shape {x.shape} — got {values.size}")
-    return to_model_target(meta or {}, values.reshape(shape)) if spec.loss == "mse" else values.reshape(shape)
+    return to_model_target(meta or {}, values.reshape(shape)) if spec.loss != "cross_entropy" else values.reshape(shape)
 
 
 def choose_optimizer(args, spec):
