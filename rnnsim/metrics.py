@@ -14,8 +14,9 @@ import numpy as np
 
 from .data.dataset import ACCURACY_KINDS, Dataset
 from .errors import DataError
+from .model import Model
 
-__all__ = ["confusion_matrix", "class_count", "class_names"]
+__all__ = ["confusion_matrix", "class_count", "class_names", "model_confusion"]
 
 #: the largest confusion matrix the engine builds (a text's vocabulary rarely has more characters)
 MAX_CLASSES = 512
@@ -105,3 +106,13 @@ def class_names(meta: dict, classes: int) -> list[str]:
     if isinstance(names, (list, tuple)) and len(names) == classes:
         return [str(n) for n in names]
     return [str(i) for i in range(classes)]
+
+
+def model_confusion(spec, params: dict, dataset: Dataset) -> tuple[np.ndarray, list[str]] | None:
+    """(counts (C, C), class names) of the model ``spec`` with weights ``params`` on ``dataset``, or None
+    for data without classes. Predicts the whole data set: run it off the GUI thread."""
+    classes = class_count(dataset)
+    if classes is None:
+        return None
+    output = Model(spec, {k: np.array(v, dtype=np.float64) for k, v in params.items()}).predict(dataset.x)
+    return confusion_matrix(dataset.accuracy, output, dataset.y, classes), class_names(dataset.meta, classes)

@@ -70,3 +70,20 @@ def test_class_count_and_names_follow_the_data():
     regression = Dataset("r", np.zeros((2, 3, 1)), np.zeros((2, 1)), "last", "mse", None)
     assert class_count(regression) is None
     assert class_names({"vocab": "a b\n"}, 4) == ["a", "␣", "b", "↵"]
+
+
+def test_model_confusion_predicts_the_data_set_with_the_given_weights():
+    from rnnsim import recipe
+    from rnnsim.metrics import model_confusion
+
+    dataset, task = make_task("digits", n=60)
+    model = recipe.build_model(task.suggest_spec(dataset), seed=1)
+    counts, names = model_confusion(model.spec, model.state_dict(), dataset)
+    predicted = model.predict(dataset.x).argmax(axis=-1)
+    by_hand = np.zeros((10, 10), dtype=np.int64)
+    for truth, guess in zip(dataset.y, predicted):
+        by_hand[truth, guess] += 1
+    np.testing.assert_array_equal(counts, by_hand)
+    assert names == [str(i) for i in range(10)] and counts.sum() == 60
+    sine, _ = make_task("sine")
+    assert model_confusion(model.spec, model.state_dict(), sine) is None
