@@ -37,7 +37,8 @@ OUTCOMES = ("finished", "diverged", "stopped")
 SETTING_KEYS = ("data", "cell", "hidden_size", "num_layers", "bidirectional", "optimizer", "lr", "schedule",
                 "batch_size", "weight_decay", "clip", "seed")
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "linear": "linear RNN", "rnn_tanh": "tanh RNN",
-              "rnn_relu": "ReLU RNN", "rnn_sigmoid": "sigmoid RNN"}
+              "rnn_relu": "ReLU RNN", "rnn_sigmoid": "sigmoid RNN", "rnn_softplus": "softplus RNN",
+              "rnn_hard_sigmoid": "hard-sigmoid RNN"}
 OPTIMIZER_NAMES = {"sgd": "SGD", "rprop": "Rprop", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 SEP = "::"
 

@@ -62,7 +62,7 @@ def check_layout(cell_view):
     return len(texts)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_softplus", "rnn_hard_sigmoid"])
 def test_cell_labels_are_apart_clear_of_lines_and_readable(make_window, qtbot, cell):
     w = make_window(task="custom", cell=cell, hidden_size=12, steps=5, input_size=2, output_size=2)
     w.resize(1600, 1000)

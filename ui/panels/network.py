@@ -18,9 +18,15 @@ CELLS = [
     ("rnn_tanh", "Elman RNN (tanh)", "h(t) = tanh(U·x(t) + W·h(t−1) + b) — the classic recurrent cell"),
     ("rnn_relu", "Elman RNN (ReLU)", "h(t) = relu(U·x(t) + W·h(t−1) + b)"),
     ("rnn_sigmoid", "Elman RNN (sigmoid)", "h(t) = σ(U·x(t) + W·h(t−1) + b) — the hidden layer of the XOR network"),
+    ("rnn_softplus", "Elman RNN (softplus)", "h(t) = softplus(U·x(t) + W·h(t−1) + b), softplus(x) = log(1 + eˣ) — a "
+                     "smooth relu, always positive (PyTorch's: beta 1, and x itself above 20)"),
+    ("rnn_hard_sigmoid", "Elman RNN (hard sigmoid)", "h(t) = hardsigmoid(U·x(t) + W·h(t−1) + b) — PyTorch's hard "
+                         "sigmoid x/6 + 1/2 clipped to [0, 1] (slope 1/6 between −3 and 3, flat outside), not "
+                         "Keras's older 0.2·x + 0.5"),
     ("lstm", "LSTM", "Long short-term memory: a cell state c(t) guarded by input, forget and output gates"),
     ("gru", "GRU", "Gated recurrent unit: reset and update gates blend the old state with a candidate"),
 ]
+CELL_DESCRIPTIONS = {value: tip for value, _, tip in CELLS}
 INIT_NAMES = {"pytorch": "PyTorch default (uniform ±1/√hidden)", "zeros": "All zeros (watch the symmetry)",
               "xavier": "Xavier (Glorot)", "orthogonal": "Orthogonal W"}
 
@@ -125,7 +131,8 @@ class NetworkEditor(QGroupBox):
                  for name, label in (("rnn.weight_ih_l0", "U"), ("rnn.weight_hh_l0", "W"), ("fc.weight", "V"))
                  if name in shapes]
         extra = f" · {spec.num_layers} layers" if spec.num_layers > 1 else ""
-        self.summary.setText(f"{' · '.join(parts)}{extra} · {count} parameters, shared by every timestep")
+        self.summary.setText(f"{CELL_DESCRIPTIONS.get(spec.cell, spec.cell)}\n"
+                             f"{' · '.join(parts)}{extra} · {count} parameters, shared by every timestep")
 
 
 def _prod(shape):

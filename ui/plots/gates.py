@@ -11,7 +11,7 @@ GATES = {
     "gru": [("r", "reset gate r"), ("z", "update gate z"), ("n", "candidate n (tanh)")],
 }
 CELL_NAMES = {"linear": "a linear RNN", "rnn_tanh": "a tanh RNN", "rnn_relu": "a ReLU RNN",
-              "rnn_sigmoid": "a sigmoid RNN"}
+              "rnn_sigmoid": "a sigmoid RNN", "rnn_softplus": "a softplus RNN", "rnn_hard_sigmoid": "a hard-sigmoid RNN"}
 
 
 class GatePlot(PlotPanel):

@@ -230,7 +230,8 @@ class TrainingController(ControllerFiles, ControllerRecovery, ControllerRuns, QO
         """One line: what the session trains on and with what, e.g. for after loading data."""
         d, n, c = self.dataset, self.network, self.config
         cells = {"lstm": "LSTM", "gru": "GRU", "linear": "linear RNN", "rnn_tanh": "tanh RNN",
-                 "rnn_relu": "ReLU RNN", "rnn_sigmoid": "sigmoid RNN"}
+                 "rnn_relu": "ReLU RNN", "rnn_sigmoid": "sigmoid RNN", "rnn_softplus": "softplus RNN",
+                 "rnn_hard_sigmoid": "hard-sigmoid RNN"}
         layers = f"{n['num_layers']}×" if n["num_layers"] > 1 else ""
         return (f"Training on {d.name}: {d.size} sequences of {d.steps} steps — {layers}{cells.get(n['cell'], n['cell'])} "
                 f"of {n['hidden_size']} units, {c.optimizer} lr {c.lr:g}")

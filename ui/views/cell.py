@@ -149,7 +149,9 @@ class CellView(QWidget):
         bq = s.tape.events[bwd_i].quantities if backward and bwd_i is not None and bwd_i <= cursor else None
         name = {"lstm": "LSTM", "gru": "GRU"}.get(s.spec.cell, {"linear": "Linear", "rnn_tanh": "Elman (tanh)",
                                                                  "rnn_relu": "Elman (ReLU)",
-                                                                 "rnn_sigmoid": "Elman (σ)"}.get(s.spec.cell))
+                                                                 "rnn_sigmoid": "Elman (σ)",
+                                                                 "rnn_softplus": "Elman (softplus)",
+                                                                 "rnn_hard_sigmoid": "Elman (hard σ)"}.get(s.spec.cell))
         where = f"layer {layer + 1}" + (" (reverse)" if d else "")
         mode = "gradients flowing back (∂L/∂·, green–purple)" if bq is not None else (
             "values" if fq is not None else "not computed yet")

@@ -355,7 +355,8 @@ class CellScene(QGraphicsScene):
 
     # ---- Elman / linear ------------------------------------------------------------------------
     def _elman(self):
-        fn = {"linear": "identity", "rnn_tanh": "tanh", "rnn_relu": "relu", "rnn_sigmoid": "σ"}.get(self.cell, "tanh")
+        fn = {"linear": "identity", "rnn_tanh": "tanh", "rnn_relu": "relu", "rnn_sigmoid": "σ", "rnn_softplus": "softplus",
+              "rnn_hard_sigmoid": "hard σ"}.get(self.cell, "tanh")
         top, bus, y = 80, 300, 200
         self.flow("h_in", [P(0, bus), P(330, bus), P(330, y + 23)], _LINE, 2.2)
         self.flow("x_in", [P(430, H_SCENE), P(430, y + 23)], _LINE, 2.2)
@@ -372,7 +373,9 @@ class CellScene(QGraphicsScene):
         self.strip("h", "h(t)", "signed", RIGHT - 5, 130, "the new hidden state, to the next step and upwards", **big)
         words = {"linear": "no squashing: h(t) is the weighted sum itself",
                  "rnn_tanh": "tanh squashes the sum into (−1, 1)", "rnn_relu": "relu cuts negative sums to 0",
-                 "rnn_sigmoid": "σ squashes the sum into (0, 1)"}.get(self.cell, "")
+                 "rnn_sigmoid": "σ squashes the sum into (0, 1)",
+                 "rnn_softplus": "softplus log(1 + eˣ): a smooth relu, always > 0",
+                 "rnn_hard_sigmoid": "PyTorch's hard σ: x/6 + 1/2 clipped to [0, 1]"}.get(self.cell, "")
         self.label(words, 660, y + 40, CAPTION_PX, theme.LABEL, serif=False)
 
 
