@@ -233,8 +233,9 @@ def test_every_plot_exports_png_and_csv(qtbot, controller, tmp_path):
     for tab in range(dash.tabs.count()):                      # draw every tab once
         dash.tabs.setCurrentIndex(tab)
         dash.refresh(force=True)
+    qtbot.waitUntil(lambda: dash.confusion_plot.counts is not None, timeout=TIMEOUT)   # drawn by a worker
     panels = dash.findChildren(PlotPanel)
-    assert len(panels) == 7 + 6                               # 7 plots + U, W, V and their gradients
+    assert len(panels) == 7 + 6 + 1                           # 7 plots + U, W, V and their gradients + confusion
     for i, panel in enumerate(panels):
         png, table = tmp_path / f"{i}.png", tmp_path / f"{i}.csv"
         panel.export_png(png)

@@ -9,6 +9,10 @@ never touches the model while the worker runs. Kept runs (``controller.runs``) a
 accuracy, gradient-norm and gradient-over-time plots, behind the current run, labelled by what differs
 between them; their curves are set when the runs change, not at every redraw.
 
+For classification data a "Confusion matrix" tab shows :func:`rnnsim.metrics.model_confusion` on the
+training sequences (the validation split excluded), recomputed on a worker thread at each epoch's end
+from the weights the training last sent, and after a run from the final weights; regression data hide it.
+
     dashboard = TrainingDashboard()
     dashboard.attach(controller)
 """
@@ -22,15 +26,18 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QScrollArea,
                                QSizePolicy, QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from rnnsim.metrics import class_count, model_confusion
 
 from .. import theme
 from ..livetext import LiveText
 from ..plots.banner import DivergenceBanner  # noqa: F401  (re-exported)
 from ..plots.base import PlotPanel, run_color
+from ..plots.confusion import ConfusionPlot
 from ..plots.gates import GATES, GatePlot
 from ..plots.gradients import GradNormPlot, GradOverTimePlot
 from ..plots.heatmaps import HiddenStatePlot, WeightsView
 from ..plots.loss import AccuracyPlot, LearningRatePlot, LossPlot
+from ..workers import Runner
 from .controller import DIVERGED, FINISHED, PAUSED, READY, RUNNING, STOPPED
 
 BADGE_PAD = 8
@@ -85,6 +92,10 @@ class TrainingDashboard(QWidget):
         self.hidden_plot = HiddenStatePlot()
         self.gate_plot = GatePlot()
         self.weights_view = WeightsView()
+        self.confusion_plot = ConfusionPlot()
+        self.confusion_runner = Runner("confusion matrix", self)
+        self.confusion_runner.done.connect(self._confusion_done)
+        self.confusion_runner.failed.connect(lambda exc: self.confusion_plot.clear_matrix(f"Not computed: {exc}"))
 
         split = QSplitter(Qt.Orientation.Horizontal)
         left = QSplitter(Qt.Orientation.Vertical)
@@ -126,6 +137,7 @@ class TrainingDashboard(QWidget):
         weights.setFrameShape(QScrollArea.Shape.NoFrame)
         weights.setWidget(self.weights_view)
         self.tabs.addTab(weights, "Weights U, W, V")
+        self.confusion_tab = self.tabs.addTab(self.confusion_plot, "Confusion matrix")
         self.tabs.currentChanged.connect(lambda *_: self.refresh(force=False))
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 5)
@@ -282,6 +294,7 @@ class TrainingDashboard(QWidget):
         self.layer_box.setVisible(len(entries) > 1)
         self.layer_label.setVisible(len(entries) > 1)
         self._show_gates(spec.cell)
+        self.tabs.setTabVisible(self.confusion_tab, class_count(c.trainer.train_set) is not None)
         for plot in self.step_plots:
             plot.clear_marks()
         for plot in self.findChildren(PlotPanel):       # a new model or data: forget sticky ranges and scales
@@ -308,6 +321,7 @@ class TrainingDashboard(QWidget):
             self._show_gates(model.spec.cell)
         self._invalidate("weights_v")
         self._invalidate("weights_g")
+        self._invalidate("confusion")
         if self.controller is not None and not self.controller.running:
             self.refresh(force=True)
 
@@ -358,7 +372,7 @@ class TrainingDashboard(QWidget):
     # ---- drawing -------------------------------------------------------------------------------
     #: the groups one frame draws, in turn: each plot is redrawn refresh_hz times a second, but a frame
     #: holds the GUI for about two plots only (short event-loop gaps)
-    SLOTS = (("loss",), ("acc_lr",), ("grads", "hidden", "weights_v"), ("grad_time", "gates", "weights_g"))
+    SLOTS = (("loss",), ("acc_lr", "confusion"), ("grads", "hidden", "weights_v"), ("grad_time", "gates", "weights_g"))
 
     def _frame(self):
         """One timer tick while training: redraw one slot of plots (all of them without stagger)."""
@@ -389,7 +403,8 @@ class TrainingDashboard(QWidget):
         groups = {"loss": (h.version, True), "acc_lr": (h.version, True),
                   "grads": (h.version, tab == 0), "grad_time": (key, tab == 0),
                   "hidden": (key, tab == 1), "gates": (key, tab == 1),
-                  "weights_v": (key, tab == 2), "weights_g": (key, tab == 2)}
+                  "weights_v": (key, tab == 2), "weights_g": (key, tab == 2),
+                  "confusion": ((len(h.epoch), c.running, c.step_count), tab == self.confusion_tab)}
         if force:
             for name in groups:
                 self._drawn.pop(name, None)
@@ -398,7 +413,7 @@ class TrainingDashboard(QWidget):
                 continue
             if self._drawn.get(name, object()) == version or not (visible or (force and not shown)):
                 continue
-            getattr(self, f"_draw_{name}")(h if name in ("loss", "acc_lr", "grads") else latest)
+            getattr(self, f"_draw_{name}")(h if name in ("loss", "acc_lr", "grads", "confusion") else latest)
             self._drawn[name] = version
 
     def _marks(self, h):
@@ -471,6 +486,29 @@ class TrainingDashboard(QWidget):
         elif not c.running:
             self.weights_view.show_data(c.model.state_dict(), None, c.model.spec, rows=rows)
 
+    def _draw_confusion(self, h):
+        """Predict the training sequences on the worker thread with the newest weights: while a run is on,
+        those of the last detailed snapshot (the version key changes at epoch ends); else the model's."""
+        c = self.controller
+        data = c.trainer.train_set
+        if class_count(data) is None:
+            return
+        if c.running:
+            latest = h.latest
+            if latest is None or latest.params is None:
+                self.confusion_plot.clear_matrix("Appears at the first epoch's end")
+                return
+            params, step = latest.params, latest.step
+        else:
+            params, step = c.model.state_dict(), c.step_count
+        spec = c.model.spec
+        caption = f"{data.size} training sequences, weights after step {step}"
+        self.confusion_runner.submit(lambda job: (model_confusion(spec, params, data), caption))
+
+    def _confusion_done(self, result):
+        (counts, names), caption = result
+        self.confusion_plot.show_counts(counts, names, caption)
+
     def _update_stats(self, h):
         budget = self.controller.trainer.config.epochs
         done = min(int(h.epoch.last(0)), budget)
@@ -488,5 +526,6 @@ class TrainingDashboard(QWidget):
 
     def closeEvent(self, event):
         self.timer.stop()
+        self.confusion_runner.stop()
         super().closeEvent(event)
 
