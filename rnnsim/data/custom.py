@@ -32,11 +32,11 @@ def make_custom(input_size: int = 1, output_size: int | None = 1, steps: int = 8
     input_size, steps, n = _size("input_size", input_size), _size("steps", steps), _size("n", n)
     if output not in ("sequence", "last"):
         raise DataError(f"your own sequence: output must be 'sequence' or 'last', got {output!r}")
-    if loss not in ("mse", "cross_entropy"):
-        raise DataError(f"your own sequence: loss must be 'mse' or 'cross_entropy', got {loss!r}")
+    if loss not in ("mse", "mae", "cross_entropy"):
+        raise DataError(f"your own sequence: loss must be 'mse', 'mae' or 'cross_entropy', got {loss!r}")
     if output_size is None:
         if loss == "cross_entropy" or hidden_size is None:
-            raise DataError("your own sequence: without a head (output_size none) the loss must be mse and "
+            raise DataError("your own sequence: without a head (output_size none) the loss must be mse or mae and "
                             "hidden_size given")
         width = _size("hidden_size", hidden_size) * (2 if bidirectional else 1)
     else:

@@ -85,7 +85,7 @@ def test_custom_data_are_the_debuggers_made_up_sequences():
     ((0, 1, 8, "sequence", "mse"), {}, "input_size"),
     ((1, 1, LIMITS["steps"] + 1, "sequence", "mse"), {}, "steps"),
     ((1, 1, 8, "middle", "mse"), {}, "output"),
-    ((1, 1, 8, "sequence", "mae"), {}, "loss"),
+    ((1, 1, 8, "sequence", "l1"), {}, "loss"),
     ((1, None, 8, "sequence", "mse"), {}, "hidden_size"),
     ((1, None, 8, "sequence", "cross_entropy"), {"hidden_size": 3}, "loss must be mse"),
     ((1, 1, 8, "sequence", "cross_entropy"), {}, "2 classes"),

@@ -325,7 +325,7 @@ def test_flag_not_bool(tmp_path, field, value):
     _refused(_write(tmp_path / "b.npz", spec=dict(BASE_SPEC, **{field: value})), field)
 
 
-@pytest.mark.parametrize("field,value", [("output", "all"), ("output", "first"), ("loss", "mae"),
+@pytest.mark.parametrize("field,value", [("output", "all"), ("output", "first"), ("loss", "l1"),
                                          ("loss", "CrossEntropy"), ("reduction", "none"),
                                          ("reduction", "avg"), ("output", None)])
 def test_unknown_choice(tmp_path, field, value):

@@ -4,6 +4,7 @@ import pytest
 
 import ui  # noqa: F401  (first: the PySide6 6.12 refcount guard)
 from rnnsim.spec import GATE_BLOCKS
+from ui.panels.data import DataPanel
 from ui.training.controller import TrainingController
 
 
@@ -34,3 +35,18 @@ def test_choosing_a_new_cell_builds_it_and_describes_it(editor, cell, words):
         assert w in p.summary.text()
     x = np.zeros((1, 1, controller.model.spec.input_size))
     assert np.all(np.isfinite(controller.model.predict(x)))
+
+
+def test_a_mae_session_with_a_hard_sigmoid_cell_records_its_tape(make_window):
+    """Your own sequence with loss 'mae': the data panel names the loss and the Tape's loss event shows
+    the absolute error and the engine's loss."""
+    w = make_window(task="custom", loss="mae", cell="rnn_hard_sigmoid", hidden_size=3, steps=4)
+    s = w.session
+    assert s.tape.spec.loss == "mae" and s.tape.spec.cell == "rnn_hard_sigmoid"
+    loss_event = s.tape.events[s.tape.find("loss")]
+    texts = [f.template for f in loss_event.formulas]
+    assert any("|" in t for t in texts), texts
+    built = s.built
+    assert float(s.tape.loss) == pytest.approx(built.model.loss(built.x, built.target), rel=1e-12)
+    panel = w.findChild(DataPanel)
+    assert panel is not None and "(mean absolute error)" in panel.summary.text()

@@ -45,7 +45,7 @@ from ..workers import Runner
 PREVIEW_ROWS = 200
 PREVIEW_CHARS = 3000
 OUTPUT_WORDS = {"sequence": "an answer at every step (many-to-many)", "last": "one answer after the last step (many-to-one)"}
-LOSS_WORDS = {"mse": "mean squared error", "cross_entropy": "cross-entropy over classes"}
+LOSS_WORDS = {"mse": "mean squared error", "mae": "mean absolute error", "cross_entropy": "cross-entropy over classes"}
 FILE_FILTER = "Data files (*.npz *.csv *.txt *.text *.md);;NumPy arrays (*.npz);;CSV time series (*.csv);;Text (*.txt *.text *.md)"
 
 
