@@ -105,7 +105,7 @@ def text_vocabulary(model) -> str:
     meta = stored_data(model.spec)
     if data_kind(meta) != "text":
         raise InputError("this model was not trained on a text (its file stores no characters); "
-                         "train one on a .txt file")
+                         "train one on a .txt file or the 'python-source' task")
     if model.spec.loss != "cross_entropy" or model.spec.output_size is None:
         raise InputError("this text model has no cross-entropy head to sample characters from")
     return meta["vocab"]

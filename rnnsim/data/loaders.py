@@ -423,10 +423,22 @@ def load_text(path, window: int = 32, max_chars: int | None = None) -> Dataset:
         raise DataError(f"{name}: the file is empty; expected text to learn from")
     if max_chars is not None:
         text = text[:max_chars]
+    return text_dataset(name, text, window, source=Path(path).name, stem=Path(path).stem)
+
+
+def text_dataset(name: str, text: str, window: int, vocab: str | None = None, source: str | None = None,
+                 stem: str | None = None) -> Dataset:
+    """Next-character windows of ``text`` (see :func:`load_text`): x one-hot (N, window, V), y (N, window).
+
+    ``vocab``: the characters in one-hot order (default: the sorted set of the text's characters); a
+    character of the text outside it is refused. ``name`` prefixes error messages; ``stem`` names the
+    data set (default ``name``); ``source`` is kept in ``meta['source']`` (default ``name``).
+    """
+    source = name if source is None else source
     if len(text) < window + 1:
         raise DataError(f"{name}: the text has {len(text)} characters, fewer than window {window} + 1 "
                         f"(one window and its next character); use a longer text or a smaller window")
-    vocab = "".join(sorted(set(text)))
+    vocab = "".join(sorted(set(text))) if vocab is None else vocab
     if len(vocab) > MAX_VOCAB:
         raise DataError(f"{name}: the text uses {len(vocab)} different characters, more than {MAX_VOCAB}; "
                         f"expected a text in one alphabet")
@@ -440,9 +452,9 @@ def load_text(path, window: int = 32, max_chars: int | None = None) -> Dataset:
     codes = encode(vocab, text[: count * window + 1])
     x = one_hot(codes[:-1].reshape(count, window), len(vocab))
     y = codes[1:].reshape(count, window)
-    meta = {"vocab": vocab, "classes": len(vocab), "window": window, "source": Path(path).name}
-    return Dataset(Path(path).stem, x, y, "sequence", "cross_entropy", "argmax",
-                   f"{Path(path).name}: predict the next character; {count} windows of {window} characters, "
+    meta = {"vocab": vocab, "classes": len(vocab), "window": window, "source": source}
+    return Dataset(stem or name, x, y, "sequence", "cross_entropy", "argmax",
+                   f"{source}: predict the next character; {count} windows of {window} characters, "
                    f"{len(vocab)} different characters", meta)
 
 

@@ -22,7 +22,8 @@ from ..errors import DataError, InputError, shown
 from ..limits import MAX_SEQUENCES, MAX_STEPS, over
 from .custom import make_custom
 from .dataset import Dataset
-from .loaders import check_data_size, series_dataset
+from .corpus import ALPHABET, python_source_corpus
+from .loaders import check_data_size, series_dataset, text_dataset
 from .model_spec import build_spec
 
 #: the repository's resources/ folder, beside the rnnsim package.
@@ -388,6 +389,32 @@ _register(Task(
               "validation_split": 0.2},
     options={"n": 400, "window": 20, "horizon": 1, "period": 25.0, "noise": 0.1},
     lesson="004"))
+
+
+# ---- python-source: next character of the Python standard library's own source (rnnsim.data.corpus) --
+def make_python_source(seed=0, max_bytes=20_000, window=50) -> Dataset:
+    """Next-character windows of :func:`python_source_corpus` over its fixed alphabet (96 characters), so
+    the shapes are (max_bytes − 1) // window windows whatever Python runs it; ``seed`` changes nothing
+    (the text is the library's)."""
+    max_bytes = _int_option("python-source", "max_bytes", max_bytes, low=2, high=1 << 62)
+    window = _int_option("python-source", "window", window)
+    text = python_source_corpus(max_bytes)
+    dataset = text_dataset("python-source", text, window, vocab=ALPHABET,
+                           source="the Python standard library's source files")
+    dataset.description = TASKS["python-source"].description
+    return dataset
+
+
+_register(Task(
+    "python-source", "Write Python: the next character of the standard library's source",
+    "Character-level next-character prediction on the first 20 000 characters (option max_bytes) of the "
+    "running Python's own standard library source files, read at run time in sorted order: no download, "
+    "windows of 50 characters (option window), a newline and the 95 printable ASCII characters one-hot. "
+    "After training, rnnsim generate samples new \"Python\" from the model one character at a time.",
+    make_python_source,
+    model={"cell": "lstm", "hidden_size": 128, "num_layers": 1},
+    training={"optimizer": "adam", "lr": 0.005, "epochs": 20, "batch_size": 32, "clip": 5.0, "init": "pytorch"},
+    options={"max_bytes": 20_000, "window": 50}))
 
 
 # ---- your own sequence: made-up data of a chosen shape (rnnsim.data.custom) --------------------

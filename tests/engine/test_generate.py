@@ -132,3 +132,38 @@ def test_non_text_and_bidirectional_models_are_refused():
     both = Model.create(text_spec(bidirectional=True), seed=0)
     with pytest.raises(RnnsimError, match="bidirectional"):
         generate(both, "a", 5)
+
+
+# ---- the text corpus that needs no download -------------------------------------------------------
+def test_python_source_corpus_is_the_librarys_own_lines_in_order():
+    import sysconfig
+    from pathlib import Path
+
+    from rnnsim.data.corpus import ALPHABET, python_source_corpus
+    text = python_source_corpus(5000)
+    assert text == python_source_corpus(5000) and len(text) == 5000 and set(text) <= set(ALPHABET)
+    assert python_source_corpus(9000).startswith(text)
+    first = sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"), key=lambda p: p.name)[0]
+    kept = [line for line in first.read_text(encoding="utf-8").splitlines()
+            if all(32 <= ord(ch) < 127 for ch in line)]
+    expected = "".join(line + "\n" for line in kept)
+    assert text[:200] == expected[:200]
+
+
+@pytest.mark.parametrize("bad", [0, -5, 1.5, True, 1 << 40])
+def test_python_source_corpus_refuses_bad_sizes(bad):
+    from rnnsim.data.corpus import python_source_corpus
+    from rnnsim.errors import DataError
+    with pytest.raises(DataError):
+        python_source_corpus(bad)
+
+
+def test_python_source_task_trains_a_text_model_that_generates(tmp_path):
+    from rnnsim.data import make_task
+    dataset, task = make_task("python-source", max_bytes=3000, window=20)
+    assert dataset.x.shape == (2999 // 20, 20, 96) and dataset.meta["vocab"][0] == "\n"
+    out = tmp_path / "py.npz"
+    assert main(["train", "--task", "python-source", "--option", "max_bytes=3000", "--option", "window=20",
+                 "--hidden", "16", "--steps", "3", "--out", str(out), "--json"]) == 0
+    g = generate(load_model(out), "def ", 50, 1.0, 0)
+    assert len(g.continuation) == 50 and set(g.continuation) <= set(dataset.meta["vocab"])

@@ -16,6 +16,7 @@ EXPECTED = {
     "long-memory": ((512, 21, 2), (512,), "i", "last", "cross_entropy", "argmax"),
     "digits": ((1797, 8, 8), (1797,), "i", "last", "cross_entropy", "argmax"),
     "sine": ((400, 20, 1), (400, 1), "f", "last", "mse", None),
+    "python-source": ((399, 50, 96), (399, 50), "i", "sequence", "cross_entropy", "argmax"),
     "custom": ((4, 8, 1), (4, 8, 1), "f", "sequence", "mse", None),
 }
 RANDOM = {"temporal-xor": {}, "bitcount": {}, "long-memory": {}, "sine": {}, "digits": {"n": 100}, "custom": {}}
