@@ -15,7 +15,8 @@ from ..errors import InputError
 from ..inputs import as_batch, read_values
 from ..interpret import describe_output, describe_text, softmax
 from ..model import load_model
-from .common import JSON_HELP, strict_json
+from ..limits import MAX_OUTPUT_SIZE
+from .common import JSON_HELP, bounded_int, strict_json
 
 
 def register(sub):
@@ -28,6 +29,8 @@ def register(sub):
     given.add_argument("--text", help="a model trained on a text: the characters it reads, one per step")
     p.add_argument("--raw", action="store_true",
                    help="input and output in the model's own units (no scaling from the training data)")
+    p.add_argument("--top", type=bounded_int(MAX_OUTPUT_SIZE), default=3,
+                   help="a text model: how many of the most likely next characters to list (default 3)")
     p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run)
 
@@ -48,7 +51,7 @@ def run(args, out):
     model = load_model(args.model)
     meta = {} if args.raw else stored_data(model.spec)
     y = model.predict(model_input(args, model, meta))
-    meanings = [describe_output(model, row, meta, accuracy=meta.get("accuracy")) for row in y]
+    meanings = [describe_output(model, row, meta, accuracy=meta.get("accuracy"), top=args.top) for row in y]
     in_data_units = data_kind(meta) == "series"
     shown = to_data_units(meta, y) if in_data_units else y
     if args.json:

@@ -164,3 +164,12 @@ def test_refusals_exit_2_with_one_line(capsys, tmp_path, text_model, classifier,
     code, out, err = run_cli(capsys, *filled)
     assert code == 2 and out == ""
     assert words in one_line_error(err)
+
+
+def test_predict_text_top_lists_that_many_characters_most_likely_first(capsys, text_model):
+    code, out, _ = run_cli(capsys, "predict", "--model", text_model, "--text", "he", "--top", "5", "--json")
+    top = strict(out)["meaning"][0]["top"]
+    probabilities = [t["probability"] for t in top]
+    assert code == 0 and len(top) == 5 and probabilities == sorted(probabilities, reverse=True)
+    code, out, _ = run_cli(capsys, "predict", "--model", text_model, "--text", "he", "--top", "9")
+    assert code == 0 and all(repr(ch) in out for ch in VOCAB)
