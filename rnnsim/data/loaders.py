@@ -86,7 +86,7 @@ def check_data_size(name, n, steps, features) -> None:
 
 # ---- .npz ----------------------------------------------------------------------------------
 def load_npz(path, output: str | None = None, loss: str | None = None) -> Dataset:
-    """Arrays ``x`` (N, T, features) and ``y`` from an ``.npz`` file.
+    """Arrays ``x`` (N, T, features) and ``y`` from an ``.npz`` file; ``loss`` "mae" reads float ``y`` as "mse" does.
 
     Inferred unless given: integer ``y`` → loss "cross_entropy" (``y`` (N, T) → output
     "sequence", (N,) → "last"); float ``y`` → loss "mse" ((N, T, O) → "sequence", (N, O) →
@@ -96,8 +96,8 @@ def load_npz(path, output: str | None = None, loss: str | None = None) -> Datase
     p = Path(path)
     if output not in (None, "sequence", "last"):
         raise DataError(f"{name}: output must be 'sequence' or 'last', got {shown(output)}")
-    if loss not in (None, "mse", "cross_entropy"):
-        raise DataError(f"{name}: loss must be 'mse' or 'cross_entropy', got {shown(loss)}")
+    if loss not in (None, "mse", "mae", "cross_entropy"):
+        raise DataError(f"{name}: loss must be 'mse', 'mae' or 'cross_entropy', got {shown(loss)}")
     arrays = read_npz(path, DataError, "data file")
     for key in ("x", "y"):
         if key not in arrays:
@@ -152,7 +152,7 @@ def load_npz(path, output: str | None = None, loss: str | None = None) -> Datase
     if not np.all(np.isfinite(y)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
         raise DataError(f"{name}: array 'y' contains NaN or infinity (first at index {bad})")
-    return Dataset(p.stem, x, y, output, "mse", None,
+    return Dataset(p.stem, x, y, output, loss, None,
                    f"{p.name}: {n} sequences of {steps} steps, {y.shape[-1]} target values", {"source": p.name})
 
 

@@ -62,7 +62,7 @@ def test_npz_explicit_output_and_loss(tmp_path):
     ints = save(tmp_path, "i.npz", x=np.zeros((3, 4, 1)), y=np.array([[1], [2], [3]]))
     assert load_npz(ints, loss="mse").y.dtype == np.float64
     refused(lambda: load_npz(path, output="middle"), "data.npz", "output")
-    refused(lambda: load_npz(path, loss="mae"), "data.npz", "loss")
+    refused(lambda: load_npz(path, loss="l1"), "data.npz", "loss")
 
 
 def test_npz_via_load_data(tmp_path):

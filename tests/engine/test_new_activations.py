@@ -203,3 +203,22 @@ def test_unknown_names_are_refused_in_one_line(field, value):
     message = str(err.value)
     assert "\n" not in message and f"'{field}'" in message and value in message
     assert "rnn_hard_sigmoid" in message if field == "cell" else "mae" in message
+
+
+def test_npz_data_with_loss_mae_trains_a_softplus_model(tmp_path):
+    """A data file read with loss 'mae' gives a mae model, whose training lowers the absolute error."""
+    from rnnsim.data.loaders import load_npz
+    from rnnsim.data.model_spec import build_spec
+    from rnnsim.train import TrainConfig, Trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(16, 5, 1))
+    np.savez(tmp_path / "d.npz", x=x, y=np.cumsum(x, axis=1)[:, -1, :])           # the running sum, many-to-one
+    data = load_npz(tmp_path / "d.npz", loss="mae")
+    assert data.loss == "mae" and data.output == "last"
+    spec = build_spec(data, {"cell": "rnn_softplus", "hidden_size": 4})
+    assert spec.loss == "mae" and spec.cell == "rnn_softplus"
+    model = Model.create(spec, seed=0)
+    before = model.loss(data.x, data.y)
+    Trainer(model, data, TrainConfig(optimizer="adam", lr=0.05, epochs=40, batch_size=16)).run()
+    assert model.loss(data.x, data.y) < 0.5 * before

@@ -50,3 +50,20 @@ def test_a_mae_session_with_a_hard_sigmoid_cell_records_its_tape(make_window):
     assert float(s.tape.loss) == pytest.approx(built.model.loss(built.x, built.target), rel=1e-12)
     panel = w.findChild(DataPanel)
     assert panel is not None and "(mean absolute error)" in panel.summary.text()
+
+
+def test_a_data_file_loaded_with_mean_absolute_error_gives_a_mae_model(qtbot, tmp_path):
+    c = TrainingController(task="bitcount")
+    panel = DataPanel(c)
+    qtbot.addWidget(panel)
+    panel.show()
+    x = np.random.default_rng(0).normal(size=(8, 4, 2))
+    np.savez(tmp_path / "series.npz", x=x, y=x.sum(axis=1))
+    dialog = panel.open_dialog(str(tmp_path / "series.npz"))
+    dialog.npz_loss.setCurrentIndex(dialog.npz_loss.findData("mae"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: not dialog.reading, timeout=60000)
+    assert c.dataset.loss == "mae" and c.model.spec.loss == "mae" and c.dataset.output == "last"
+    assert "(mean absolute error)" in panel.summary.text()
+    dialog.close()
+    assert c.shutdown()

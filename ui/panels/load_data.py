@@ -205,10 +205,10 @@ class LoadDataDialog(QDialog):
         form.addRow("Answer", self.npz_output)
         self.npz_loss = QComboBox()
         for value, text in ((None, "from y's type (integers: classes)"), ("mse", LOSS_WORDS["mse"]),
-                            ("cross_entropy", LOSS_WORDS["cross_entropy"])):
+                            ("mae", LOSS_WORDS["mae"]), ("cross_entropy", LOSS_WORDS["cross_entropy"])):
             self.npz_loss.addItem(text, value)
         self.npz_loss.setToolTip("Integer targets are class numbers (cross-entropy); real numbers are "
-                                 "approximated (mean squared error)")
+                                 "approximated (mean squared error, or mean absolute error if chosen)")
         form.addRow("Loss", self.npz_loss)
         lay.addLayout(form)
         return w
