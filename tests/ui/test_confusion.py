@@ -41,7 +41,7 @@ def test_the_matrix_shown_is_the_engines_for_the_trained_weights(qtbot, dashboar
     train = c.trainer.train_set
     expected = confusion_matrix("argmax", c.model.predict(train.x), train.y, 10)
     plot = dash.confusion_plot
-    qtbot.waitUntil(lambda: plot.counts is not None and f"after step {c.step_count}" in plot.title,
+    qtbot.waitUntil(lambda: plot.counts is not None and f"at step {c.step_count}" in plot.title,
                     timeout=60_000)
     np.testing.assert_array_equal(plot.counts, expected)
     # the training sequences only: 80% of the 1797 images, the validation split is left out
@@ -66,8 +66,8 @@ def test_the_plot_writes_counts_and_exports_them(qtbot):
     plot = ConfusionPlot()
     qtbot.addWidget(plot)
     counts = np.array([[5, 1], [0, 4]])
-    plot.show_counts(counts, ["a", "␣"], "10 training sequences, weights after step 7")
-    assert "weights after step 7" in plot.title
+    plot.show_counts(counts, ["a", "␣"], "10 training sequences, at step 7")
+    assert "at step 7" in plot.title
     assert [label.toPlainText() for label in plot._labels if label.isVisible()] == ["5", "1", "0", "4"]
     header, rows = plot.csv_table()
     assert header == ["true \\ predicted", "a", "␣"] and rows == [["a", "5", "1"], ["␣", "0", "4"]]

@@ -30,11 +30,16 @@ class ConfusionPlot(HeatmapPanel):
                       "the training last sent.")
         self._labels: list[pg.TextItem] = []
         self.counts = None
+        # counts are never negative: the white-to-red half of the value map, from 0 up
+        half = theme.VALUE_LUT[len(theme.VALUE_LUT) // 2:]
+        self.bar.setColorMap(pg.ColorMap(np.linspace(0.0, 1.0, len(half)), half))
 
     def show_counts(self, counts, names, caption: str = "") -> None:
         counts = np.asarray(counts, dtype=np.int64)
         self.counts = counts
         self.show_matrix(counts, row_names=names, col_names=names, x0=0, y0=0)
+        self.bar.setLevels((0.0, self.level))
+        self.image.setLevels((0.0, self.level))
         idle = f"white 0 → red {self.level:g} · hover a cell for its count and share of the row"
         if self.readout.text() in ("", self.idle_text):
             self.readout.setText(idle)

@@ -502,7 +502,7 @@ class TrainingDashboard(QWidget):
         else:
             params, step = c.model.state_dict(), c.step_count
         spec = c.model.spec
-        caption = f"{data.size} training sequences, weights after step {step}"
+        caption = f"{data.size} training sequences, at step {step}"
         self.confusion_runner.submit(lambda job: (model_confusion(spec, params, data), caption))
 
     def _confusion_done(self, result):
