@@ -154,6 +154,21 @@ def generate(model, prime: str | None = None, length: int = 200, temperature: fl
     on a text or bidirectional, a prime with unknown characters, a length outside 0..MAX_GENERATE_CHARS,
     a temperature that is not a finite number > 0, a seed outside 0..MAX_SEED.
     """
+    prime, pieces = generate_chunks(model, prime, length, temperature, seed)
+    texts, probabilities = [], []
+    for text, chosen in pieces:
+        texts.append(text)
+        probabilities.append(chosen)
+    chosen = np.concatenate(probabilities) if probabilities else np.empty(0)
+    return Generation(prime, "".join(texts), chosen, check_temperature(temperature), int(seed))
+
+
+def generate_chunks(model, prime: str | None = None, length: int = 200, temperature: float = 1.0,
+                    seed: int = 0, chunk: int = 16):
+    """The draws of :func:`generate` as they happen: → (prime, iterator of (characters, probabilities
+    (len(characters),)) pieces of ≤ ``chunk`` characters). Joined, the pieces are exactly generate()'s
+    continuation and probabilities for the same arguments. Refuses as generate() does, before returning.
+    """
     vocab = text_vocabulary(model)
     if prime is None:
         prime = default_prime(vocab)
@@ -165,25 +180,35 @@ def generate(model, prime: str | None = None, length: int = 200, temperature: fl
         raise ConfigError(over("length", int(length), MAX_GENERATE_CHARS))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
         raise ConfigError(f"seed must be a whole number in 0..{MAX_SEED}, got {shown(seed)}")
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ConfigError(f"chunk must be a whole number ≥ 1, got {shown(chunk)}")
     stepper = Stepper(model.spec, model.params)
+    return prime, _draws(stepper, vocab, codes, int(length), temperature, int(seed), int(chunk))
+
+
+def _draws(stepper: Stepper, vocab: str, codes: np.ndarray, length: int, temperature: float, seed: int,
+           chunk: int):
+    """The sampling loop of the module docstring, yielding (characters, probabilities) every ``chunk`` draws."""
     size = len(vocab)
     eye = np.eye(size)
     with np.errstate(all="ignore"):
         for k in codes:
             logits = stepper.step(eye[k][None])[0]
-        rng = np.random.default_rng(int(seed))
-        drawn = np.empty(int(length), dtype=np.int64)
-        chosen = np.empty(int(length))
-        for i in range(int(length)):
-            p = softmax(logits / temperature)
-            if not np.all(np.isfinite(p)):
-                raise InputError("the model's outputs are not finite numbers (NaN or infinity); "
-                                 "it cannot be sampled")
-            cumulative = np.cumsum(p)
-            k = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), size - 1)
-            drawn[i], chosen[i] = k, p[k]
-            logits = stepper.step(eye[k][None])[0]
-    return Generation(prime, "".join(vocab[int(k)] for k in drawn), chosen, temperature, int(seed))
+        rng = np.random.default_rng(seed)
+        for start in range(0, length, chunk):
+            count = min(chunk, length - start)
+            drawn = np.empty(count, dtype=np.int64)
+            chosen = np.empty(count)
+            for i in range(count):
+                p = softmax(logits / temperature)
+                if not np.all(np.isfinite(p)):
+                    raise InputError("the model's outputs are not finite numbers (NaN or infinity); "
+                                     "it cannot be sampled")
+                cumulative = np.cumsum(p)
+                k = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), size - 1)
+                drawn[i], chosen[i] = k, p[k]
+                logits = stepper.step(eye[k][None])[0]
+            yield "".join(vocab[int(k)] for k in drawn), chosen
 
 
 def next_char_probabilities(model, text: str) -> np.ndarray:
