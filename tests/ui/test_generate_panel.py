@@ -108,3 +108,50 @@ def test_not_a_text_model_shows_the_engines_reason(qtbot):
     assert p.status.text() == reason and "not trained on a text" in reason
     assert not p.generate_button.isEnabled()
     assert c.shutdown(10000)
+
+
+def test_dashboard_sample_while_training_text(qtbot, text_controller):
+    import dataclasses
+
+    from ui.training.dashboard import TrainingDashboard
+
+    c = text_controller
+    c.set_config(dataclasses.replace(c.config, epochs=10_000))
+    dash = TrainingDashboard(c)
+    qtbot.addWidget(dash)
+    dash.show()
+    view = dash.text_sample
+    assert view.isVisible()
+    qtbot.waitUntil(lambda: view.used is not None, timeout=TIMEOUT)       # the untrained weights first
+    assert view.used[0] == 0
+    detailed = {}
+    c.snapshots.connect(lambda items: detailed.update({s.step: s.params for s in items if s.params is not None}))
+    samples = []
+    view.sampled.connect(lambda step, generation: samples.append((step, view.used[1], generation)))
+    c.train()
+    qtbot.waitUntil(lambda: any(step > 0 for step, _, _ in samples), timeout=TIMEOUT)
+    assert c.state == RUNNING
+    c.stop()
+    qtbot.waitUntil(lambda: c.state != RUNNING, timeout=TIMEOUT)
+    step, used_params, generation = next(sample for sample in samples if sample[0] > 0)
+    params = detailed[step]                            # the weights of the detailed snapshot of that step
+    assert params.keys() == used_params.keys()
+    assert all(np.array_equal(params[name], used_params[name]) for name in params)
+    expected = generate(Model(c.model.spec, params), None, 80, 0.8, 0)
+    assert generation.text == expected.text
+    # after the run: a sample of the final weights
+    qtbot.waitUntil(lambda: view.used[0] == c.step_count, timeout=TIMEOUT)
+    final = generate(c.current_model(), None, 80, 0.8, 0)
+    assert view.text.text() == final.continuation.replace("\n", "⏎").replace("\t", "→")
+    dash.close()
+
+
+def test_dashboard_sample_hidden_for_other_data(qtbot):
+    from ui.training.dashboard import TrainingDashboard
+
+    c = TrainingController(task="temporal-xor")
+    dash = TrainingDashboard(c)
+    qtbot.addWidget(dash)
+    dash.show()
+    assert not dash.text_sample.isVisible() and not dash.text_sample.runner.busy
+    assert c.shutdown(10000)

@@ -37,6 +37,7 @@ from ..plots.gates import GATES, GatePlot
 from ..plots.gradients import GradNormPlot, GradOverTimePlot
 from ..plots.heatmaps import HiddenStatePlot, WeightsView
 from ..plots.loss import AccuracyPlot, LearningRatePlot, LossPlot
+from ..plots.text_sample import TextSampleView
 from ..workers import Runner
 from .controller import DIVERGED, FINISHED, PAUSED, READY, RUNNING, STOPPED
 
@@ -143,6 +144,8 @@ class TrainingDashboard(QWidget):
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 6)
         lay.addWidget(split, 1)
+        self.text_sample = TextSampleView()          # text data only: what the network writes, every few seconds
+        lay.addWidget(self.text_sample)
         self.step_plots = (self.loss_plot, self.accuracy_plot, self.lr_plot, self.grad_norm_plot)
 
     def _controls(self) -> QWidget:
@@ -251,6 +254,9 @@ class TrainingDashboard(QWidget):
     def _on_snapshots(self, items):
         if items:
             self._rate.append((time.perf_counter(), items[-1].step))
+            latest = self.controller.history.latest
+            if latest is not None and latest.params is not None:
+                self.text_sample.offer(self.controller.model.spec, latest.params, latest.step)
 
     def _on_state(self, state):
         text, color = STATE_WORDS.get(state, (state, "#4a5568"))
@@ -277,6 +283,7 @@ class TrainingDashboard(QWidget):
         else:
             self.timer.stop()
             self.refresh(force=True)
+            self._sample_current()
         if state != DIVERGED:
             self.banner.hide()
 
@@ -294,6 +301,8 @@ class TrainingDashboard(QWidget):
         self.layer_box.setVisible(len(entries) > 1)
         self.layer_label.setVisible(len(entries) > 1)
         self._show_gates(spec.cell)
+        if self.text_sample.set_model(c.model) and not c.running:
+            self._sample_current()
         self.tabs.setTabVisible(self.confusion_tab, class_count(c.trainer.train_set) is not None)
         for plot in self.step_plots:
             plot.clear_marks()
@@ -302,6 +311,10 @@ class TrainingDashboard(QWidget):
         self.banner.hide()
         self._on_runs()
         self.refresh(force=True)
+
+    def _sample_current(self):
+        model = self.controller.current_model()
+        self.text_sample.offer(model.spec, model.params, self.controller.step_count, force=True)
 
     def _on_runs(self):
         """Overlay the visible kept runs, labelled against each other and the settings in force."""
