@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         widgets = {"model": self.model_panel, "data": _scrolled(self.data_panel), "hyper": self.hyper_panel,
                    "predict": _scrolled(self.predict_panel), "runs": self.runs_panel,
                    "gradcheck": _scrolled(self.gradcheck_panel), "equations": self.equations,
-                   "surface": self.cost_surface, "boundary": self.boundary, "inspector": self.inspector,
+                   "surface": _scrolled(self.cost_surface, horizontal=True), "boundary": self.boundary, "inspector": self.inspector,
                    "cell": self.cell, "dashboard": _scrolled(self.dashboard, horizontal=True)}
         for key, title, area, _ in DOCKS:
             self.add_dock(key, title, widgets[key], area)
