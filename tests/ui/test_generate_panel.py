@@ -42,7 +42,7 @@ def run_panel(qtbot, p, prompt, length, temperature_ticks, seed):
     return blocker.args[0]
 
 
-def test_panel_text_equals_generate_and_same_seed_same_text(qtbot, panel, text_controller):
+def test_panel_text_equals_generate_and_same_seed_same_text(qtbot, panel, text_controller, monkeypatch):
     model = text_controller.current_model()
     text, probabilities = run_panel(qtbot, panel, "def ", 300, 70, 5)
     expected = generate(model, "def ", 300, 0.7, 5)
@@ -52,6 +52,20 @@ def test_panel_text_equals_generate_and_same_seed_same_text(qtbot, panel, text_c
     # hover text: the probability of the drawn character under the pointer's position
     assert f"{expected.probabilities[0]:.3g}" in panel.output.tooltip_at(len("def "))
     assert panel.output.tooltip_at(0) == ""                            # the prompt was typed, not drawn
+    # a real hover event over the 6th drawn character
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent, QTextCursor
+    from PySide6.QtWidgets import QApplication, QToolTip
+    tips = []              # offscreen, a real tooltip window warns: record what would be shown
+    monkeypatch.setattr(QToolTip, "showText", staticmethod(lambda pos, text, *rest: tips.append(text)))
+    cursor = QTextCursor(panel.output.document())
+    cursor.setPosition(len("def ") + 5)
+    rect = panel.output.cursorRect(cursor)
+    where = QPoint(rect.x() + 3, rect.center().y())
+    viewport = panel.output.viewport()
+    QApplication.sendEvent(viewport, QHelpEvent(QEvent.Type.ToolTip, where, viewport.mapToGlobal(where)))
+    assert tips == [panel.output.tooltip_at(len("def ") + 5)]
+    assert f"{expected.probabilities[5]:.3g}" in tips[0] and repr(text[len("def ") + 5]) in tips[0]
     again, _ = run_panel(qtbot, panel, "def ", 300, 70, 5)
     assert again == text
     other, _ = run_panel(qtbot, panel, "def ", 300, 70, 6)

@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider,
                                QSpinBox, QTextEdit, QToolTip, QVBoxLayout, QWidget)
 
@@ -42,14 +42,18 @@ class GeneratedText(QTextEdit):
         self.probabilities = np.empty(0)
 
     def start(self, prime: str) -> None:
-        self.setPlainText(prime)
+        """Show the prompt (bold: typed, not drawn) and forget the previous generation."""
+        self.clear()
+        prompt_format = QTextCharFormat()
+        prompt_format.setFontWeight(QFont.Weight.Bold)
+        self.textCursor().insertText(prime, prompt_format)
         self.prime_length = len(prime)
         self.probabilities = np.empty(0)
 
     def append_drawn(self, text: str, probabilities: np.ndarray) -> None:
         cursor = self.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
+        cursor.insertText(text, QTextCharFormat())
         self.probabilities = np.concatenate([self.probabilities, probabilities])
 
     def tooltip_at(self, position: int) -> str:
@@ -60,7 +64,7 @@ class GeneratedText(QTextEdit):
         ch = self.toPlainText()[position]
         return f"{ch!r} drawn with probability {self.probabilities[i]:.3g} (character {i + 1} after the prompt)"
 
-    def event(self, event):
+    def viewportEvent(self, event):        # tooltips are events of the viewport, not of the QTextEdit
         if event.type() == event.Type.ToolTip:
             cursor = self.cursorForPosition(event.pos())
             rect = self.cursorRect(cursor)
@@ -72,7 +76,7 @@ class GeneratedText(QTextEdit):
             else:
                 QToolTip.hideText()
             return True
-        return super().event(event)
+        return super().viewportEvent(event)
 
 
 class GeneratePanel(QWidget):
