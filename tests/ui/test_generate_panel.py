@@ -72,6 +72,18 @@ def test_panel_text_equals_generate_and_same_seed_same_text(qtbot, panel, text_c
     assert other != text and other == generate(model, "def ", 300, 0.7, 6).text
 
 
+def test_a_prompt_with_unknown_characters_is_refused_and_kept(qtbot, panel, text_controller):
+    text, _ = run_panel(qtbot, panel, "def ", 50, 80, 0)
+    panel.prompt.setText("déf ☃")
+    panel.generate_button.click()
+    try:
+        generate(text_controller.current_model(), "déf ☃", 50, 0.8, 0)
+    except Exception as exc:
+        reason = str(exc)
+    assert "never saw" in reason and reason.split(":")[0] in panel.status.text()
+    assert not panel.busy and panel.prompt.text() == "déf ☃" and panel.output.toPlainText() == text
+
+
 def test_text_appears_piece_by_piece(qtbot, panel, text_controller):
     shown = []
     panel.piece.connect(lambda n: shown.append((n, len(panel.output.toPlainText()), panel.stop_button.isEnabled())))

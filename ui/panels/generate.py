@@ -8,6 +8,7 @@ same text. A model not trained on a text shows the engine's one-line reason inst
 """
 from __future__ import annotations
 
+import html
 import threading
 
 import numpy as np
@@ -169,8 +170,8 @@ class GeneratePanel(QWidget):
         try:
             prime, pieces = generate_chunks(model, prime, self.length.value(), self.temperature_value,
                                             self.seed.value(), CHUNK)
-        except RnnsimError as exc:        # refused before anything is drawn: the text shown stays
-            self.status.setText(str(exc))
+        except RnnsimError as exc:        # refused before anything is drawn: the prompt and the text shown stay
+            self.status.setText(f"<span style='color:#c53030'>⚠ {html.escape(str(exc))}</span>")
             return
         self.output.start(prime)
         self.status.setText(f"Sampling at temperature {self.temperature_value:.2f}, seed {self.seed.value()}…")
