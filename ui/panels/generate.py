@@ -195,6 +195,10 @@ class GeneratePanel(QWidget):
         self._stop_asked.set()
 
     # ---- internals --------------------------------------------------------------------------
+    def closeEvent(self, event):
+        self.runner.stop()
+        super().closeEvent(event)
+
     def _show_temperature(self, *_):
         self.temperature_label.setText(f"{self.temperature_value:.2f}")
 

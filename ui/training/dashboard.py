@@ -540,5 +540,6 @@ class TrainingDashboard(QWidget):
     def closeEvent(self, event):
         self.timer.stop()
         self.confusion_runner.stop()
+        self.text_sample.runner.stop()
         super().closeEvent(event)
 
