@@ -24,6 +24,7 @@ from .debugger import Debugger
 from .file_load import FileLoad
 from .livetext import LiveText
 from .panels.data import DataPanel
+from .panels.generate import GeneratePanel
 from .panels.gradcheck import GradcheckPanel
 from .panels.hyperparameters import HyperparametersPanel
 from .panels.model import ModelPanel
@@ -48,6 +49,7 @@ DOCKS = (
     ("data", "Training data", LEFT, "model"),
     ("hyper", "Hyperparameters", LEFT, "model"),
     ("predict", "Predict", LEFT, "model"),
+    ("generate", "Generate", LEFT, "model"),
     ("runs", "Runs", LEFT, "model"),
     ("gradcheck", "Gradient check", LEFT, "model"),
     ("equations", "Equations", RIGHT, None),
@@ -101,11 +103,12 @@ class MainWindow(QMainWindow):
         self.boundary = BoundaryView(self.training)
         self.runs_panel = RunsPanel(self.training, show_errors=False)
         self.gradcheck_panel = GradcheckPanel(self.training)
+        self.generate_panel = GeneratePanel(self.training)
         menus.build(self)
         # in scroll areas: on a 1366 × 768 screen their contents are taller than the space they get, and
         # would otherwise make the window taller than the screen
         widgets = {"model": self.model_panel, "data": _scrolled(self.data_panel), "hyper": self.hyper_panel,
-                   "predict": _scrolled(self.predict_panel), "runs": self.runs_panel,
+                   "predict": _scrolled(self.predict_panel), "generate": self.generate_panel, "runs": self.runs_panel,
                    "gradcheck": _scrolled(self.gradcheck_panel), "equations": self.equations,
                    "surface": _scrolled(self.cost_surface, horizontal=True), "boundary": self.boundary, "inspector": self.inspector,
                    "cell": self.cell, "dashboard": _scrolled(self.dashboard, horizontal=True)}
@@ -415,7 +418,8 @@ class MainWindow(QMainWindow):
         self.training.shutdown()
         self.gradcheck_panel.shutdown()
         self.cost_surface.shutdown()
-        for runner in (self.boundary.runner, self.runs_panel.runner):
+        for runner in (self.boundary.runner, self.runs_panel.runner, self.generate_panel.runner,
+                       self.dashboard.confusion_runner, self.dashboard.text_sample.runner):
             runner.stop()                                  # their jobs read the model: done before it goes
         self.dashboard.timer.stop()
         self.debugger.stop_play()
