@@ -6,7 +6,7 @@ import pytest
 from rnnsim import Model, ModelSpec, load_model
 from rnnsim.cli import main
 from rnnsim.errors import ConfigError, InputError, RnnsimError
-from rnnsim.generate import Stepper, default_prime, generate, next_char_probabilities
+from rnnsim.generate import Stepper, default_prime, generate, generate_chunks, next_char_probabilities
 from rnnsim.limits import MAX_GENERATE_CHARS
 
 PHRASE = "hello world. "
@@ -70,6 +70,20 @@ def test_same_seed_same_text_and_other_seed_other_text():
     assert a.text != c.text
     assert a.text.startswith("abc") and len(a.continuation) == 200 and set(a.continuation) <= set("abcdefgh")
     assert a.probabilities.shape == (200,) and np.all((a.probabilities > 0) & (a.probabilities <= 1))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 16, 500])
+def test_chunks_joined_are_generate(chunk):
+    """The pieces the app shows as they are drawn are generate()'s text, piece by piece."""
+    model = Model.create(text_spec("lstm", vocab="abcdefgh"), seed=1)
+    whole = generate(model, "ab", 45, 0.9, seed=3)
+    prime, pieces = generate_chunks(model, "ab", 45, 0.9, seed=3, chunk=chunk)
+    pieces = list(pieces)
+    assert prime == "ab" and all(0 < len(text) <= chunk for text, _ in pieces)
+    assert "".join(text for text, _ in pieces) == whole.continuation
+    np.testing.assert_array_equal(np.concatenate([p for _, p in pieces]), whole.probabilities)
+    with pytest.raises(RnnsimError):
+        generate_chunks(model, "az", 5, 0.9)                  # refused before any piece
 
 
 def test_cold_temperature_follows_the_argmax_path():
