@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-OPTIMIZER_NAMES = {"sgd": "SGD", "rprop": "Rprop", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+from rnnsim.runs import OPTIMIZER_NAMES, path_caption
 
 
 def optimizer_text(optimizer: str, lr: float) -> str:
@@ -43,7 +43,7 @@ def run_paths(controller, plane, hidden=frozenset()) -> dict:
         if key in hidden or not run.visible or not _watch_matches(run.watch, plane):
             continue
         if run.path.shape[0]:
-            paths[key] = (run.path[:, 0], run.path[:, 1], run_label(run, run.path))
+            paths[key] = (run.path[:, 0], run.path[:, 1], run_label(run))
     history = controller.history
     if _watch_matches(history.path_watch, plane):
         path = history.path
@@ -56,7 +56,7 @@ def run_paths(controller, plane, hidden=frozenset()) -> dict:
     return paths
 
 
-def run_label(run, path: np.ndarray) -> str:
-    """A kept run's path label: its name (or optimizer and learning rate) and how it ended."""
+def run_label(run) -> str:
+    """A kept run's path label: its name (or optimizer and learning rate) and how it ended (rnnsim.runs)."""
     what = run.name or optimizer_text(run.settings.get("optimizer", "?"), float(run.settings.get("lr", 0.0)))
-    return path_label(what, end_text(path, run.diverged_at, False, 0))
+    return path_caption(run, what)
