@@ -8,6 +8,9 @@ import numpy as np
 from ..errors import DataError
 
 ACCURACY_KINDS = (None, "argmax", "round", "threshold")
+#: where the input sequence carries values: at every step (many-to-many, many-to-one), at the first step
+#: only with zeros after it (one-to-many), or the same value repeated at every step (one-to-many)
+INPUT_MODES = ("every", "first", "repeat")
 
 
 @dataclass
@@ -22,6 +25,12 @@ class Dataset:
     count), "threshold" (output > 0.5 equals target > 0.5), or None (no accuracy, e.g. regression).
     ``meta`` holds what prediction needs later (normalisation, vocabulary, column names) as
     JSON-able values and numeric arrays; it is saved with the model.
+
+    ``inputs`` names where x carries values (:data:`INPUT_MODES`): "every" step, the "first" step only
+    (x[:, 1:] is zero — one-to-many, drawn without input arrows after the first step), or the same value
+    at every step ("repeat"). ``decoder_x`` (N, M, decoder_input_size), for an encoder–decoder model:
+    the decoder's input at each of its M steps (teacher forcing); the targets then cover the M decoder
+    steps, (N, M, out) or class indices (N, M), and ``output`` is "sequence".
     """
 
     name: str
@@ -32,14 +41,22 @@ class Dataset:
     accuracy: str | None = None
     description: str = ""
     meta: dict = field(default_factory=dict)
+    inputs: str = "every"
+    decoder_x: np.ndarray | None = None
 
     def __post_init__(self):
-        self.x = np.ascontiguousarray(self.x, dtype=np.float64)
-        if self.x.ndim != 3 or 0 in self.x.shape:
-            raise DataError(f"{self.name}: inputs must have shape (N, T, features) with no empty axis, got {self.x.shape}")
-        if not np.all(np.isfinite(self.x)):
-            raise DataError(f"{self.name}: inputs contain NaN or infinity")
-        n, steps = self.x.shape[:2]
+        self.x = self._sequences(self.x, "inputs")
+        n = self.x.shape[0]
+        steps = self.x.shape[1]
+        if self.decoder_x is not None:
+            self.decoder_x = self._sequences(self.decoder_x, "decoder inputs")
+            if self.decoder_x.shape[0] != n:
+                raise DataError(f"{self.name}: {self.decoder_x.shape[0]} decoder input sequences for {n} input sequences")
+            if self.output != "sequence":
+                raise DataError(f"{self.name}: an encoder–decoder data set has a target at every decoder step "
+                                f"(output 'sequence'), not {self.output!r}")
+            steps = self.decoder_x.shape[1]
+        self._check_input_mode()
         if self.loss == "cross_entropy":
             want = (n, steps) if self.output == "sequence" else (n,)
             if self.y.shape != want or self.y.dtype.kind not in "iu":
@@ -58,6 +75,22 @@ class Dataset:
         if self.accuracy not in ACCURACY_KINDS:
             raise DataError(f"{self.name}: unknown accuracy kind {self.accuracy!r}")
 
+    def _sequences(self, a, what) -> np.ndarray:
+        a = np.ascontiguousarray(a, dtype=np.float64)
+        if a.ndim != 3 or 0 in a.shape:
+            raise DataError(f"{self.name}: {what} must have shape (N, T, features) with no empty axis, got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise DataError(f"{self.name}: {what} contain NaN or infinity")
+        return a
+
+    def _check_input_mode(self):
+        if self.inputs not in INPUT_MODES:
+            raise DataError(f"{self.name}: unknown input mode {self.inputs!r} (expected one of {', '.join(INPUT_MODES)})")
+        if self.inputs == "first" and np.any(self.x[:, 1:]):
+            raise DataError(f"{self.name}: input mode 'first' means zeros after the first step")
+        if self.inputs == "repeat" and np.any(self.x != self.x[:, :1]):
+            raise DataError(f"{self.name}: input mode 'repeat' means the same input at every step")
+
     # ---- shapes a model needs ------------------------------------------------------------
     @property
     def size(self) -> int:
@@ -72,6 +105,27 @@ class Dataset:
         return self.x.shape[2]
 
     @property
+    def target_steps(self) -> int:
+        """Steps that carry outputs: the decoder's M for an encoder–decoder data set, else T."""
+        return self.decoder_x.shape[1] if self.decoder_x is not None else self.steps
+
+    @property
+    def decoder_input_size(self) -> int | None:
+        return self.decoder_x.shape[2] if self.decoder_x is not None else None
+
+    @property
+    def shape_name(self) -> str:
+        """The input/output structure in the source's words: one-to-one, one-to-many, many-to-one,
+        many-to-many or N-to-M (encoder–decoder)."""
+        if self.decoder_x is not None:
+            return "N-to-M (encoder–decoder)"
+        if self.output == "last":
+            return "one-to-one" if self.steps == 1 else "many-to-one"
+        if self.inputs in ("first", "repeat") and self.steps > 1:
+            return "one-to-many" + (" (input at the first step)" if self.inputs == "first" else " (input repeated)")
+        return "one-to-one" if self.steps == 1 else "many-to-many"
+
+    @property
     def output_size(self) -> int:
         """Classes for cross-entropy, else the width of a target vector."""
         if self.loss == "cross_entropy":
@@ -80,7 +134,8 @@ class Dataset:
 
     def subset(self, index) -> "Dataset":
         return Dataset(self.name, self.x[index], self.y[index], self.output, self.loss,
-                       self.accuracy, self.description, self.meta)
+                       self.accuracy, self.description, self.meta, self.inputs,
+                       None if self.decoder_x is None else self.decoder_x[index])
 
     def split(self, validation_fraction: float, seed: int = 0):
         """(train, validation or None): a seeded random split; validation keeps at least one sequence."""
