@@ -417,6 +417,19 @@ _register(Task(
     options={"max_bytes": 20_000, "window": 50}))
 
 
+# ---- sine-from-start: one-to-many, a sine wave from one starting angle (rnnsim.data.one_to_many) ---------
+from .one_to_many import SINE_FROM_START_TEXT, make_sine_from_start, sine_from_start_target  # noqa: E402
+
+_register(Task(
+    "sine-from-start", "One-to-many: a sine wave from one starting value",
+    SINE_FROM_START_TEXT,
+    make_sine_from_start,
+    model={"cell": "rnn_tanh", "hidden_size": 16, "num_layers": 1},
+    training={"optimizer": "adam", "lr": 0.01, "epochs": 30, "batch_size": 32, "init": "pytorch"},
+    options={"n": 256, "steps": 12, "inputs": "first"},
+    target_rule=sine_from_start_target, input_width=2, default_output="sequence"))
+
+
 # ---- your own sequence: made-up data of a chosen shape (rnnsim.data.custom) --------------------
 def _make_custom(seed, input_size=1, output_size=1, steps=8, output="sequence", loss="mse", vocab=None):
     dataset = make_custom(input_size, output_size, steps, output, loss, seed=seed, vocab=vocab)

@@ -18,6 +18,7 @@ EXPECTED = {
     "sine": ((400, 20, 1), (400, 1), "f", "last", "mse", None),
     "python-source": ((399, 50, 96), (399, 50), "i", "sequence", "cross_entropy", "argmax"),
     "custom": ((4, 8, 1), (4, 8, 1), "f", "sequence", "mse", None),
+    "sine-from-start": ((256, 12, 2), (256, 12, 1), "f", "sequence", "mse", None),
 }
 RANDOM = {"temporal-xor": {}, "bitcount": {}, "long-memory": {}, "sine": {}, "digits": {"n": 100}, "custom": {}}
 TRAINING_KEYS = {"optimizer", "lr", "momentum", "epochs", "batch_size", "clip", "truncate", "weight_decay",
