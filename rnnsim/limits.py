@@ -67,7 +67,7 @@ MAX_GENERATE_CHARS = 100_000
 
 #: the sizes of a model spec and their limits (checked by rnnsim.spec.ModelSpec)
 SPEC_LIMITS = {"input_size": MAX_INPUT_SIZE, "hidden_size": MAX_HIDDEN_SIZE, "output_size": MAX_OUTPUT_SIZE,
-               "num_layers": MAX_LAYERS}
+               "num_layers": MAX_LAYERS, "decoder_input_size": MAX_INPUT_SIZE}
 
 
 def amount(n: int) -> str:

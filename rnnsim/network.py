@@ -39,7 +39,8 @@ class DirectionPass:
 class ForwardPass:
     """Everything a forward pass computed, time-major."""
 
-    layers: list = field(default_factory=list)   # [layer][direction] -> DirectionPass
+    layers: list = field(default_factory=list)   # [layer][direction] -> DirectionPass (the decoder's, for seq2seq)
+    encoder: list | None = None                  # an encoder–decoder's encoder: [layer][0] -> DirectionPass
     top: np.ndarray | None = None                # (T, B, D·H) top layer output, original time order
     features: np.ndarray | None = None           # top, or top[-1] (B, D·H) for output "last"
     logits: np.ndarray | None = None             # the head's fc(features), (T, B, out) or (B, out); None without a head
@@ -62,33 +63,63 @@ def _bias(params, name, size):
 
 
 def forward(spec: ModelSpec, params: dict, x: np.ndarray, frozen: ForwardPass | None = None,
-            truncate: int | None = None) -> ForwardPass:
+            truncate: int | None = None, decoder_x: np.ndarray | None = None) -> ForwardPass:
     """Run the network on time-major ``x (T, B, input_size)``.
 
     With ``frozen`` (an earlier pass) and ``truncate``, each truncation window starts from the
     state ``frozen`` recorded there instead of the one just computed: the function whose exact
     gradient truncated BPTT is — what the gradient checker differentiates numerically.
+
+    An encoder–decoder spec also takes ``decoder_x (M, B, decoder_inputs)``: the encoder stack runs on
+    ``x`` from zero states, its final (h, c) of each layer — the context — starts the decoder stack on
+    ``decoder_x``, and the head reads the decoder's top states (``fp.layers`` is the decoder's,
+    ``fp.encoder`` the encoder's).
     """
+    fp = ForwardPass()
+    if spec.is_seq2seq:
+        fp.encoder, _ = _stack_forward(spec, params, "encoder", x)
+        context = [(passes[0].record.h[-1], passes[0].record.c[-1] if passes[0].record.c is not None else None)
+                   for passes in fp.encoder]
+        fp.layers, fp.top = _stack_forward(spec, params, "decoder", decoder_x, context)
+    else:
+        fp.layers, fp.top = _stack_forward(spec, params, "rnn", x, frozen=frozen, truncate=truncate)
+    fp.features = fp.top[-1] if spec.output == "last" else fp.top
+    if spec.output_size is not None:
+        fp.logits = fp.features @ params["fc.weight"].T + params["fc.bias"]
+        fp.output = sigmoid(fp.logits) if spec.output_activation == "sigmoid" else fp.logits
+    else:
+        fp.output = fp.features
+    return fp
+
+
+def _stack_forward(spec: ModelSpec, params: dict, stack: str, x: np.ndarray, initial=None,
+                   frozen: ForwardPass | None = None, truncate: int | None = None):
+    """One recurrent stack (parameters ``{stack}.*``) on time-major x (T, B, I) -> ([layer][direction]
+    DirectionPass, top output (T, B, D·H)). ``initial``: per layer (h0, c0 or None), else zeros."""
     cell = CELLS[spec.cell]
     steps, batch, _ = x.shape
     hidden = spec.hidden_size
     gates = cell.gate_blocks * hidden
     cuts = np.flatnonzero(cut_mask(steps, truncate)) if frozen is not None else []
-    fp = ForwardPass()
+    layers = []
     layer_in = x
     for layer in range(spec.num_layers):
         passes = []
         outputs = []
         for direction in range(spec.directions):
             sfx = spec.suffix(layer, direction)
-            w_ih = params["rnn.weight_ih" + sfx]
-            w_hh_t = np.ascontiguousarray(params["rnn.weight_hh" + sfx].T)
-            b_ih = _bias(params, "rnn.bias_ih" + sfx, gates)
-            b_hh = _bias(params, "rnn.bias_hh" + sfx, gates)
+            w_ih = params[f"{stack}.weight_ih{sfx}"]
+            w_hh_t = np.ascontiguousarray(params[f"{stack}.weight_hh{sfx}"].T)
+            b_ih = _bias(params, f"{stack}.bias_ih{sfx}", gates)
+            b_hh = _bias(params, f"{stack}.bias_hh{sfx}", gates)
             xd = layer_in if direction == 0 else np.ascontiguousarray(layer_in[::-1])
             xproj = (xd.reshape(steps * batch, -1) @ w_ih.T + b_ih).reshape(steps, batch, gates)
             h0 = np.zeros((batch, hidden))
             c0 = np.zeros((batch, hidden))
+            if initial is not None:
+                h0 = np.ascontiguousarray(initial[layer][0])
+                if initial[layer][1] is not None:
+                    c0 = np.ascontiguousarray(initial[layer][1])
             rec = cell.allocate(steps, batch, hidden)
             start = 0
             for stop in list(cuts) + [steps]:
@@ -102,16 +133,9 @@ def forward(spec: ModelSpec, params: dict, x: np.ndarray, frozen: ForwardPass | 
                 start = stop
             passes.append(DirectionPass(xd, h0, c0, rec))
             outputs.append(rec.h if direction == 0 else rec.h[::-1])
-        fp.layers.append(passes)
+        layers.append(passes)
         layer_in = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
-    fp.top = layer_in
-    fp.features = fp.top[-1] if spec.output == "last" else fp.top
-    if spec.output_size is not None:
-        fp.logits = fp.features @ params["fc.weight"].T + params["fc.bias"]
-        fp.output = sigmoid(fp.logits) if spec.output_activation == "sigmoid" else fp.logits
-    else:
-        fp.output = fp.features
-    return fp
+    return layers, layer_in
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -136,10 +160,11 @@ def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarra
     With a ``state_grads`` dict, also stores ∂L/∂h(t) (T, B, H), original time order, under
     (layer, direction) — the gradient-over-time view of vanishing and exploding gradients — and
     ∂L/∂h0 (B, H), the gradient reaching the initial state, under (layer, direction, "h0").
+    For an encoder–decoder those are the decoder's; the encoder's are under ("encoder", layer, direction).
+
+    An encoder–decoder's gradient reaches the encoder through the context: ∂L/∂h0 (and ∂L/∂c0) of each
+    decoder layer is ∂L/∂h (∂L/∂c) at the encoder's last step of that layer.
     """
-    cell = CELLS[spec.cell]
-    steps, batch, _ = fp.top.shape
-    hidden = spec.hidden_size
     grads = {}
     if spec.output_size is not None:
         d_logits = head_gradient(spec, fp.output, d_output)
@@ -155,17 +180,55 @@ def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarra
         d_top[-1] = d_features
     else:
         d_top = d_features
+    if spec.is_seq2seq:
+        context = _stack_backward(spec, params, "decoder", fp.layers, d_top, None, grads, state_grads)
+        d_enc = np.zeros_like(fp.encoder[-1][0].record.h)
+        _stack_backward(spec, params, "encoder", fp.encoder, d_enc, None, grads,
+                        None if state_grads is None else _Prefixed(state_grads, "encoder"), context)
+    else:
+        _stack_backward(spec, params, "rnn", fp.layers, d_top, truncate, grads, state_grads)
+    return {name: grads[name] for name in spec.param_shapes()}
+
+
+class _Prefixed:
+    """A view of a state_grads dict that files every key under a stack's name first."""
+
+    def __init__(self, target: dict, prefix: str):
+        self.target, self.prefix = target, prefix
+
+    def __setitem__(self, key, value):
+        self.target[(self.prefix,) + key] = value
+
+
+def _stack_backward(spec, params, stack, layers, d_top, truncate, grads, state_grads, from_outside=None):
+    """BPTT through one stack, top layer first, filling ``grads`` with its ``{stack}.*`` gradients.
+
+    d_top (T, B, D·H): ∂L/∂ of the top layer's output. ``from_outside``: per layer (∂L/∂h, ∂L/∂c or None)
+    at the last step, coming from beyond the sequence (the decoder reading the encoder's final state).
+    Returns per layer (∂L/∂h0, ∂L/∂c0 or None) of the forward direction: what reaches the initial state.
+    """
+    cell = CELLS[spec.cell]
+    steps, batch, _ = d_top.shape
+    hidden = spec.hidden_size
     cut = cut_mask(steps, truncate)
+    initial = [None] * spec.num_layers
     for layer in range(spec.num_layers - 1, -1, -1):
         d_in = None
         for direction in range(spec.directions):
             sfx = spec.suffix(layer, direction)
-            dp = fp.layers[layer][direction]
+            dp = layers[layer][direction]
             block = d_top[:, :, direction * hidden:(direction + 1) * hidden]
             dh_out = np.ascontiguousarray(block if direction == 0 else block[::-1])
-            w_hh = params["rnn.weight_hh" + sfx]
-            w_ih = params["rnn.weight_ih" + sfx]
-            cg = cell.backward(dp.record, dh_out, w_hh, cut, dp.h0, dp.c0)
+            dc_last = None
+            if from_outside is not None:
+                dh_out = dh_out.copy()
+                dh_out[-1] += from_outside[layer][0]
+                dc_last = from_outside[layer][1]
+            w_hh = params[f"{stack}.weight_hh{sfx}"]
+            w_ih = params[f"{stack}.weight_ih{sfx}"]
+            cg = cell.backward(dp.record, dh_out, w_hh, cut, dp.h0, dp.c0, dc_last)
+            if direction == 0:
+                initial[layer] = (cg.dh0, cg.dc0)
             dxpre, dhpre = cg.dxpre, cg.dhpre
             if state_grads is not None:
                 state_grads[(layer, direction)] = cg.dh if direction == 0 else cg.dh[::-1]
@@ -173,18 +236,20 @@ def backward(spec: ModelSpec, params: dict, fp: ForwardPass, d_output: np.ndarra
             gates = dxpre.shape[2]
             dx2 = dxpre.reshape(steps * batch, gates)
             dh2 = dhpre.reshape(steps * batch, gates)
-            grads["rnn.weight_ih" + sfx] = dx2.T @ dp.x.reshape(steps * batch, -1)
-            # Σ_t ∂L/∂pre(t) ⊗ h(t-1); the t = 0 term vanishes because h(-1) = h0 = 0
-            grads["rnn.weight_hh" + sfx] = dh2[batch:].T @ dp.record.h[:-1].reshape(-1, hidden)
+            grads[f"{stack}.weight_ih{sfx}"] = dx2.T @ dp.x.reshape(steps * batch, -1)
+            # Σ_t ∂L/∂pre(t) ⊗ h(t-1); the t = 0 term reads h0: zeros, except a decoder's context
+            grads[f"{stack}.weight_hh{sfx}"] = dh2[batch:].T @ dp.record.h[:-1].reshape(-1, hidden)
+            if np.any(dp.h0):
+                grads[f"{stack}.weight_hh{sfx}"] += dhpre[0].T @ dp.h0
             if spec.bias:
-                grads["rnn.bias_ih" + sfx] = dx2.sum(axis=0)
-                grads["rnn.bias_hh" + sfx] = dh2.sum(axis=0)
+                grads[f"{stack}.bias_ih{sfx}"] = dx2.sum(axis=0)
+                grads[f"{stack}.bias_hh{sfx}"] = dh2.sum(axis=0)
             if layer > 0:
                 dx = (dx2 @ w_ih).reshape(steps, batch, -1)
                 dx = dx if direction == 0 else dx[::-1]
                 d_in = dx if d_in is None else d_in + dx
         d_top = d_in
-    return {name: grads[name] for name in spec.param_shapes()}
+    return initial
 
 
 def to_time_major(a: np.ndarray) -> np.ndarray:
@@ -198,11 +263,16 @@ def _chunks(spec: ModelSpec, batch: int, steps: int) -> list:
     return [slice(int(a[0]), int(a[-1]) + 1) for a in np.array_split(np.arange(batch), n)]
 
 
-def predict(spec: ModelSpec, params: dict, x: np.ndarray) -> np.ndarray:
-    """Batch-first x (B,T,I) -> batch-first output (B,T,out) or (B,out), in parallel chunks when large."""
+def _decoder_rows(decoder_x, rows):
+    return None if decoder_x is None else to_time_major(decoder_x[rows])
+
+
+def predict(spec: ModelSpec, params: dict, x: np.ndarray, decoder_x: np.ndarray | None = None) -> np.ndarray:
+    """Batch-first x (B,T,I) -> batch-first output (B,T,out) or (B,out), in parallel chunks when large.
+    An encoder–decoder also takes decoder_x (B,M,decoder_inputs) and gives (B,M,out)."""
     def run(rows):
         with np.errstate(all="ignore"):  # overflow is reported by the values (inf/NaN), not warnings
-            out = forward(spec, params, to_time_major(x[rows])).output
+            out = forward(spec, params, to_time_major(x[rows]), decoder_x=_decoder_rows(decoder_x, rows)).output
         return out.swapaxes(0, 1) if spec.output == "sequence" else out
 
     with parallel.single_threaded_blas():
@@ -210,8 +280,10 @@ def predict(spec: ModelSpec, params: dict, x: np.ndarray) -> np.ndarray:
 
 
 def loss_and_grads(spec: ModelSpec, params: dict, x: np.ndarray, target: np.ndarray,
-                   truncate: int | None = None, l2: float = 0.0, state_grads: dict | None = None):
+                   truncate: int | None = None, l2: float = 0.0, state_grads: dict | None = None,
+                   decoder_x: np.ndarray | None = None):
     """x (B,T,I) and target batch-first, already validated -> (loss, grads, ForwardPass or None).
+    An encoder–decoder also takes decoder_x (B,M,decoder_inputs); its target covers the M decoder steps.
 
     A large batch runs as chunks in parallel, whose losses and gradients add up exactly to the
     whole batch's (the mean's divisor is the whole batch's); the ForwardPass is then None.
@@ -221,7 +293,7 @@ def loss_and_grads(spec: ModelSpec, params: dict, x: np.ndarray, target: np.ndar
 
     def run(rows):
         with np.errstate(all="ignore"):  # a diverging model shows inf/NaN in its results, not warnings
-            fp = forward(spec, params, to_time_major(x[rows]))
+            fp = forward(spec, params, to_time_major(x[rows]), decoder_x=_decoder_rows(decoder_x, rows))
             part = target[rows]
             tgt = to_time_major(part) if spec.output == "sequence" else part
             loss, d_output = losses.compute(spec.loss, fp.output, tgt, spec.reduction, count)

@@ -50,7 +50,7 @@ class ElmanCell:
     def forward(self, rec, xproj, w_hh_t, b_hh, h0, c0, start, stop):
         elman.forward(xproj[start:stop], w_hh_t, b_hh, h0, self.act, rec.h[start:stop])
 
-    def backward(self, rec, dh_out, w_hh, cut, h0, c0):
+    def backward(self, rec, dh_out, w_hh, cut, h0, c0, dc_last=None):
         dpre = np.empty_like(rec.h)
         dh0 = np.empty_like(h0)
         dh = np.empty_like(rec.h)
@@ -71,12 +71,13 @@ class LSTMCell:
         s = slice(start, stop)
         lstm.forward(xproj[s], w_hh_t, b_hh, h0, c0, rec.h[s], rec.c[s], rec.gates[s], rec.tanh_c[s])
 
-    def backward(self, rec, dh_out, w_hh, cut, h0, c0):
+    def backward(self, rec, dh_out, w_hh, cut, h0, c0, dc_last=None):
         dpre = np.empty_like(rec.gates)
         dh0 = np.empty_like(h0)
         dc0 = np.empty_like(c0)
         dh = np.empty_like(rec.h)
-        lstm.backward(dh_out, c0, rec.c, rec.gates, rec.tanh_c, w_hh, cut, dpre, dh0, dc0, dh)
+        dc_last = np.zeros_like(c0) if dc_last is None else np.ascontiguousarray(dc_last)
+        lstm.backward(dh_out, c0, rec.c, rec.gates, rec.tanh_c, w_hh, cut, dc_last, dpre, dh0, dc0, dh)
         return Gradients(dpre, dpre, dh, dh0, dc0)
 
 
@@ -92,7 +93,7 @@ class GRUCell:
         s = slice(start, stop)
         gru.forward(xproj[s], w_hh_t, b_hh, h0, rec.h[s], rec.gates[s], rec.hn[s])
 
-    def backward(self, rec, dh_out, w_hh, cut, h0, c0):
+    def backward(self, rec, dh_out, w_hh, cut, h0, c0, dc_last=None):
         dxpre = np.empty_like(rec.gates)
         dhpre = np.empty_like(rec.gates)
         dh0 = np.empty_like(h0)

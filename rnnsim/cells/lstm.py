@@ -102,15 +102,16 @@ def forward(xproj, w_hh_t, b_hh, h0, c0, h, c, gates, tanh_c):
 
 
 @kernel
-def backward(dh_out, c0, c, gates, tanh_c, w_hh, cut, dpre, dh0, dc0, dh_total):
+def backward(dh_out, c0, c, gates, tanh_c, w_hh, cut, dc_last, dpre, dh0, dc0, dh_total):
     """BPTT from t = T-1 down to 0.
 
-    dh_out (T,B,H): ∂L/∂h(t) from above; cut (T,) uint8: 1 cuts the flow into step t-1.
+    dh_out (T,B,H): ∂L/∂h(t) from above; cut (T,) uint8: 1 cuts the flow into step t-1; dc_last (B,H):
+    ∂L/∂c(T-1) from outside the sequence (an encoder's final cell state read by a decoder), else zeros.
     Writes dpre (T,B,4H) = ∂L/∂[i f g o]_pre, dh_total (T,B,H) = the whole ∂L/∂h(t), and dh0, dc0 (B,H).
     """
     steps, batch, hidden = c.shape
     carry_h = np.zeros((batch, hidden))
-    carry_c = np.zeros((batch, hidden))
+    carry_c = dc_last.copy()
     for t in range(steps - 1, -1, -1):
         c_prev = c[t - 1] if t > 0 else c0
         gt = gates[t]
