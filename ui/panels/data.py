@@ -196,6 +196,6 @@ class DataPanel(QWidget):
         source = (f"task “{TASKS[src['name']].title}”, seed {src.get('seed', 0)}" if src.get("kind") == "task"
                   else f"file {src.get('path')}")
         self.summary.setText(
-            f"<b>{d.name}</b> — {source}<br>{d.size} sequences × {d.steps} steps × {features}; "
+            f"<b>{d.name}</b> — {source}<br>Shape: {d.shape_name}<br>{d.size} sequences × {d.steps} steps × {features}; "
             f"{OUTPUT_WORDS[d.output]}: {target} ({LOSS_WORDS[d.loss]})<br>"
             f"{d.size - n_val} for training, {n_val} for validation<br>{c.describe_plan().split(' — ')[-1]}")

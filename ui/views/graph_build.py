@@ -32,6 +32,28 @@ def loss_words(idx) -> tuple[str, str]:
                         "so the L(t) add up to L.")
 
 
+def input_mode(session, idx) -> str:
+    """Where the Tape's input carries values (rnnsim.data.dataset.INPUT_MODES): the session's data set's mode
+    when ``idx`` is the Tape the session built and its probe fits that mode — "first" (x(1), then zeros:
+    one-to-many, no input after the first step) or "repeat" (x(1) at every step) — else "every" (a Tape
+    made elsewhere, or a typed probe that carries other values)."""
+    built = session.built
+    if built is None or built.tape is not idx.tape:
+        return "every"
+    mode = getattr(built.dataset, "inputs", "every")
+    x = idx.x                                              # (T, input_size)
+    if mode == "first" and not np.any(x[1:]):
+        return "first"
+    if mode == "repeat" and np.all(x == x[:1]):
+        return "repeat"
+    return "every"
+
+
+def has_input(mode: str, t: int) -> bool:
+    """Whether step ``t`` (0-based) has an input node and arrow: not after the first step in mode "first"."""
+    return mode != "first" or t == 0
+
+
 class SceneBuilder:
     """The pieces of the scene (see module doc)."""
 
@@ -56,11 +78,19 @@ class SceneBuilder:
         outputs = set(idx.tape.output_times)
         built = self.session.built
         chars = built.input_labels if built is not None and built.tape is idx.tape else None
+        mode = input_mode(self.session, idx)
         for t in ts:
             x = L.col_x(t)
+            if not has_input(mode, t):                   # one-to-many: nothing enters after the first step
+                self._no_input_mark(x, L.y("x"), t)
+                continue
             label, tip = f"x({t + 1})", f"x({t + 1}): the input at step {t + 1}"
             if chars and t < len(chars):                 # a text model reads one character per step
                 label, tip = f"x({t + 1}) “{chars[t]}”", f"{tip}: the character “{chars[t]}” (one-hot)"
+            elif mode == "first":
+                tip += " — the only input: one-to-many, the later steps read zeros (no input)"
+            elif mode == "repeat" and t > 0:
+                tip += " — the same values as x(1), repeated at every step (one-to-many)"
             self._node(("x", t), "x", x, L.y("x"), label, tip, value=idx.x[t], vscale=sc["x"], known_v=-1)
         for layer in range(spec.num_layers):
             for d in range(L.dirs):
@@ -69,8 +99,11 @@ class SceneBuilder:
                 for t in ts:
                     key = ("h", layer, d, t)
                     name = idx.state_name("h", layer, d, t)
+                    note = "" if layer or has_input(mode, t) else (
+                        "\nNo input at this step (one-to-many): x = 0, so U·x adds nothing — only the biases "
+                        "and W·h(t−1) enter")
                     self._node(key, "h", L.node_x("h", layer, d, t), y, name,
-                               f"{name}: hidden state of {where} at t = {t + 1}",
+                               f"{name}: hidden state of {where} at t = {t + 1}{note}",
                                value=idx.value(key), vscale=sc["h"], grad=idx.value(("dh", layer, d, t)),
                                gscale=sc["dh"], known_v=idx.known_at(key), known_g=idx.known_at(("dh", layer, d, t)))
                 if extras:
@@ -100,6 +133,14 @@ class SceneBuilder:
             self._node(("loss",), "L", L.col_x(T) + 10, L.y("L"), label, tip,
                        value=np.array([loss if loss is not None else 0.0]), vscale=scale,
                        known_v=idx.known_at(("loss",)))
+
+    def _no_input_mark(self, x, y, t):
+        """A faint "no input" where x(t) would be (one-to-many, input at the first step only)."""
+        mark = text_item("no input", None, 10, theme.readable(QColor("#a0aec0")), italic=True)
+        self.graph.addItem(mark)
+        center_text(mark, x, y)
+        mark.setToolTip(f"No input at step {t + 1}: one-to-many, the network read x(1) and now runs on its "
+                        "state alone (the computation reads x = 0 here)")
 
     def _edge(self, key, side):
         """A point on a node's edge: 'top', 'bottom', 'left', 'right'."""
@@ -132,6 +173,7 @@ class SceneBuilder:
         spec, T = idx.spec, idx.T
         outputs = [t for t in ts if t in set(idx.tape.output_times)]
         bi = L.dirs == 2
+        mode = input_mode(self.session, idx)
         for layer in range(spec.num_layers):
             for d in range(L.dirs):
                 Usym = idx.weight_symbol("U", layer, d)
@@ -153,7 +195,10 @@ class SceneBuilder:
                                 f"{idx.state_name('h', layer, d, t)})",
                                 gpts, flow, param=pW)
                     # input arrows: from x (layer 0) or from each direction of the layer below
-                    sources = [("x", t)] if layer == 0 else [("h", layer - 1, sd, t) for sd in range(L.dirs)]
+                    if layer == 0:
+                        sources = [("x", t)] if has_input(mode, t) else []
+                    else:
+                        sources = [("h", layer - 1, sd, t) for sd in range(L.dirs)]
                     for src_key in sources:
                         self._input_arrow(idx, L, src_key, dst, t, Usym, pU, bi)
         # head: top layer -> o(t) -> L(t)

@@ -8,8 +8,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from .. import theme
 from ..tapeindex import NEVER, norm
+from .graph_build import has_input, input_mode
 from .graph_layout import PX
 from .graphics import strength
+
+
+BACKGROUND_RGB = (0xed, 0xf2, 0xf7)     # the minimap's background, also where the graph has no node
 
 
 def _mean(v) -> float:
@@ -33,7 +37,7 @@ class Minimap(QWidget):
         self.setToolTip("Overview of the whole sequence: click or drag to scroll the graph there.\n"
                         "Colours: node values known so far (blue–red), gradients (purple) once BPTT reached them.")
         self.val_rgb = self.grad_rgb = None
-        self.kv = self.kg = None
+        self.kv = self.kg = self.absent = None
         self._img = None
         self._cursor = None
         view.session.tapeChanged.connect(lambda _: self.rebuild())
@@ -52,9 +56,13 @@ class Minimap(QWidget):
         gnorm = np.zeros((R, T))
         kv = np.full((R, T), NEVER, dtype=np.int64)
         kg = np.full((R, T), NEVER, dtype=np.int64)
+        absent = np.zeros((R, T), dtype=bool)             # no node there (one-to-many: no input after x(1))
+        mode = input_mode(self.view.session, idx)
         for r, (kind, layer, d) in enumerate(rows):
             for t in range(T):
-                if kind == "x":
+                if kind == "x" and not has_input(mode, t):
+                    absent[r, t] = True
+                elif kind == "x":
                     val[r, t], kv[r, t] = _mean(idx.x[t]), -1
                 elif kind == "h":
                     key = ("h", layer, d, t)
@@ -76,7 +84,7 @@ class Minimap(QWidget):
         purple = np.array([theme.PHASE["backward"].red(), theme.PHASE["backward"].green(),
                            theme.PHASE["backward"].blue()], dtype=np.float64)
         self.grad_rgb = (255 - (255 - purple)[None, None, :] * s[..., None]).astype(np.uint8)
-        self.kv, self.kg = kv, kg
+        self.kv, self.kg, self.absent = kv, kg, absent
         self._cursor = None
         self.refresh()
 
@@ -92,6 +100,7 @@ class Minimap(QWidget):
         kv, kg = self.kv <= c, self.kg <= c
         rgb[kv] = self.val_rgb[kv]
         rgb[kg] = self.grad_rgb[kg]
+        rgb[self.absent] = BACKGROUND_RGB
         self._img = theme.rgb_image(rgb)
         self.update()
 
@@ -100,7 +109,7 @@ class Minimap(QWidget):
 
     def paintEvent(self, _):
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#edf2f7"))
+        p.fillRect(self.rect(), QColor(*BACKGROUND_RGB))
         if self._img is None or self.view.layout_ is None or self.view.session.index is None:
             return
         L = self.view.layout_
