@@ -6,7 +6,8 @@ Writes forward-midway.png, bptt-midway.png, lstm-cell.png (and lstm-cell-closeup
 folded.png, inspector.png, stacked-bidirectional.png, app-training.png (the whole window
 mid-training, the Training dashboard docked), cost-surface.png and cost-surface-window.png (the
 counter: Rprop beside plain gradient descent), xor-3-vs-50-units.png and boundary-xor-50.png (the
-XOR lesson's shipped settings). ``--only training`` / ``--only lessons`` renders just those.
+XOR lesson's shipped settings), one-to-many.png (the sine-from-start task: input at the first step only).
+``--only training`` / ``--only lessons`` / ``--only one-to-many`` renders just those.
 The window starts from its first layout (a layout saved by the app is neither read nor changed).
 """
 from __future__ import annotations
@@ -64,13 +65,16 @@ def save(w, path):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--only", choices=["training", "lessons"], help="render only these screenshots")
+    p.add_argument("--only", choices=["training", "lessons", "one-to-many"], help="render only these screenshots")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     app = make_app()
     if args.only == "training":
         training_shot(app, out)
+        return
+    if args.only == "one-to-many":
+        one_to_many_shot(app, out)
         return
     if args.only == "lessons":
         surface_shots(app, out)
@@ -126,6 +130,7 @@ def main(argv=None):
     training_shot(app, out)
     surface_shots(app, out)
     xor_shots(app, out)
+    one_to_many_shot(app, out)
 
 
 def wait_for(app, condition, what, seconds=120):
@@ -197,6 +202,23 @@ def training_shot(app, out):
     settle(app, 400)
     save(w, out / "app-training.png")
     w.training._set_dirty(False)          # no "unsaved training" prompt when closing
+    w.close()
+    settle(app, 50)
+
+
+def one_to_many_shot(app, out):
+    """6. one-to-many: a sine wave from one starting angle, x(1) only, stepped part-way through the forward
+    pass (no input arrows after the first step); the data panel names the shape."""
+    w = open_window(app, task="sine-from-start", hidden_size=16, options={"steps": 10})
+    w.docks["data"].raise_()
+    w.resizeDocks([w.docks["data"]], [430], Qt.Orientation.Horizontal)
+    s = w.session
+    w.graph.view.zoom(0.8)
+    s.seek(s.tape.find("forward", 0, 0, 3))
+    settle(app, 200)
+    w.graph.view.horizontalScrollBar().setValue(0)        # x(1) and its arrow in view, beside the later steps
+    settle(app, 400)
+    save(w, out / "one-to-many.png")
     w.close()
     settle(app, 50)
 
