@@ -89,3 +89,25 @@ def test_a_typed_probe_keeps_its_inputs_drawn(make_window, qtbot, probe_text, ex
     assert s.tape.T == 3 and input_mode(s, s.index) == expected
     n_x = len([k for k in view.nodes if k[0] == "x"])
     assert n_x == (1 if expected == "first" else 3)
+
+
+def test_the_input_mode_is_chosen_in_the_data_panel(make_window, qtbot, wait_for_new_tape):
+    w = make_window(task="sine-from-start", options={"steps": STEPS})
+    s, view, panel = w.session, w.graph.view, w.data_panel
+    field = panel.option_fields["inputs"]
+    old = s.tape
+    field.setText("repeat")
+    field.editingFinished.emit()
+    assert w.training.dataset.inputs == "repeat"
+    wait_for_new_tape(s, old)
+    qtbot.waitUntil(lambda: not view.building, timeout=20000)
+    assert len([k for k in view.nodes if k[0] == "x"]) == STEPS
+    assert "Shape: one-to-many (input repeated)" in panel.summary.text()
+    # a mode the task does not have is refused in a dialog; the data in use stay
+    field = panel.option_fields["inputs"]
+    field.setText("every")
+    field.editingFinished.emit()
+    assert "'first' or 'repeat'" in panel.last_error_text
+    panel.last_error.close()
+    assert w.training.dataset.inputs == "repeat"
+    assert panel.option_fields["inputs"].text() == "repeat"
