@@ -41,7 +41,9 @@ class Stepper:
     ``Model.predict(x)`` for output "sequence" (and its last row for output "last").
     """
 
-    def __init__(self, spec, params: dict, batch: int = 1):
+    def __init__(self, spec, params: dict, batch: int = 1, stack: str = "rnn", state: list | None = None):
+        """``stack``: which recurrent stack runs ("rnn", or an encoder–decoder's "decoder"); ``state``: per
+        layer (h (batch, H), c (batch, H) or None) to start from (an encoder's context), else zeros."""
         if spec.bidirectional:
             raise ConfigError("a bidirectional model reads the whole sequence at once (its backward direction "
                               "starts at the end); it cannot run one step at a time")
@@ -50,17 +52,18 @@ class Stepper:
         self.layers = []
         for layer in range(spec.num_layers):
             sfx = spec.suffix(layer, 0)
-            b_ih = params.get("rnn.bias_ih" + sfx)
-            b_hh = params.get("rnn.bias_hh" + sfx)
-            self.layers.append((np.ascontiguousarray(params["rnn.weight_ih" + sfx].T),
-                                np.ascontiguousarray(params["rnn.weight_hh" + sfx].T),
+            b_ih = params.get(f"{stack}.bias_ih{sfx}")
+            b_hh = params.get(f"{stack}.bias_hh{sfx}")
+            self.layers.append((np.ascontiguousarray(params[f"{stack}.weight_ih{sfx}"].T),
+                                np.ascontiguousarray(params[f"{stack}.weight_hh{sfx}"].T),
                                 np.zeros(gates) if b_ih is None else b_ih,
                                 np.zeros(gates) if b_hh is None else b_hh))
         self.head = None
         if spec.output_size is not None:
             self.head = (np.ascontiguousarray(params["fc.weight"].T), params["fc.bias"])
-        self.state = [(np.zeros((batch, hidden)), np.zeros((batch, hidden)) if self.cell.has_cell_state else None)
-                      for _ in range(spec.num_layers)]
+        self.state = list(state) if state is not None else [
+            (np.zeros((batch, hidden)), np.zeros((batch, hidden)) if self.cell.has_cell_state else None)
+            for _ in range(spec.num_layers)]
 
     def step(self, x: np.ndarray) -> np.ndarray:
         """One step: x (batch, input_size) → the network's output (batch, out_features), i.e. fc(h_top)

@@ -77,12 +77,11 @@ def forward(spec: ModelSpec, params: dict, x: np.ndarray, frozen: ForwardPass | 
     """
     fp = ForwardPass()
     if spec.is_seq2seq:
-        fp.encoder, _ = _stack_forward(spec, params, "encoder", x)
-        context = [(passes[0].record.h[-1], passes[0].record.c[-1] if passes[0].record.c is not None else None)
-                   for passes in fp.encoder]
-        fp.layers, fp.top = _stack_forward(spec, params, "decoder", decoder_x, context)
+        fp.encoder, _ = stack_forward(spec, params, "encoder", x)
+        context = context_of(fp.encoder)
+        fp.layers, fp.top = stack_forward(spec, params, "decoder", decoder_x, context)
     else:
-        fp.layers, fp.top = _stack_forward(spec, params, "rnn", x, frozen=frozen, truncate=truncate)
+        fp.layers, fp.top = stack_forward(spec, params, "rnn", x, frozen=frozen, truncate=truncate)
     fp.features = fp.top[-1] if spec.output == "last" else fp.top
     if spec.output_size is not None:
         fp.logits = fp.features @ params["fc.weight"].T + params["fc.bias"]
@@ -92,8 +91,13 @@ def forward(spec: ModelSpec, params: dict, x: np.ndarray, frozen: ForwardPass | 
     return fp
 
 
-def _stack_forward(spec: ModelSpec, params: dict, stack: str, x: np.ndarray, initial=None,
-                   frozen: ForwardPass | None = None, truncate: int | None = None):
+def context_of(encoder_layers: list) -> list:
+    """An encoder's context: per layer (h, c or None) at its last step, each (B, H)."""
+    return [(p[0].record.h[-1], p[0].record.c[-1] if p[0].record.c is not None else None) for p in encoder_layers]
+
+
+def stack_forward(spec: ModelSpec, params: dict, stack: str, x: np.ndarray, initial=None,
+                  frozen: ForwardPass | None = None, truncate: int | None = None):
     """One recurrent stack (parameters ``{stack}.*``) on time-major x (T, B, I) -> ([layer][direction]
     DirectionPass, top output (T, B, D·H)). ``initial``: per layer (h0, c0 or None), else zeros."""
     cell = CELLS[spec.cell]

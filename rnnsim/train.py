@@ -140,12 +140,13 @@ class Trainer:
         if data.input_size != model.spec.input_size:
             raise ConfigError(f"the data has {data.input_size} input feature(s) but the model reads "
                               f"{model.spec.input_size}")
+        _check_decoder_data(model, data, self.config)
         self.train_set, self.val_set = data.split(config.validation_split, config.seed)
         # every target, not only the first: a class index past the model's classes would be read out of
         # bounds by the kernels
-        model.check_target(self.train_set.y, self.train_set.x)
+        model.check_target(self.train_set.y, self.train_set.x, self.train_set.decoder_x)
         if self.val_set is not None:
-            model.check_target(self.val_set.y, self.val_set.x)
+            model.check_target(self.val_set.y, self.val_set.x, self.val_set.decoder_x)
         self.optimizer = config.make_optimizer()
         self.schedule = Schedule(config.schedule, config.gamma, config.step_size)
         self.rng = np.random.default_rng(config.seed)
@@ -161,9 +162,13 @@ class Trainer:
         self._order = None
         self._pos = 0
         self._epoch_losses = []
-        probe = probe if probe is not None else (self.train_set.x[:1], self.train_set.y[:1])
+        if probe is None:
+            probe = (self.train_set.x[:1], self.train_set.y[:1])
+            if self.train_set.decoder_x is not None:
+                probe += (self.train_set.decoder_x[:1],)
         self.probe_x = model.check_input(probe[0])
-        self.probe_y = model.check_target(probe[1], self.probe_x)
+        self.probe_d = model.check_decoder_input(probe[2] if len(probe) > 2 else None, self.probe_x)
+        self.probe_y = model.check_target(probe[1], self.probe_x, self.probe_d)
 
     # ---- control ----------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -196,15 +201,16 @@ class Trainer:
             self._pos = 0
         index = np.sort(self._order[self._pos:self._pos + size]) if size < n else self._order
         self._pos += size
-        return self.train_set.x[index], self.train_set.y[index], self._pos >= n
+        d = self.train_set.decoder_x
+        return self.train_set.x[index], self.train_set.y[index], None if d is None else d[index], self._pos >= n
 
     def step(self, want_detail: bool = False) -> Snapshot:
         """One optimizer update on the next mini-batch; an epoch ends after its last batch."""
         cfg = self.config
-        x, y, epoch_done = self._next_batch()
+        x, y, d, epoch_done = self._next_batch()
         lr = self.optimizer.lr = cfg.lr * self.schedule.factor(self.epoch)
         loss, grads, _ = network.loss_and_grads(self.model.spec, self.model.params, x, y,
-                                                cfg.truncate, cfg.weight_decay)
+                                                cfg.truncate, cfg.weight_decay, decoder_x=d)
         with np.errstate(all="ignore"):
             grad_norms = {k: float(np.sqrt(np.sum(g * g))) for k, g in grads.items()}
             norm = float(np.sqrt(sum(v * v for v in grad_norms.values())))
@@ -260,12 +266,13 @@ class Trainer:
         snap.epoch_done = True
         snap.train_loss = train_loss
         kind = self.train_set.accuracy
+        train, val = self.train_set, self.val_set
         if kind is not None:
-            snap.accuracy = accuracy(kind, self.model.predict(self.train_set.x), self.train_set.y)
-        if self.val_set is not None:
-            snap.val_loss = self.model.loss(self.val_set.x, self.val_set.y)
+            snap.accuracy = accuracy(kind, self.model.predict(train.x, train.decoder_x), train.y)
+        if val is not None:
+            snap.val_loss = self.model.loss(val.x, val.y, val.decoder_x)
             if kind is not None:
-                snap.val_accuracy = accuracy(kind, self.model.predict(self.val_set.x), self.val_set.y)
+                snap.val_accuracy = accuracy(kind, self.model.predict(val.x, val.decoder_x), val.y)
         h = self.history
         h.epoch.append(self.epoch)
         h.epoch_step.append(self.step_count)
@@ -295,7 +302,7 @@ class Trainer:
         spec, params = self.model.spec, self.model.params
         dh = {}
         loss, _, fp = network.loss_and_grads(spec, params, self.probe_x, self.probe_y,
-                                             self.config.truncate, 0.0, state_grads=dh)
+                                             self.config.truncate, 0.0, state_grads=dh, decoder_x=self.probe_d)
         hidden, gate_means = {}, {}
         for layer, passes in enumerate(fp.layers):
             for direction, dp in enumerate(passes):
@@ -304,7 +311,7 @@ class Trainer:
                 if dp.record.gates is not None:
                     g = dp.record.gates[flip, 0]
                     gate_means[(layer, direction)] = g.reshape(g.shape[0], -1, spec.hidden_size).mean(axis=2)
-        dh = {k: v[:, 0] for k, v in dh.items() if len(k) == 2}
+        dh = {k: v[:, 0] for k, v in dh.items() if len(k) == 2 and isinstance(k[0], int)}
         out = fp.output[:, 0] if spec.output == "sequence" else fp.output[0]
         with np.errstate(all="ignore"):
             norms = {k: np.sqrt(np.sum(v * v, axis=1)) for k, v in dh.items()}
@@ -332,6 +339,24 @@ class Trainer:
         if self._stop and not self.finished:
             self.stop_reason = "stopped"
         return self.history
+
+
+def _check_decoder_data(model: Model, data: Dataset, config: TrainConfig) -> None:
+    """An encoder–decoder model needs data with decoder inputs of its width, a plain model data without;
+    ConfigError in one line otherwise."""
+    spec = model.spec
+    if spec.is_seq2seq:
+        if data.decoder_x is None:
+            raise ConfigError("an encoder–decoder model trains on data with decoder inputs (an N-to-M task such as "
+                              "'reverse'); this data set has none")
+        if data.decoder_input_size != spec.decoder_inputs:
+            raise ConfigError(f"the data's decoder inputs have {data.decoder_input_size} values per step but the "
+                              f"model's decoder reads {spec.decoder_inputs}")
+        if config.truncate:
+            raise ConfigError("truncated BPTT is not available for an encoder–decoder model: set truncate to 0")
+    elif data.decoder_x is not None:
+        raise ConfigError("this data set is for an encoder–decoder model (it has decoder inputs); "
+                          "choose the encoder–decoder architecture")
 
 
 # ---- after a divergence -------------------------------------------------------------------------

@@ -24,8 +24,15 @@ def build_spec(data: Dataset, suggested: dict | None = None, overrides: dict | N
             2 if chosen["bidirectional"] else 1):
         output_size = data.output_size   # no head only works when the hidden state is the target's width
     extra = {"data": spec_data(data)}
+    if data.decoder_x is not None:                       # N-to-M data: an encoder–decoder reads it
+        seq2seq = {"architecture": "encoder_decoder", "decoder_input_size": data.decoder_input_size,
+                   "output_size": data.output_size, "bidirectional": False}
+        chosen.update(seq2seq)
+        output_size = data.output_size
     return ModelSpec(cell=chosen["cell"], input_size=data.input_size, hidden_size=chosen["hidden_size"],
                      num_layers=chosen["num_layers"], bidirectional=chosen["bidirectional"],
                      bias=chosen["bias"], output_size=output_size, output=data.output, loss=data.loss,
                      reduction=chosen.get("reduction", "mean"),
-                     output_activation=chosen.get("output_activation", "identity"), extra=extra)
+                     output_activation=chosen.get("output_activation", "identity"),
+                     architecture=chosen.get("architecture", "rnn"),
+                     decoder_input_size=chosen.get("decoder_input_size"), extra=extra)

@@ -430,6 +430,31 @@ _register(Task(
     target_rule=sine_from_start_target, input_width=2, default_output="sequence"))
 
 
+# ---- reverse: N-to-M, an encoder–decoder writes the digits it read backwards (rnnsim.data.seq2seq_tasks) ------
+from .seq2seq_tasks import make_reverse, reverse_target  # noqa: E402
+
+
+def _make_reverse(seed=0, n=2000, length=5) -> Dataset:
+    dataset = make_reverse(seed, n, length)
+    dataset.description = TASKS["reverse"].description
+    return dataset
+
+
+_register(Task(
+    "reverse", "N-to-M: an encoder–decoder reverses a digit sequence",
+    "The encoder reads N digits (0–9, one-hot; option length, 5); its final state — the context — is all the "
+    "decoder gets of them; the decoder then writes the digits in reverse order, one class per step. While "
+    "training, the decoder reads a start symbol and then the true previous digit (teacher forcing); run on its "
+    "own, it reads back the digit it chose. 2000 sequences (option n), 20 % kept for validation. The suggested "
+    "GRU of 64 units gets over 99 % of the validation digits right within 20 epochs (a few seconds).",
+    _make_reverse,
+    model={"cell": "gru", "hidden_size": 64, "num_layers": 1, "architecture": "encoder_decoder"},
+    training={"optimizer": "adam", "lr": 0.01, "epochs": 20, "batch_size": 32, "init": "pytorch",
+              "validation_split": 0.2, "clip": 5.0},
+    options={"n": 2000, "length": 5},
+    target_rule=lambda x, output: reverse_target(x), input_width=10, default_output="sequence"))
+
+
 # ---- your own sequence: made-up data of a chosen shape (rnnsim.data.custom) --------------------
 def _make_custom(seed, input_size=1, output_size=1, steps=8, output="sequence", loss="mse", vocab=None):
     dataset = make_custom(input_size, output_size, steps, output, loss, seed=seed, vocab=vocab)

@@ -19,6 +19,7 @@ EXPECTED = {
     "python-source": ((399, 50, 96), (399, 50), "i", "sequence", "cross_entropy", "argmax"),
     "custom": ((4, 8, 1), (4, 8, 1), "f", "sequence", "mse", None),
     "sine-from-start": ((256, 12, 2), (256, 12, 1), "f", "sequence", "mse", None),
+    "reverse": ((2000, 5, 10), (2000, 5), "i", "sequence", "cross_entropy", "argmax"),
 }
 RANDOM = {"temporal-xor": {}, "bitcount": {}, "long-memory": {}, "sine": {}, "digits": {"n": 100}, "custom": {}}
 TRAINING_KEYS = {"optimizer", "lr", "momentum", "epochs", "batch_size", "clip", "truncate", "weight_decay",
@@ -81,9 +82,9 @@ def test_task_metadata_and_suggestions(name):
         assert shapes[key] == np.shape(value)
         model.params[key] = np.array(value, dtype=float)
     sub = ds.subset(slice(0, 4))
-    loss, grads = model.loss_and_grads(sub.x, sub.y)
+    loss, grads = model.loss_and_grads(sub.x, sub.y, decoder_input=sub.decoder_x)
     assert np.isfinite(loss) and set(grads) == set(shapes)
-    acc = accuracy(ds.accuracy, model.predict(sub.x), sub.y)
+    acc = accuracy(ds.accuracy, model.predict(sub.x, decoder_input=sub.decoder_x), sub.y)
     assert acc is None if ds.accuracy is None else 0 <= acc <= 1
 
 
