@@ -204,13 +204,24 @@ def run(args, out):
                          "history": h.to_dict()}))
     else:
         out(f"final loss {final:.6g} after {trainer.epoch} epochs ({trainer.step_count} steps): "
-            f"{trainer.stop_reason}" + (f"; saved {args.out}" if args.out else ""))
+            f"{trainer.stop_reason}" + _accuracy_words(h, model.spec) + (f"; saved {args.out}" if args.out else ""))
         if trainer.stop_reason == "diverged":
             out("the loss or weights became NaN/inf: lower the learning rate, clip gradients (--clip), "
                 "or use fewer layers; the last finite weights were kept")
     if signal.SIGTERM in received:
         return TERMINATED
     return 130 if trainer.stop_reason == "stopped" or received else 0
+
+
+def _accuracy_words(history, spec) -> str:
+    """"; accuracy 97.0 % (validation 96.5 %)" from the last epoch that measured it, else ""; an encoder–decoder
+    model's accuracy is that of teacher forcing (the decoder reading the true previous outputs)."""
+    train = next((a for a in reversed(history.accuracy) if a is not None), None)
+    if train is None:
+        return ""
+    val = next((a for a in reversed(history.val_accuracy) if a is not None), None)
+    teacher = " with teacher forcing" if spec.is_seq2seq else ""
+    return f"; accuracy{teacher} {train:.1%}" + (f" (validation {val:.1%})" if val is not None else "")
 
 
 class _stop_signals:
