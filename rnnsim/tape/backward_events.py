@@ -73,15 +73,19 @@ def backward(tape, e, q):
     tr = tape.traces[e.layer][e.direction]
     s, layer, d, t = tr.step_of(e.t), e.layer, e.direction, e.t
     hidden = tr.h.shape[2]
-    top = layer == spec.num_layers - 1
+    top = layer == tape.rows - 1
+    last = s == tr.steps - 1
     prev, cur, nxt = (nm.state("h", layer, d, r) for r in (s, s + 1, s + 2))
+    handed_over = last and tr.stack == "encoder"      # the encoder's final state: read by the decoder next
+    if handed_over:
+        nxt = nm.state("h", layer + tape.encoder_rows, 0, 1)
     dcur = f"∂L/∂{cur}"
     x = q.seq(nm.layer_input(layer, t), tr.x[s], "x(t)")
     q.seq(prev, tr.h[s], "h(t-1)")
     q.seq(cur, tr.h[s + 1], "h(t)")
     W = q.one(nm.weight("W", layer, d), tr.W, "W")
     U = nm.weight("U", layer, d)
-    neighbour = tape._cached("backward", layer, d, tr.original_t(s + 1)) if s + 1 < tape.T else None
+    neighbour = tape._cached("backward", layer, d, tr.original_t(s + 1)) if s + 1 < tr.steps else None
 
     # 1. where ∂L/∂h(t) comes from: the output (or the layer above) and the next step
     if top:
@@ -103,7 +107,7 @@ def backward(tape, e, q):
             cols = slice(d * hidden, (d + 1) * hidden)
             part = "" if not spec.bidirectional else ("[:, :H]" if d == 0 else "[:, H:]")
             if spec.output_size is not None:
-                feat = q.seq(nm.layer_input(spec.num_layers, t), tape.at_output(tape.features, t))
+                feat = q.seq(nm.layer_input(tape.rows, t), tape.at_output(tape.features, t))
                 if d == 0:
                     _head_backward(tape, e, q, do, feat, neighbour)
                 v = q.one("V" + part, tape.params["fc.weight"][:, cols])
@@ -114,6 +118,10 @@ def backward(tape, e, q):
                 q.f(frm, ref(dpart), "no output layer: the output is h itself")
         else:
             q.f(frm, "0", f"no output reads {cur}: with output 'last' only the last step has a loss")
+    elif tr.stack == "encoder" and layer == tape.encoder_rows - 1:
+        frm = q.seq(f"{dcur} from above", tr.dh_out[s], "∂L/∂h(t) from output")
+        q.f(frm, "0", f"the encoder has no output layer: {cur} reaches the loss only through the steps after it "
+            "and, at the last step, the context")
     else:
         frm = q.seq(f"{dcur} from layer {layer + 2}", tr.dh_out[s], "∂L/∂h(t) from output")
         terms = []
@@ -123,12 +131,14 @@ def backward(tape, e, q):
             u = q.one(nm.weight("U", layer + 1, ud) + part, utr.U[:, d * hidden:(d + 1) * hidden])
             dname = q.seq(f"∂L/∂{_stack_name(spec.cell, nm.tag(layer + 1, ud))}({t + 1})", utr.dpre[su])
             terms.append(f"{ref(u)}ᵀ·{ref(dname)}")
-        q.f(frm, " + ".join(terms), f"layer {layer + 2} reads {cur} as its input: the gradient comes back "
-            f"through that layer's U")
+        q.f(frm, " + ".join(terms), f"{nm.where(layer + 1, 0)} reads {cur} as its input: the gradient comes "
+            f"back through that layer's U")
     fnext = q.seq(f"{dcur} from {nxt}", tr.dh_next[s + 1], "∂L/∂h(t) from t+1")
     q.seq(dcur, tr.dh[s], "∂L/∂h(t)")
     words = f"two paths reach {cur}: from above and from the step after it"
-    if s == tape.T - 1:
+    if handed_over:
+        words += f"; {cur} is the context the decoder starts from: the decoder's gradient arrives from {nxt}"
+    elif last:
         words += f"; {cur} is the last state, so nothing comes from {nxt}"
     elif tr.cut[s + 1]:
         words += f"; truncated BPTT stopped the flow from {nxt}"
@@ -173,6 +183,8 @@ def _flow_formulas(tape, tr, s, q, prev, cur, dcur, W, stack_h, blocked=False):
     else:
         rule = f"{ref(W)}ᵀ·{ref(stack_h)}"
     initial = f"; {prev} is the initial state (zeros, not a parameter): the gradient stops there" if s == 0 else ""
+    if s == 0 and tr.stack == "decoder":
+        initial = f"; {prev} is the context, the encoder's final state: the gradient goes on into the encoder"
     flow = q.seq(f"∂L/∂{prev} from {cur}", tr.dh_next[s], "∂L/∂h(t-1) from t")
     if spec.cell == "lstm":
         ccur, cprev = nm.state("c", tr.layer, tr.direction, s + 1), nm.state("c", tr.layer, tr.direction, s)
@@ -220,6 +232,8 @@ def _backward_lstm(tape, tr, s, q, prev, cur, dcur):
     nm = tape.naming
     layer, d = tr.layer, tr.direction
     ccur, cprev, cnext = (nm.state("c", layer, d, r) for r in (s + 1, s, s + 2))
+    if tr.stack == "encoder" and s == tr.steps - 1:
+        cnext = nm.state("c", layer + tape.encoder_rows, 0, 1)
     q.seq(ccur, tr.c[s + 1], "c(t)")
     q.seq(cprev, tr.c[s], "c(t-1)")
     for k, gate in enumerate("ifgo"):
@@ -256,6 +270,22 @@ def _backward_gru(tape, tr, s, q, prev, cur, dcur):
     q.f(rec, "[{∂L/∂r_pre}; {∂L/∂z_pre}; {∂L/∂hn}]",
         "the gradients at W·h(t-1) + b_hh: the same for r and z, but r scales the n block")
     return rec
+
+
+def context_back(tape, e, q):
+    """Back through the hand-over: what reached each decoder layer's initial state is the encoder's final
+    state's gradient from the step after it."""
+    nm = tape.naming
+    for layer in range(tape.encoder_rows):
+        enc, dec = tape.traces[layer][0], tape.traces[layer + tape.encoder_rows][0]
+        pairs = [("h", enc.dh_next, dec.dh_next)] + ([("c", enc.dc_next, dec.dc_next)] if enc.c is not None else [])
+        for var, enc_next, dec_next in pairs:
+            first = nm.state(var, dec.layer, 0, 1)
+            src = q.seq(f"∂L/∂{nm.state(var, dec.layer, 0, 0)} from {first}", dec_next[0])
+            dst = q.seq(f"∂L/∂{nm.state(var, enc.layer, 0, enc.steps)} from {first}", enc_next[-1])
+            q.f(dst, ref(src), f"the context is the same numbers as the encoder's final state, so its gradient "
+                f"is the encoder's gradient from the step after its last one: BPTT continues from the decoder "
+                f"into {nm.where(enc.layer, 0)}")
 
 
 def truncate(tape, e, q):

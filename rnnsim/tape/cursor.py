@@ -27,12 +27,14 @@ class Recording:
 
     def __init__(self, *, spec, x, target, params, traces, features, output, output_tm, target_tm, d_output,
                  log_probs, position_loss, loss, count, grads, bptt_grads, clipped_grads, truncate, l2, clip, update,
-                 activated=None, d_activated=None):
+                 activated=None, d_activated=None, decoder_x=None, timeline=None, encoder_rows=0):
         self.spec = spec
-        self.x = x                              # (batch, T, input_size) as given
+        self.x = x                              # (batch, T, input_size) as given (an encoder–decoder's: (batch, N, ·))
+        self.decoder_x = decoder_x              # an encoder–decoder's decoder input (batch, M, ·), else None
         self.target = target
         self.params = params                    # copies of the model's parameters when recorded
-        self.traces = traces                    # [layer][direction] -> recorder.Trace
+        self.traces = traces                    # [row][direction] -> recorder.Trace: a row per layer (an
+                                                # encoder–decoder's encoder rows, then its decoder rows)
         self.features = features                # (T, B, D·H) top layer output, or (B, D·H) for "last"
         self.output = output                    # as model.predict: (B, T, out) or (B, out)
         self.output_tm = output_tm              # time-major o(t): the head's output V·h + c (before σ when
@@ -52,9 +54,15 @@ class Recording:
         self.l2 = l2
         self.clip = clip                        # None or {"before", "after", "threshold", "mode", "applied"}
         self.update = update                    # None or {"optimizer", "state_before", "new"}
-        self.batch, self.T = x.shape[0], x.shape[1]
-        self.naming = Naming(spec, self.T)
-        self.output_times = list(range(self.T)) if spec.output == "sequence" else [self.T - 1]
+        self.batch = x.shape[0]
+        self.T = x.shape[1] if timeline is None else timeline    # timeline: N + M steps for an encoder–decoder
+        self.encoder_rows = encoder_rows        # rows before the decoder's (0: not an encoder–decoder)
+        self.decoder_t0 = x.shape[1] if encoder_rows else 0      # the decoder's first step on the timeline
+        self.naming = Naming(spec, self.T, [(tr[0].stack, tr[0].stack_layer, tr[0].t0) for tr in traces])
+        if spec.output == "sequence":
+            self.output_times = list(range(self.decoder_t0, self.T))
+        else:
+            self.output_times = [self.T - 1]
         self.index = {}                         # (kind, layer, direction, t) -> first event index
         self._cache = OrderedDict()
 
@@ -68,20 +76,37 @@ class Recording:
         """The deep copy of the optimizer after its step (None without an optimizer)."""
         return None if self.update is None else self.update["optimizer"]
 
+    @property
+    def rows(self) -> int:
+        """Rows of states: the layers (an encoder–decoder: its encoder's, then its decoder's)."""
+        return len(self.traces)
+
+    def row_of(self, name: str):
+        """(row, direction) of a recurrent parameter's name ('decoder.weight_hh_l1' -> (L + 1, 0))."""
+        stack, rest = name.split(".", 1)
+        tail = rest.rsplit("_l", 1)[1]
+        layer, direction = int(tail.split("_")[0]), 1 if tail.endswith("_reverse") else 0
+        return layer + (self.encoder_rows if stack == "decoder" else 0), direction
+
+    def row_times(self, row: int) -> range:
+        """The timeline's times at which a row has a state."""
+        tr = self.traces[row][0]
+        return range(tr.t0, tr.t0 + tr.steps)
+
     def symbol(self, name: str) -> str:
-        """The symbol of a parameter in the app's notation: 'U', 'W²←', 'b_ih', 'V', 'c'."""
+        """The symbol of a parameter in the app's notation: 'U', 'W²←', 'b_ih', 'V', 'c', 'Wᵈ'."""
         if name == "fc.weight":
             return "V"
         if name == "fc.bias":
             return "c"
-        tail = name.rsplit("_l", 1)[1]
-        layer, direction = int(tail.split("_")[0]), 1 if tail.endswith("_reverse") else 0
-        kind = name[4:].rsplit("_l", 1)[0]
+        row, direction = self.row_of(name)
+        kind = name.split(".", 1)[1].rsplit("_l", 1)[0]
         letter = {"weight_ih": "U", "weight_hh": "W", "bias_ih": "b_ih", "bias_hh": "b_hh"}[kind]
-        return self.naming.weight(letter, layer, direction)
+        return self.naming.weight(letter, row, direction)
 
     def at_output(self, a, t):
-        """The row of a time-major output-sized array at output time t ((B, ·))."""
+        """The row of a time-major output-sized array at output time t ((B, ·)); the arrays span the whole
+        timeline (an encoder–decoder's are zeros before the decoder)."""
         return a[t] if self.spec.output == "sequence" else a
 
     def event_index(self, kind, layer=None, direction=None, t=None) -> int:
@@ -105,6 +130,15 @@ class Recording:
         return built
 
 
+def _timeline(tr, values, steps):
+    """(tr.steps, ...) values of a row placed at its times on a NaN-filled (steps, ...) timeline."""
+    if tr.steps == steps:
+        return values
+    full = np.full((steps,) + values.shape[1:], np.nan)
+    full[tr.t0:tr.t0 + tr.steps] = values
+    return full
+
+
 class Tape:
     """A recording of one probe batch through a model and a cursor over its events; see docs/tape.md.
 
@@ -118,14 +152,17 @@ class Tape:
         self.cursor = -1
         self.breakpoints: set = set()
         traces, spec, steps = recording.traces, recording.spec, recording.T
-        self.dh_norms = {(tr.layer, tr.direction): np.sqrt(np.sum(tr.flip(tr.dh[:, 0]) ** 2, axis=1))
+        # per row, over the whole timeline (NaN where a row has no state: an encoder–decoder's other part)
+        self.dh_norms = {(tr.layer, tr.direction): _timeline(tr, np.sqrt(np.sum(tr.flip(tr.dh[:, 0]) ** 2, axis=1)),
+                                                             steps)
                          for row in traces for tr in row}
         self.gate_means = {}
         if spec.gate_blocks > 1:
             for row in traces:
                 for tr in row:
                     g = tr.flip(tr.act[:, 0])
-                    self.gate_means[(tr.layer, tr.direction)] = g.reshape(steps, spec.gate_blocks, -1).mean(axis=2)
+                    means = g.reshape(tr.steps, spec.gate_blocks, -1).mean(axis=2)
+                    self.gate_means[(tr.layer, tr.direction)] = _timeline(tr, means, steps)
 
     def __getattr__(self, name):
         if name.startswith("__") or name == "recording":

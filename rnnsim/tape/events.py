@@ -8,6 +8,10 @@ In a network with several layers, a layer's states and weights carry its number 
 (h²(3), U²); the reverse direction of a bidirectional layer carries an arrow (h←(3), W←). h←(3) is
 the reverse direction's state after it has read x(T) … x(3); its previous state is h←(4), and the
 step after it (in its processing order) is h←(2).
+
+An encoder–decoder runs on one timeline: the encoder's steps t = 1..N, then the decoder's t = N+1..N+M.
+Encoder states and weights carry ᵉ, the decoder's ᵈ (hᵉ(3), Wᵈ, hᵈ²(7)); the decoder reads d(t), and its
+initial state hᵈ(N) is the context, the encoder's final state hᵉ(N).
 """
 from __future__ import annotations
 
@@ -19,10 +23,12 @@ import numpy as np
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
-KINDS = ("forward", "output", "loss", "backward", "truncate", "weight_decay", "clip", "update")
+KINDS = ("forward", "context", "output", "loss", "backward", "context_back", "truncate", "weight_decay", "clip",
+         "update")
 PHASES = ("forward", "loss", "backward", "update")
-PHASE_OF = {"forward": "forward", "output": "forward", "loss": "loss", "backward": "backward",
-            "truncate": "backward", "weight_decay": "backward", "clip": "backward", "update": "update"}
+PHASE_OF = {"forward": "forward", "context": "forward", "output": "forward", "loss": "loss", "backward": "backward",
+            "context_back": "backward", "truncate": "backward", "weight_decay": "backward", "clip": "backward",
+            "update": "update"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,27 +152,38 @@ def superscript(n: int) -> str:
 class Naming:
     """The concrete names of one recording (they depend on the layer count, direction and T)."""
 
-    def __init__(self, spec, steps: int):
+    def __init__(self, spec, steps: int, rows: list | None = None):
+        """``rows``: per row of states (stack, layer in its stack, time of its first step); default one row
+        per layer of a plain model."""
         self.spec = spec
         self.T = steps
         self.multi = spec.num_layers > 1
+        self.rows = rows if rows is not None else [("rnn", layer, 0) for layer in range(spec.num_layers)]
 
     def tag(self, layer: int, direction: int) -> str:
-        """'' for a single forward layer; '²' for layer 2; '←' for a reverse direction."""
-        return (superscript(layer + 1) if self.multi else "") + ("←" if direction else "")
+        """'' for a single forward layer; '²' for layer 2; '←' for a reverse direction; 'ᵉ' / 'ᵈ²' for an
+        encoder–decoder's encoder / decoder layer 2. ``layer`` is the row."""
+        stack, stack_layer, _ = self.rows[min(layer, len(self.rows) - 1)]
+        mark = {"encoder": "ᵉ", "decoder": "ᵈ"}.get(stack, "")
+        return mark + (superscript(stack_layer + 1) if self.multi else "") + ("←" if direction else "")
 
-    def display(self, direction: int, row: int) -> int:
+    def display(self, direction: int, row: int, layer: int = 0) -> int:
         """1-based display time of state row ``row`` of a direction (row 0 = its initial state)."""
-        return row if direction == 0 else self.T + 1 - row
+        return self.rows[layer][2] + row if direction == 0 else self.T + 1 - row
 
     def state(self, var: str, layer: int, direction: int, row: int) -> str:
-        """'h(3)', 'c²←(4)': state ``row`` (0 = initial) of a layer-direction."""
-        return f"{var}{self.tag(layer, direction)}({self.display(direction, row)})"
+        """'h(3)', 'c²←(4)', 'hᵈ(5)': state ``row`` (0 = initial) of a layer-direction."""
+        return f"{var}{self.tag(layer, direction)}({self.display(direction, row, layer)})"
+
+    def is_first_decoder_row(self, layer: int) -> bool:
+        return 0 <= layer < len(self.rows) and self.rows[layer][0] == "decoder" and self.rows[layer][1] == 0
 
     def layer_input(self, layer: int, t: int) -> str:
-        """The name of ``layer``'s input at original time t (layer = num_layers: the head's input)."""
+        """The name of ``layer``'s input at original time t (layer = number of rows: the head's input)."""
         if layer == 0:
             return f"x({t + 1})"
+        if self.is_first_decoder_row(layer):
+            return f"d({t + 1})"
         below = layer - 1
         if not self.spec.bidirectional:
             return f"h{self.tag(below, 0)}({t + 1})"
@@ -177,5 +194,8 @@ class Naming:
         return f"{letter[0]}{self.tag(layer, direction)}{letter[1:]}" + (f"_{gate}" if gate else "")
 
     def where(self, layer, direction) -> str:
-        place = f"layer {layer + 1}"
+        stack, stack_layer, _ = self.rows[layer]
+        place = f"layer {stack_layer + 1}"
+        if stack != "rnn":
+            place = stack + (f" layer {stack_layer + 1}" if self.multi else "")
         return place + (" · reverse direction" if direction else "")

@@ -10,8 +10,9 @@ from __future__ import annotations
 from . import backward_events, forward_events, update_events
 from .builder import Built, Collect
 
-BUILDERS = {"forward": forward_events.forward, "output": forward_events.output, "loss": forward_events.loss,
-            "backward": backward_events.backward, "truncate": backward_events.truncate,
+BUILDERS = {"forward": forward_events.forward, "context": forward_events.context, "output": forward_events.output,
+            "loss": forward_events.loss, "backward": backward_events.backward,
+            "context_back": backward_events.context_back, "truncate": backward_events.truncate,
             "weight_decay": backward_events.weight_decay, "clip": backward_events.clip,
             "update": update_events.update}
 

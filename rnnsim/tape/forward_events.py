@@ -38,7 +38,11 @@ def forward(tape, e, q):
     U = q.one(nm.weight("U", layer, d), tr.U, "U")
     W = q.one(nm.weight("W", layer, d), tr.W, "W")
     where = direction_words(tape, tr, s)
-    if s == 0:
+    if s == 0 and tr.stack == "decoder":
+        also = f" (and {nm.state('c', layer, d, 0)})" if tr.c is not None else ""
+        where += (f"; the initial state {prev}{also} is the context: the encoder's final state "
+                  f"{nm.state('h', layer - tape.encoder_rows, 0, tape.decoder_t0)}")
+    elif s == 0:
         also = f" (and {nm.state('c', layer, d, 0)})" if tr.c is not None else ""
         where += f"; the initial state {prev}{also} is zeros, as PyTorch's default h0"
     if spec.cell == "gru":
@@ -122,7 +126,7 @@ def _forward_gru(tape, tr, s, q, x, prev, cur, U, W, where):
 
 def output(tape, e, q):
     spec, nm, t = tape.spec, tape.naming, e.t
-    feat = q.seq(nm.layer_input(spec.num_layers, t), tape.at_output(tape.features, t), "h(t)")
+    feat = q.seq(nm.layer_input(tape.rows, t), tape.at_output(tape.features, t), "h(t)")
     o, y, yhat = output_values(tape, q, t)
     if spec.output_size is not None:
         q.one("V", tape.params["fc.weight"])
@@ -151,6 +155,22 @@ def output(tape, e, q):
     L = q.seq(f"L({t + 1})", tape.at_output(tape.position_loss, t), "L(t)")
     q.f(L, loss_text, "this step's share of the loss L" + (" (ŷ[y]: the probability given to the right class)"
                                                           if spec.loss == "cross_entropy" else ""))
+
+
+def context(tape, e, q):
+    """The hand-over: each decoder layer's initial state is its encoder layer's final state."""
+    nm = tape.naming
+    for layer in range(tape.encoder_rows):
+        enc, dec = tape.traces[layer][0], tape.traces[layer + tape.encoder_rows][0]
+        for var, values in (("h", (enc.h, dec.h)), ("c", (enc.c, dec.c))):
+            if values[0] is None:
+                continue
+            src = q.seq(nm.state(var, enc.layer, 0, enc.steps), values[0][-1])
+            dst = q.seq(nm.state(var, dec.layer, 0, 0), values[1][0])
+            what = "hidden state" if var == "h" else "cell state"
+            q.f(dst, ref(src), f"the context: the decoder's initial {what} is the encoder's final {what} "
+                f"({nm.where(dec.layer, 0)} starts where {nm.where(enc.layer, 0)} ended); all the decoder knows "
+                f"of the input sequence passes through here")
 
 
 def loss(tape, e, q):

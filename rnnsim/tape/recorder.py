@@ -57,12 +57,18 @@ def cuts(steps: int, window: int | None) -> np.ndarray:
 class Trace:
     """Forward and backward values of one direction of one layer (see the module docstring)."""
 
-    def __init__(self, cell: str, layer: int, direction: int, x: np.ndarray, hidden: int, params: dict, bias: bool):
+    def __init__(self, cell: str, layer: int, direction: int, x: np.ndarray, hidden: int, params: dict, bias: bool,
+                 stack: str = "rnn", stack_layer: int | None = None, t0: int = 0):
+        """``layer``: the row of the recording (an encoder–decoder's decoder rows follow its encoder rows);
+        ``stack``/``stack_layer``: whose parameters (e.g. "decoder", 0); ``t0``: the time of its first step
+        on the recording's timeline (a decoder starts after the encoder's N steps)."""
         steps, batch, _ = x.shape
         gates = GATE_BLOCKS[cell] * hidden
-        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        stack_layer = layer if stack_layer is None else stack_layer
+        sfx = f"_l{stack_layer}" + ("_reverse" if direction else "")
         self.cell, self.layer, self.direction = cell, layer, direction
-        self.names = {k: f"rnn.{k}{sfx}" for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        self.stack, self.stack_layer, self.t0 = stack, stack_layer, t0
+        self.names = {k: f"{stack}.{k}{sfx}" for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
         self.U = params[self.names["weight_ih"]]
         self.W = params[self.names["weight_hh"]]
         self.b_ih = params[self.names["bias_ih"]] if bias else np.zeros(gates)
@@ -85,11 +91,17 @@ class Trace:
         self.cut = None
         self.blocked = {}                       # s -> (∂L/∂h, ∂L/∂c or None) that truncation stopped
 
+    @property
+    def steps(self) -> int:
+        return self.dpre.shape[0]
+
     def original_t(self, s: int) -> int:
-        return s if self.direction == 0 else self.dpre.shape[0] - 1 - s
+        """The timeline's time of processing step s."""
+        return self.t0 + s if self.direction == 0 else self.steps - 1 - s
 
     def step_of(self, t: int) -> int:
-        return self.original_t(t)              # the map is its own inverse
+        """The processing step at timeline time t (the inverse of original_t)."""
+        return t - self.t0 if self.direction == 0 else self.steps - 1 - t
 
     def flip(self, a):
         """A (T, ...) array in processing order -> original time order."""
@@ -248,22 +260,27 @@ STEPS = {"lstm": (lstm_forward, lstm_backward), "gru": (gru_forward, gru_backwar
 
 
 # ---- the whole recording ---------------------------------------------------------------------
-def _check(model, x, target, truncate, l2, clip, clip_mode, optimizer):
+def _check(model, x, target, truncate, l2, clip, clip_mode, optimizer, decoder_input):
     x = np.array(model.check_input(x))                 # a copy: the caller's array may change later
     if x.shape[0] > MAX_BATCH:
         raise InputError(f"a Tape records at most {MAX_BATCH} sequences, got a batch of {x.shape[0]}")
-    target = np.array(model.check_target(target, x))
+    decoder_x = model.check_decoder_input(decoder_input, x)
+    decoder_x = None if decoder_x is None else np.array(decoder_x)
+    target = np.array(model.check_target(target, x, decoder_x))
     truncate = check_truncate(truncate)
+    if truncate is not None and model.spec.is_seq2seq:
+        raise ConfigError("truncated BPTT is not available for an encoder–decoder model")
     if not (np.isfinite(l2) and l2 >= 0):
         raise ConfigError(f"l2 must be a finite number ≥ 0, got {l2!r}")
     clip = clipping.check_threshold(clip)
     clipping.check_mode(clip_mode)
     if optimizer is not None and not isinstance(optimizer, Optimizer):
         raise ConfigError(f"optimizer must be an rnnsim.optim.Optimizer, got {type(optimizer).__name__}")
-    return x, target, truncate, float(l2), clip
+    return x, target, truncate, float(l2), clip, decoder_x
 
 
-def record(model, x, target, truncate=None, l2=0.0, clip=None, clip_mode="norm", optimizer=None) -> Tape:
+def record(model, x, target, truncate=None, l2=0.0, clip=None, clip_mode="norm", optimizer=None,
+           decoder_input=None) -> Tape:
     """Record ``model`` on the probe batch ``x`` (batch ≤ 4, T, input_size) against ``target``.
 
     ``target`` as for ``model.loss_and_grads``; ``truncate`` the truncated-BPTT window in steps (None:
@@ -272,39 +289,89 @@ def record(model, x, target, truncate=None, l2=0.0, clip=None, clip_mode="norm",
     rnnsim.clip; ``optimizer`` (an rnnsim.optim.Optimizer, or None for no update events) is
     deep-copied: the caller's optimizer and model never change. Clipping then the optimizer's step
     is what rnnsim.train.Trainer.step does. Returns a Tape of every event in execution order.
+
+    An encoder–decoder model also takes ``decoder_input`` (batch, M, decoder_input_size), and ``target``
+    covers the M decoder steps. Its recording has one timeline of N + M steps: the encoder's rows at
+    t = 1..N, then the context event (each decoder layer starts from its encoder layer's final state),
+    the decoder's rows at t = N+1..N+M with the outputs; backward runs through the decoder, hands the
+    gradient back through the context, then runs through the encoder.
     """
-    x, target, truncate, l2, clip = _check(model, x, target, truncate, l2, clip, clip_mode, optimizer)
+    x, target, truncate, l2, clip, decoder_x = _check(model, x, target, truncate, l2, clip, clip_mode, optimizer,
+                                                      decoder_input)
     spec = model.spec
     params = {k: v.copy() for k, v in model.params.items()}
     # one BLAS thread, as the engine: the products here are small, and a 2-thread pool collapses
     # when another thread (the GUI) is busy (docs/pitfalls.md)
     with parallel.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore", divide="ignore",
                                                       under="ignore"):
-        return _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer)
+        return _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer, decoder_x)
 
 
-def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer) -> Tape:
-    batch, steps, _ = x.shape
-    hidden, dirs = spec.hidden_size, spec.directions
-    forward, backward = STEPS.get(spec.cell, (elman_forward, elman_backward))
-    cut = cuts(steps, truncate)
-
-    # forward: layer by layer, each direction over the whole sequence
-    traces = []
-    layer_in = np.ascontiguousarray(x.swapaxes(0, 1))             # (T, B, I) time-major
+def _forward_stack(spec, params, x_tm, cut, stack="rnn", first_row=0, t0=0, initial=None):
+    """Forward through one stack, layer by layer, each direction over its whole sequence.
+    Returns ([row][direction] Trace, top output (T, B, D·H)). ``initial``: per layer the Trace whose final
+    state starts this layer (an encoder's, for a decoder), else zeros."""
+    forward = STEPS.get(spec.cell, (elman_forward, elman_backward))[0]
+    rows = []
+    layer_in = x_tm
     for layer in range(spec.num_layers):
         row = []
-        for direction in range(dirs):
+        for direction in range(spec.directions):
             xd = layer_in if direction == 0 else np.ascontiguousarray(layer_in[::-1])
-            tr = Trace(spec.cell, layer, direction, xd, hidden, params, spec.bias)
+            tr = Trace(spec.cell, first_row + layer, direction, xd, spec.hidden_size, params, spec.bias,
+                       stack, layer, t0)
             tr.cut = cut
+            if initial is not None:                                 # the context: h(0) = encoder's h(N)
+                tr.h[0] = initial[layer].h[-1]
+                if tr.c is not None:
+                    tr.c[0] = initial[layer].c[-1]
             forward(tr)
             row.append(tr)
-        traces.append(row)
+        rows.append(row)
         layer_in = np.concatenate([tr.flip(tr.h[1:]) for tr in row], axis=2)
+    return rows, layer_in
+
+
+def _backward_stack(spec, rows, d_top, grads):
+    """BPTT through one stack's rows, top layer first (each Trace's dh_next/dc_next at its last step must
+    already hold what arrives from beyond the sequence). Fills ``grads`` with the stack's gradients."""
+    backward = STEPS.get(spec.cell, (elman_forward, elman_backward))[1]
+    hidden = spec.hidden_size
+    for row in reversed(rows):
+        d_in = None
+        for direction, tr in enumerate(row):
+            steps, batch = tr.steps, tr.x.shape[1]
+            tr.dh_out[...] = tr.flip(d_top[:, :, direction * hidden:(direction + 1) * hidden])
+            backward(tr)
+            gates = tr.dpre.shape[2]
+            dpre2, drec2 = tr.dpre.reshape(-1, gates), tr.drec.reshape(-1, gates)
+            grads[tr.names["weight_ih"]] = dpre2.T @ tr.x.reshape(steps * batch, -1)
+            grads[tr.names["weight_hh"]] = drec2.T @ tr.h[:-1].reshape(steps * batch, hidden)
+            if spec.bias:
+                grads[tr.names["bias_ih"]] = dpre2.sum(axis=0)
+                grads[tr.names["bias_hh"]] = drec2.sum(axis=0)
+            if tr.stack_layer > 0:
+                dx = tr.flip((dpre2 @ tr.U).reshape(steps, batch, -1))
+                d_in = dx if d_in is None else d_in + dx
+        d_top = d_in
+
+
+def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer, decoder_x=None) -> Tape:
+    batch, steps, _ = x.shape
+    x_tm = np.ascontiguousarray(x.swapaxes(0, 1))                  # (T, B, I) time-major
+    encoder = None
+    if spec.is_seq2seq:
+        m = decoder_x.shape[1]
+        encoder, _ = _forward_stack(spec, params, x_tm, cuts(steps, None), "encoder")
+        decoder, top = _forward_stack(spec, params, np.ascontiguousarray(decoder_x.swapaxes(0, 1)), cuts(m, None),
+                                      "decoder", spec.num_layers, steps, [row[0] for row in encoder])
+        traces = encoder + decoder
+        out_t0, timeline = steps, steps + m
+    else:
+        traces, top = _forward_stack(spec, params, x_tm, cuts(steps, truncate))
+        out_t0, timeline = 0, steps
 
     # output and loss (rnnsim.losses, as the engine)
-    top = layer_in                                                  # (T, B, D·H)
     features = top[-1] if spec.output == "last" else top
     head = spec.output_size is not None
     logits = features @ params["fc.weight"].T + params["fc.bias"] if head else features     # o(t)
@@ -326,7 +393,8 @@ def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer) -
         position_loss = np.sum(np.abs(diff) if spec.loss == "mae" else diff * diff, axis=-1)
     position_loss = position_loss / (count or 1)                    # L(t): Σ over t and batch is L
 
-    # backward: the head, then each layer from the top, each direction from its last step
+    # backward: the head, then each layer from the top, each direction from its last step; an encoder–decoder's
+    # decoder first, then the gradient at each decoder layer's initial state is the encoder's from its next step
     grads = {}
     if head:
         grads["fc.weight"] = d_output.reshape(-1, spec.output_size).T @ features.reshape(-1, features.shape[-1])
@@ -339,22 +407,16 @@ def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer) -
         d_top[-1] = d_features
     else:
         d_top[...] = d_features
-    for layer in range(spec.num_layers - 1, -1, -1):
-        d_in = None
-        for direction, tr in enumerate(traces[layer]):
-            tr.dh_out[...] = tr.flip(d_top[:, :, direction * hidden:(direction + 1) * hidden])
-            backward(tr)
-            gates = tr.dpre.shape[2]
-            dpre2, drec2 = tr.dpre.reshape(-1, gates), tr.drec.reshape(-1, gates)
-            grads[tr.names["weight_ih"]] = dpre2.T @ tr.x.reshape(steps * batch, -1)
-            grads[tr.names["weight_hh"]] = drec2.T @ tr.h[:-1].reshape(steps * batch, hidden)
-            if spec.bias:
-                grads[tr.names["bias_ih"]] = dpre2.sum(axis=0)
-                grads[tr.names["bias_hh"]] = drec2.sum(axis=0)
-            if layer > 0:
-                dx = tr.flip((dpre2 @ tr.U).reshape(steps, batch, -1))
-                d_in = dx if d_in is None else d_in + dx
-        d_top = d_in
+    if encoder is None:
+        _backward_stack(spec, traces, d_top, grads)
+    else:
+        _backward_stack(spec, decoder, d_top, grads)
+        for enc_row, dec_row in zip(encoder, decoder):             # back through the context
+            enc, dec = enc_row[0], dec_row[0]
+            enc.dh_next[-1] = dec.dh_next[0]
+            if enc.c is not None:
+                enc.dc_next[-1] = dec.dc_next[0]
+        _backward_stack(spec, encoder, np.zeros_like(encoder[-1][0].h[1:]), grads)
     grads = {name: grads[name] for name in spec.param_shapes()}
     bptt_grads = dict(grads)
     if l2:
@@ -382,16 +444,30 @@ def _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer) -
         update = {"optimizer": opt, "state_before": state_before, "new": new_params}
 
     out = output.swapaxes(0, 1) if spec.output == "sequence" else output
+    if out_t0:   # an encoder–decoder: the time-major arrays cover the whole timeline, zeros before the decoder
+        features, logits, tgt, d_output, log_probs, position_loss, activated, d_activated = (
+            _on_timeline(a, out_t0) for a in (features, logits, tgt, d_output, log_probs, position_loss, activated,
+                                              d_activated))
     rec = Recording(spec=spec, x=x, target=target, params=params, traces=traces, features=features,
                 output=np.ascontiguousarray(out), output_tm=logits, target_tm=tgt, d_output=d_output,
                 log_probs=log_probs, position_loss=position_loss, loss=loss, count=count, grads=grads,
                 bptt_grads=bptt_grads,
                 clipped_grads=clipped, truncate=truncate, l2=l2, clip=clip_info, update=update,
-                activated=activated, d_activated=d_activated)
+                activated=activated, d_activated=d_activated, decoder_x=decoder_x, timeline=timeline,
+                encoder_rows=0 if encoder is None else len(encoder))
     tape = Tape(rec, _events(rec))
     _freeze(traces, params, x, target, features, logits, tgt, d_output, log_probs, position_loss, activated,
             d_activated)
     return tape
+
+
+def _on_timeline(a, t0):
+    """A time-major (M, ...) array of the decoder's steps placed at t0 … t0+M-1 of a zero-filled timeline."""
+    if a is None:
+        return None
+    full = np.zeros((t0 + a.shape[0],) + a.shape[1:], dtype=a.dtype)
+    full[t0:] = a
+    return full
 
 
 def _freeze(traces, *arrays):
@@ -410,7 +486,7 @@ def _freeze(traces, *arrays):
 
 def _events(rec) -> list:
     """Every event in execution order (their formulas and quantities are built when read)."""
-    spec, steps = rec.spec, rec.T
+    spec = rec.spec
     naming: Naming = rec.naming
     events = []
     index = rec.index
@@ -420,18 +496,22 @@ def _events(rec) -> list:
         events.append(Event(len(events), kind, PHASE_OF[kind], layer, direction, t, title, param, rec))
 
     for row in rec.traces:
+        if rec.encoder_rows and row[0].layer == rec.encoder_rows:
+            add("context", f"Context · the encoder's final state starts the decoder (t = {rec.decoder_t0})")
         for tr in row:
             where = naming.where(tr.layer, tr.direction)
-            for s in range(steps):
+            for s in range(tr.steps):
                 t = tr.original_t(s)
                 add("forward", f"Forward · {where} · t = {t + 1}", tr.layer, tr.direction, t)
     for t in rec.output_times:
         add("output", f"Output · t = {t + 1}" + (" (last step)" if spec.output == "last" else ""), t=t)
     add("loss", "Loss")
     for row in reversed(rec.traces):
+        if rec.encoder_rows and row[0].layer == rec.encoder_rows - 1:
+            add("context_back", f"Context · the gradient goes back into the encoder (t = {rec.decoder_t0})")
         for tr in row:
             where = naming.where(tr.layer, tr.direction)
-            for s in range(steps - 1, -1, -1):
+            for s in range(tr.steps - 1, -1, -1):
                 t = tr.original_t(s)
                 add("backward", f"Backward · {where} · t = {t + 1}", tr.layer, tr.direction, t)
                 if tr.cut[s]:
@@ -442,14 +522,6 @@ def _events(rec) -> list:
         add("clip", "Gradient clipping" + (" (by value)" if rec.clip["mode"] == "value" else ""))
     if rec.update is not None:
         for name in spec.param_shapes():
-            layer, direction = _place(name)
+            layer, direction = (None, None) if name.startswith("fc.") else rec.row_of(name)
             add("update", f"Update · {name} ({rec.symbol(name)})", layer, direction, param=name)
     return events
-
-
-def _place(name: str):
-    """(layer, direction) of a parameter name; (None, None) for the head."""
-    if not name.startswith("rnn."):
-        return None, None
-    tail = name.rsplit("_l", 1)[1]
-    return int(tail.split("_")[0]), 1 if tail.endswith("_reverse") else 0

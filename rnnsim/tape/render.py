@@ -58,6 +58,11 @@ def render_text(tape, phases=None, max_values: int = 8) -> str:
     return "\n\n".join(blocks)
 
 
+def _listed(a):
+    """Nested lists with None where a row has no value (NaN: an encoder–decoder's other part)."""
+    return np.where(np.isnan(a), None, a).tolist() if np.isnan(a).any() else a.tolist()
+
+
 def to_json(tape, values: bool = True, phases=None) -> dict:
     """The whole Tape as one JSON-ready dict: setup, results, derived series and every event."""
     upd = tape.update
@@ -79,8 +84,8 @@ def to_json(tape, values: bool = True, phases=None) -> dict:
         "output": tape.output.tolist(),
         "grads": {k: v.tolist() for k, v in tape.grads.items()},
         "new_params": None if upd is None else {k: v.tolist() for k, v in upd["new"].items()},
-        "dh_norms": {key(k): v.tolist() for k, v in tape.dh_norms.items()},
-        "gate_means": {key(k): v.tolist() for k, v in tape.gate_means.items()},
+        "dh_norms": {key(k): _listed(v) for k, v in tape.dh_norms.items()},
+        "gate_means": {key(k): _listed(v) for k, v in tape.gate_means.items()},
         "event_count": len(tape.events),
         "events": [e.to_dict(values) for e in tape.events if not phases or e.phase in phases or e.kind in phases],
     }
