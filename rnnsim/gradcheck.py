@@ -19,6 +19,11 @@ Two entry points:
   sequences, and it reports progress through a callback that can stop it.
 
 A central difference costs two forward passes over all the sequences used, per element checked.
+
+An encoder–decoder model is checked the same way with its ``decoder_input`` (batch, M,
+decoder_input_size): the function is ``Model.loss(x, target, decoder_input=d)`` — teacher forcing, the
+gradient flowing from the decoder through the context into the encoder; truncation is refused for it
+(ConfigError), as ``Model.loss_and_grads`` refuses it.
 """
 from __future__ import annotations
 
@@ -65,11 +70,31 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return float(np.linalg.norm(analytic - numeric) / max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12))
 
 
-def loss_function(model: Model, x, target, truncate=None, l2=0.0):
+def _l2_term(l2, params) -> float:
+    return 0.5 * l2 * sum(float(np.sum(w * w)) for k, w in params.items() if ".weight" in k) if l2 else 0.0
+
+
+def _refuse_truncation(model: Model, truncate) -> None:
+    if truncate is not None and model.spec.is_seq2seq:
+        raise ConfigError("truncated BPTT is not available for an encoder–decoder model (it trains with full "
+                          "BPTT through the decoder and the encoder)")
+
+
+def loss_function(model: Model, x, target, truncate=None, l2=0.0, decoder_input=None):
     """The scalar function whose gradient ``loss_and_grads`` returns, as a closure over params."""
     spec = model.spec
     x = model.check_input(x)
-    target = model.check_target(target, x)
+    decoder_x = model.check_decoder_input(decoder_input, x)
+    target = model.check_target(target, x, decoder_x)
+    _refuse_truncation(model, truncate)
+    if decoder_x is not None:                       # an encoder–decoder: L(fc(decoder(d; encoder(x)))) + L2
+        x_tm, d_tm, tgt = network.to_time_major(x), network.to_time_major(decoder_x), network.to_time_major(target)
+
+        def f_seq2seq(params):
+            output = network.forward(spec, params, x_tm, decoder_x=d_tm).output
+            return losses.compute(spec.loss, output, tgt, spec.reduction)[0] + _l2_term(l2, params)
+
+        return f_seq2seq
     x_tm = network.to_time_major(x)
     tgt = network.to_time_major(target) if spec.output == "sequence" else target
     frozen = network.forward(spec, model.params, x_tm) if truncate else None
@@ -77,9 +102,7 @@ def loss_function(model: Model, x, target, truncate=None, l2=0.0):
     def f(params):
         fp = network.forward(spec, params, x_tm, frozen=frozen, truncate=truncate)
         loss, _ = losses.compute(spec.loss, fp.output, tgt, spec.reduction)
-        if l2:
-            loss += 0.5 * l2 * sum(float(np.sum(w * w)) for k, w in params.items() if ".weight" in k)
-        return loss
+        return loss + _l2_term(l2, params)
 
     return f
 
@@ -96,10 +119,10 @@ def _central_difference(f, params: dict, flat: np.ndarray, i: int, eps: float) -
     return (up - down) / (2 * eps)
 
 
-def numeric_grads(model: Model, x, target, truncate=None, l2=0.0, eps=EPS) -> dict:
+def numeric_grads(model: Model, x, target, truncate=None, l2=0.0, eps=EPS, decoder_input=None) -> dict:
     """Central differences (f(θ+ε) − f(θ−ε)) / 2ε for every element of every parameter."""
     truncate = check_truncate(truncate)
-    f = loss_function(model, x, target, truncate, l2)
+    f = loss_function(model, x, target, truncate, l2, decoder_input)
     params = {k: v.copy() for k, v in model.params.items()}
     grads = {}
     for name, value in params.items():
@@ -116,22 +139,32 @@ def compare(analytic: dict, numeric: dict, tolerance=TOLERANCE) -> GradcheckResu
     return GradcheckResult(errors, max(errors.values(), default=0.0), tolerance)
 
 
-def gradcheck(model: Model, x, target, truncate=None, l2=0.0, eps=EPS, tolerance=TOLERANCE) -> GradcheckResult:
-    """Check ``model.loss_and_grads`` against central differences on (x, target)."""
-    _, analytic = model.loss_and_grads(x, target, truncate=truncate, l2=l2)
-    return compare(analytic, numeric_grads(model, x, target, truncate, l2, eps), tolerance)
+def gradcheck(model: Model, x, target, truncate=None, l2=0.0, eps=EPS, tolerance=TOLERANCE,
+              decoder_input=None) -> GradcheckResult:
+    """Check ``model.loss_and_grads`` against central differences on (x, target) (and ``decoder_input``
+    (batch, M, decoder_input_size) for an encoder–decoder model)."""
+    seq2seq = {} if decoder_input is None else {"decoder_input": decoder_input}
+    _, analytic = analytic_grads(model, x, target, truncate=truncate, l2=l2, **seq2seq)
+    return compare(analytic, numeric_grads(model, x, target, truncate, l2, eps, decoder_input), tolerance)
 
 
-def random_problem(model: Model, batch=2, steps=5, seed=0):
-    """A random input and a target of the right kind for ``model``."""
+def random_problem(model: Model, batch=2, steps=5, seed=0, decoder_steps=None):
+    """A random input (batch, steps, input_size) and a target of the right kind for ``model``.
+
+    Returns (x, target) for a plain model; for an encoder–decoder model (x, target, decoder_input) with a
+    random decoder_input (batch, M, decoder_input_size), M = ``decoder_steps`` (default: ``steps`` + 1, so
+    that N ≠ M), and the target over the M decoder steps."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, steps, model.spec.input_size))
-    shape = model.output_shape(batch, steps)
+    seq2seq = model.spec.is_seq2seq
+    out_steps = (decoder_steps or steps + 1) if seq2seq else steps
+    decoder_input = rng.standard_normal((batch, out_steps, model.spec.decoder_inputs)) if seq2seq else None
+    shape = model.output_shape(batch, out_steps)
     if model.spec.loss != "cross_entropy":
         target = rng.standard_normal(shape)
     else:
         target = rng.integers(0, model.spec.output_size, size=shape[:-1])
-    return x, target
+    return (x, target, decoder_input) if seq2seq else (x, target)
 
 
 # ---- the check on a model's own data, with a report --------------------------------------------
@@ -184,7 +217,8 @@ class GradientReport:
     """What :func:`check_gradients` found: one :class:`ParameterCheck` per parameter (the model's order)
     and the conditions of the check — ``sequences`` × ``steps`` of data, the step ``eps``, the
     ``tolerance``, the BPTT window ``truncate`` (None: full), the L2 factor ``l2``, ``max_elements``
-    (None: every element) and the ``seed`` of the sample."""
+    (None: every element) and the ``seed`` of the sample; for an encoder–decoder model ``steps`` are the
+    encoder's N and ``decoder_steps`` the decoder's M (None for a plain model)."""
 
     parameters: tuple
     eps: float
@@ -196,6 +230,7 @@ class GradientReport:
     max_elements: int | None
     seed: int
     loss: float
+    decoder_steps: int | None = None
     failing: tuple = field(init=False)
 
     def __post_init__(self):
@@ -265,8 +300,14 @@ class GradientReport:
         window = f", truncated BPTT every {self.truncate} steps" if self.truncate else ""
         decay = f", L2 {self.l2:g}" if self.l2 else ""
         return (f"{self.checked} of {self.size} elements{sample} in {len(self.parameters)} parameters, on "
-                f"{self.sequences} sequence{'s' * (self.sequences != 1)} of {self.steps} steps; "
+                f"{self.sequences} sequence{'s' * (self.sequences != 1)} of {self._steps_words}; "
                 f"eps {self.eps:g}{window}{decay}; {self.forward_passes} forward passes")
+
+    @property
+    def _steps_words(self) -> str:
+        if self.decoder_steps is None:
+            return f"{self.steps} steps"
+        return f"{self.steps} encoder and {self.decoder_steps} decoder steps (teacher forcing)"
 
     def result(self) -> GradcheckResult:
         """The same check as a :class:`GradcheckResult` (one relative error per parameter)."""
@@ -276,15 +317,19 @@ class GradientReport:
         """``GradcheckResult.to_json``'s keys, plus the verdict, the conditions and every parameter's line."""
         return {**self.result().to_json(), "passed": self.passed, "verdict": self.verdict, "advice": self.advice,
                 "eps": self.eps, "round_off": self.round_off,
-                "sequences": self.sequences, "steps": self.steps, "truncate": self.truncate, "l2": self.l2,
+                "sequences": self.sequences, "steps": self.steps,
+                "decoder_steps": self.decoder_steps, "truncate": self.truncate, "l2": self.l2,
                 "max_elements": self.max_elements, "seed": self.seed, "loss": self.loss, "checked": self.checked,
                 "size": self.size, "forward_passes": self.forward_passes,
                 "details": [p.to_json() for p in self.parameters]}
 
 
-def analytic_grads(model: Model, x, target, truncate=None, l2=0.0) -> tuple[float, dict]:
-    """The gradient under test: BPTT, ``model.loss_and_grads`` → (loss, {name: array})."""
-    return model.loss_and_grads(x, target, truncate=truncate, l2=l2)
+def analytic_grads(model: Model, x, target, truncate=None, l2=0.0, decoder_input=None) -> tuple[float, dict]:
+    """The gradient under test: BPTT, ``model.loss_and_grads`` → (loss, {name: array}); ``decoder_input``
+    only for an encoder–decoder model (a plain model's call is unchanged)."""
+    if decoder_input is None:
+        return model.loss_and_grads(x, target, truncate=truncate, l2=l2)
+    return model.loss_and_grads(x, target, truncate=truncate, l2=l2, decoder_input=decoder_input)
 
 
 def sample_indices(size: int, max_elements: int | None, seed: int, position: int) -> np.ndarray:
@@ -320,10 +365,11 @@ def _positive_finite(name, value):
 
 def check_gradients(model: Model, x, target, *, truncate=None, l2=0.0, eps=LESSON_EPS, tolerance=TOLERANCE,
                     max_elements: int | None = None, max_sequences: int | None = None, seed: int = 0,
-                    progress=None) -> GradientReport:
+                    progress=None, decoder_input=None) -> GradientReport:
     """BPTT against central differences on the model's own data, every parameter.
 
-    x (N, T, input_size), target as ``model.loss_and_grads`` takes it; the first ``max_sequences``
+    x (N, T, input_size), target as ``model.loss_and_grads`` takes it (and ``decoder_input`` (N, M,
+    decoder_input_size) for an encoder–decoder model, the target then over the M decoder steps); the first ``max_sequences``
     sequences are used (None: all), so the check is reproducible and the first sequence is always in it.
     For each parameter θ and each checked element i:  n_i = (L(θ + ε·e_i) − L(θ − ε·e_i)) / 2ε, with L
     the training loss (``truncate``: the truncated objective; ``l2``: plus l2/2·Σw²), against the BPTT
@@ -344,14 +390,18 @@ def check_gradients(model: Model, x, target, *, truncate=None, l2=0.0, eps=LESSO
             or not (math.isfinite(l2) and l2 >= 0):
         raise ConfigError(f"l2 must be a finite number ≥ 0, got {shown(l2)}")
     x = model.check_input(x)
-    target = model.check_target(target, x)
+    decoder_x = model.check_decoder_input(decoder_input, x)
+    target = model.check_target(target, x, decoder_x)
+    _refuse_truncation(model, truncate)
     if max_sequences is not None:
         x, target = x[:max_sequences], target[:max_sequences]
-    loss, analytic = analytic_grads(model, x, target, truncate=truncate, l2=float(l2))
+        decoder_x = None if decoder_x is None else decoder_x[:max_sequences]
+    seq2seq = {} if decoder_x is None else {"decoder_input": decoder_x}
+    loss, analytic = analytic_grads(model, x, target, truncate=truncate, l2=float(l2), **seq2seq)
     if not math.isfinite(loss):
         raise ConfigError(f"the loss at these weights is {loss}: there are no gradients to check "
                           "(go back to finite weights first)")
-    f = loss_function(model, x, target, truncate, float(l2))
+    f = loss_function(model, x, target, truncate, float(l2), decoder_x)
     params = {k: v.copy() for k, v in model.params.items()}
     chosen = [sample_indices(value.size, max_elements, seed, position)
               for position, value in enumerate(params.values())]
@@ -373,4 +423,5 @@ def check_gradients(model: Model, x, target, *, truncate=None, l2=0.0, eps=LESSO
             max_abs_error=float(diff[worst]), worst_index=tuple(int(j) for j in np.unravel_index(indices[worst], value.shape)),
             analytic=float(a[worst]), numeric=float(numeric[worst]), tolerance=tolerance))
     return GradientReport(tuple(lines), eps, tolerance, int(x.shape[0]), int(x.shape[1]), truncate, float(l2),
-                          max_elements, int(seed), float(loss))
+                          max_elements, int(seed), float(loss),
+                          None if decoder_x is None else int(decoder_x.shape[1]))

@@ -5,13 +5,19 @@ model, its own data — a built-in task (``--task NAME``, with ``--option``) or 
 FILE``, read by the loaders ``rnnsim train`` uses). A model saved by ``rnnsim train`` or the app
 records its training settings: their truncation and L2 term are checked unless ``--truncate`` /
 ``--l2`` say otherwise.
+
+An encoder–decoder model (``--encoder-decoder`` for a random one, or a saved one) is checked on its
+decoder inputs too: random ones of ``--decoder-steps`` M steps, or a task's (``--task reverse``);
+truncation is refused for it.
 """
 from __future__ import annotations
+
+import dataclasses
 
 from .. import gradcheck, recipe
 from ..data import load_data, make_task
 from ..errors import ConfigError
-from ..limits import MAX_GRADCHECK_WORK, MAX_SEQUENCES, MAX_STEPS
+from ..limits import MAX_GRADCHECK_WORK, MAX_INPUT_SIZE, MAX_SEQUENCES, MAX_STEPS
 from ..model import Model, load_model
 from ..reading import display_name
 from .common import (JSON_HELP, UsageError, add_architecture, bounded_int, nonnegative_float, positive_float,
@@ -25,6 +31,13 @@ def register(sub):
     p = sub.add_parser("gradcheck", help="compare BPTT gradients with central differences")
     add_architecture(p)
     p.add_argument("--model", help="check this model file instead of a random one")
+    p.add_argument("--encoder-decoder", action="store_true",
+                   help="a random encoder–decoder model (N-to-M): an encoder, a decoder started from its final "
+                        "state, and a head on the decoder")
+    p.add_argument("--decoder-input-size", type=bounded_int(MAX_INPUT_SIZE),
+                   help="--encoder-decoder: values the decoder reads per step (default: --output-size)")
+    p.add_argument("--decoder-steps", type=bounded_int(MAX_STEPS),
+                   help="random inputs for an encoder–decoder: decoder steps M (default: --steps + 1)")
     src = p.add_argument_group("the model's own data (default: random inputs)")
     src.add_argument("--task", help="a built-in task whose data fits the model (needs --model)")
     src.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -57,8 +70,22 @@ def register(sub):
     p.set_defaults(run=run)
 
 
+def _random_spec(args):
+    """The random model's spec: the architecture options, as an encoder–decoder with --encoder-decoder."""
+    spec = spec_from_args(args)
+    if not args.encoder_decoder:
+        if args.decoder_input_size is not None:
+            raise UsageError("rnnsim gradcheck: --decoder-input-size is for --encoder-decoder (see --help)")
+        return spec
+    return dataclasses.replace(spec, architecture="encoder_decoder", decoder_input_size=args.decoder_input_size)
+
+
 def _problem(args, model):
-    """(x, target, where the data comes from) for the check."""
+    """(x, target, decoder input or None, where the data comes from) for the check."""
+    seq2seq = model.spec.is_seq2seq
+    if args.decoder_steps is not None and (not seq2seq or args.task or args.data):
+        raise UsageError("rnnsim gradcheck: --decoder-steps shapes random decoder inputs of an encoder–decoder "
+                         "model (see --help)")
     if args.task and args.data:
         raise UsageError("rnnsim gradcheck: give at most one of --task NAME or --data FILE (see --help)")
     if args.task or args.data:
@@ -77,13 +104,18 @@ def _problem(args, model):
             data = load_data(args.data, **{k: v for k, v in options.items() if v is not None})
             source = display_name(args.data)
         recipe.check_fits(model, data)
-        return data.x, data.y, source
+        if seq2seq != (data.decoder_x is not None):
+            raise ConfigError("an encoder–decoder model is checked on data with decoder inputs (a task such as "
+                              "reverse)" if seq2seq else "these data have decoder inputs: they are for an "
+                              "encoder–decoder model")
+        return data.x, data.y, data.decoder_x, source
     if args.sequences is not None:
         raise UsageError("rnnsim gradcheck: --sequences takes the first sequences of --task or --data; "
                          "random inputs are shaped by --batch and --steps (see --help)")
-    x, target = gradcheck.random_problem(model, batch=args.batch or RANDOM_BATCH,
-                                         steps=args.steps or RANDOM_STEPS, seed=args.seed)
-    return x, target, "random inputs"
+    problem = gradcheck.random_problem(model, batch=args.batch or RANDOM_BATCH, steps=args.steps or RANDOM_STEPS,
+                                       seed=args.seed, decoder_steps=args.decoder_steps)
+    x, target, decoder_x = problem if seq2seq else (*problem, None)
+    return x, target, decoder_x, "random inputs"
 
 
 def _training_terms(args, model):
@@ -95,20 +127,24 @@ def _training_terms(args, model):
 
 
 def run(args, out):
-    model = load_model(args.model) if args.model else Model.create(spec_from_args(args), seed=args.seed)
-    x, target, source = _problem(args, model)
+    if args.model and (args.encoder_decoder or args.decoder_input_size is not None):
+        raise UsageError("rnnsim gradcheck: --encoder-decoder describes a random model; a --model file has its "
+                         "own architecture (see --help)")
+    model = load_model(args.model) if args.model else Model.create(_random_spec(args), seed=args.seed)
+    x, target, decoder_x, source = _problem(args, model)
     sequences = min(len(x), args.sequences or len(x))
     elements = gradcheck.elements_to_check(model, args.elements)
-    work = elements * sequences * x.shape[1]
+    steps = x.shape[1] + (0 if decoder_x is None else decoder_x.shape[1])
+    work = elements * sequences * steps
     if work > MAX_GRADCHECK_WORK:
         fewer = "--sequences" if args.task or args.data else "--batch, --steps"
-        raise ConfigError(f"gradcheck: {elements} elements × {sequences} sequences × {x.shape[1]} steps "
+        raise ConfigError(f"gradcheck: {elements} elements × {sequences} sequences × {steps} steps "
                           f"= {work}, over the limit of {MAX_GRADCHECK_WORK}; check a sample "
                           f"(--elements N) or less data ({fewer})")
     truncate, l2 = _training_terms(args, model)
     report = gradcheck.check_gradients(model, x, target, truncate=truncate, l2=l2, eps=args.eps,
                                        tolerance=args.tolerance, max_elements=args.elements,
-                                       max_sequences=args.sequences, seed=args.seed)
+                                       max_sequences=args.sequences, seed=args.seed, decoder_input=decoder_x)
     if args.json:
         out(strict_json({**report.to_json(), "data": source}))
     else:
