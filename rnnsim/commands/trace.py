@@ -6,7 +6,11 @@ A model trained by ``rnnsim train`` remembers its data and its optimizer (spec f
 "training"): ``--input`` and ``--target`` are then read in the data's own units (a CSV series' columns,
 scaled as in training; ``--raw`` reads them in the model's units), and the update is the trained
 optimizer's with its settings unless ``--optimizer``, ``--lr``, ``--momentum`` or ``--nesterov`` override
-them (another optimizer drops the stored one's settings)."""
+them (another optimizer drops the stored one's settings).
+
+An encoder–decoder model also takes ``--decoder-input D`` (what its decoder reads at each of its M steps,
+teacher forcing) and a ``--target`` over those M steps; the trace runs on one timeline of N + M steps:
+the encoder, the context handed to the decoder, the decoder, and back."""
 from __future__ import annotations
 
 import math
@@ -21,6 +25,7 @@ from ..model import load_model
 from ..optim import OPTIMIZERS
 from ..tape import record, render_text, to_json
 from ..tape.events import PHASES
+from .predict import decoder_input
 from .common import clip_threshold, nonnegative_float, positive_float, positive_int, steps_int, strict_json
 
 
@@ -33,6 +38,9 @@ def register(sub):
     p.add_argument("--target", required=True,
                    help="a .npy/.csv file or inline values: class indices (cross-entropy) or output values (mse), "
                         "one per timestep for output 'sequence'")
+    p.add_argument("--decoder-input",
+                   help="an encoder–decoder model: what its decoder reads at each of its M steps (a file or inline "
+                        "values as for --input); --target then covers the M decoder steps")
     p.add_argument("--truncate", type=steps_int, help="truncated BPTT window (steps)")
     p.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 term λ/2·Σw² added to the loss")
     p.add_argument("--clip", type=clip_threshold, help="clip the gradient's global norm (or values) to this")
@@ -57,12 +65,13 @@ def register(sub):
     p.set_defaults(run=run)
 
 
-def read_target(text, model, x, meta=None):
-    """--target as the model's target array for the input ``x`` (batch, T, features); values of a series
-    model are given in the target columns' units and scaled as in training (``meta``: its stored data)."""
+def read_target(text, model, x, meta=None, decoder_x=None):
+    """--target as the model's target array for the input ``x`` (batch, T, features) — for an encoder–decoder,
+    for its ``decoder_x`` (batch, M, ·); values of a series model are given in the target columns' units and
+    scaled as in training (``meta``: its stored data)."""
     spec = model.spec
     values = read_values(text)
-    shape = model.output_shape(*x.shape[:2])
+    shape = model.output_shape(*(x if decoder_x is None else decoder_x).shape[:2])
     if spec.loss == "cross_entropy":
         shape, what = shape[:-1], "class index"
     else:
@@ -88,10 +97,11 @@ def choose_optimizer(args, spec):
     return config.make_optimizer(), source
 
 
-def check_trace_size(model, x) -> None:
-    """InputError when the Tape of ``x`` would be too large: more than MAX_TRACE_STEPS steps, or more than
-    MAX_TRACE_VALUES steps × parameters (the Tape keeps every step's numbers)."""
-    steps = x.shape[1]
+def check_trace_size(model, x, decoder_x=None) -> None:
+    """InputError when the Tape of ``x`` (and ``decoder_x``: an encoder–decoder's N + M steps) would be too
+    large: more than MAX_TRACE_STEPS steps, or more than MAX_TRACE_VALUES steps × parameters (the Tape
+    keeps every step's numbers)."""
+    steps = x.shape[1] + (0 if decoder_x is None else decoder_x.shape[1])
     if steps > MAX_TRACE_STEPS:
         raise InputError(f"--input: trace shows every step; {steps} steps is over the limit of {MAX_TRACE_STEPS}")
     values = steps * model.spec.parameter_count
@@ -105,11 +115,18 @@ def run(args, out):
     model = load_model(args.model)
     meta = {} if args.raw else stored_data(model.spec)
     x = to_model_input(meta, as_batch(read_values(args.input), model.spec.input_size))
-    check_trace_size(model, x)
-    target = read_target(args.target, model, x, meta)
+    if model.spec.is_seq2seq and args.decoder_input is None:
+        raise InputError(f"this encoder–decoder model needs --decoder-input D (M steps of {model.spec.decoder_inputs} "
+                         "values: what its decoder reads) and a --target over those M steps")
+    if not model.spec.is_seq2seq and args.decoder_input is not None:
+        raise InputError("--decoder-input is for an encoder–decoder model; this model reads --input alone")
+    decoder_x = decoder_input(args, model.spec, x.shape[0]) if model.spec.is_seq2seq else None
+    check_trace_size(model, x, decoder_x)
+    target = read_target(args.target, model, x, meta, decoder_x)
     optimizer, source = (None, "") if args.no_update else choose_optimizer(args, model.spec)
+    seq2seq = {} if decoder_x is None else {"decoder_input": decoder_x}
     tape = record(model, x, target, truncate=args.truncate, l2=args.l2, clip=args.clip, clip_mode=args.clip_mode,
-                  optimizer=optimizer)
+                  optimizer=optimizer, **seq2seq)
     series = data_kind(meta) == "series"
     if args.json:
         result = to_json(tape, phases=args.phase)
