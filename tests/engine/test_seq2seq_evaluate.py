@@ -132,3 +132,17 @@ def test_refusals(trained, tmp_path, capsys):
         code, out, err = run_cli(capsys, "evaluate", *argv)
         assert code == 2 and out == "", (argv, err)
         assert words in one_line_error(err), (argv, err)
+
+
+def test_evaluate_on_a_task_for_a_plain_model(tmp_path, capsys):
+    data, _ = make_task("xor")
+    spec = ModelSpec(cell="rnn_tanh", input_size=data.input_size, hidden_size=3, output_size=data.output_size,
+                     output=data.output, loss=data.loss)
+    model = Model.create(spec, seed=4)
+    model.save(tmp_path / "xor.npz")
+    code, out, err = run_cli(capsys, "evaluate", "--model", tmp_path / "xor.npz", "--task", "xor", "--json")
+    assert code == 0, err
+    answer = json.loads(out)
+    residual = model.predict(data.x) - data.y
+    assert answer["loss"] == pytest.approx(np.mean(residual ** 2), rel=1e-12)
+    assert answer["samples"] == len(data.x) and answer["free_running_accuracy"] is None
