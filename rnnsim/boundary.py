@@ -83,6 +83,8 @@ class DecisionGrid:
 def why_not_drawable(spec, steps: int, accuracy) -> str | None:
     """None when a model of ``spec`` reading sequences of ``steps`` steps, whose outputs count as right by
     ``accuracy`` (a data set's accuracy kind), has a decision boundary to draw; else one sentence why not."""
+    if spec.is_seq2seq:
+        return "The decision boundary is drawn for models of one recurrent stack, not for an encoder–decoder."
     if spec.input_size == 2 and steps != 1:
         return (f"The decision boundary needs one point (x₁, x₂) per sequence: these sequences have {steps} "
                 f"steps of 2 inputs, not 1.")

@@ -41,6 +41,9 @@ def gradient_over_time(model: Model, x, target, truncate: int | None = None, lay
     which layer's states (default the top one); ``direction`` 1 is a bidirectional layer's backward
     direction (its k still counts the original time order; k = 0 is then its state after the last input)."""
     spec = model.spec
+    if spec.is_seq2seq:
+        raise ConfigError("the gradient-over-time curves are drawn for models of one recurrent stack; an "
+                          "encoder–decoder's gradient over time is in its Tape (step the backward pass)")
     layer = spec.num_layers - 1 if layer is None else layer
     if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < spec.num_layers:
         raise ConfigError(f"layer must be 0..{spec.num_layers - 1}, got {shown(layer)}")

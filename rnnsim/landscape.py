@@ -135,9 +135,17 @@ class Plane:
         return out
 
 
+def check_single_stack(spec: ModelSpec) -> None:
+    """ConfigError for an encoder–decoder: the surface's vectorised evaluation runs one recurrent stack."""
+    if spec.is_seq2seq:
+        raise ConfigError("the cost surface is drawn for models of one recurrent stack; an encoder–decoder has two "
+                          "(train it, and step its Tape, instead)")
+
+
 def parameter_plane(model: Model, first, second) -> Plane:
     """The plane of two scalar parameters (``(name, index)`` pairs or ScalarParameters); (a, b) are their
     values, every other weight stays as in ``model``."""
+    check_single_stack(model.spec)
     p, q = check_scalar(model.spec, first), check_scalar(model.spec, second)
     if p == q:
         raise ConfigError(f"choose two different parameters (both are {p.label})")
@@ -152,6 +160,7 @@ def direction_plane(model: Model, seed: int = 0) -> Plane:
     """Two seeded random directions through the current weights, filter-normalised (see the module doc):
     for every weight matrix, row r of a direction is scaled to ‖θ₀[r]‖; biases stay. (a, b) = (0, 0) is
     the current model; a = ±1 moves each unit's incoming weights by as much as their own norm."""
+    check_single_stack(model.spec)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"the seed must be a whole number ≥ 0, got {shown(seed)}")
     rng = np.random.default_rng(int(seed))

@@ -16,7 +16,9 @@ def node_entries(session, key):
     kind = key[0]
     if kind == "x":
         t = key[1]
-        return f"x({t + 1}) — the input at step {t + 1}", [(f"x({t + 1})", idx.x[t], False)], ""
+        name = idx.input_name(t)
+        what = "the decoder's input" if name[0] == "d" else "the input"
+        return f"{name} — {what} at step {t + 1}", [(name, idx.x[t], False)], ""
     elif kind == "h":
         _, l, d, t = key
         name = idx.state_name("h", l, d, t)
@@ -30,7 +32,8 @@ def node_entries(session, key):
             entries.append((f"gates [{' '.join(letters)}] × units", gates, False))
         note = f"{name} is not computed yet: step forward to reach it" if all(
             a is None for _, a, _ in entries) else ""
-        return f"{name} — layer {l + 1}{' (reverse)' if d else ''}, t = {t + 1}", entries, note
+        where = s.tape.naming.where(l, d).replace(" · reverse direction", " (reverse)")
+        return f"{name} — {where}, t = {t + 1}", entries, note
     elif kind == "h0":
         _, l, d = key
         return "initial state (zeros)", [("h(0)", np.zeros(s.spec.hidden_size), False)], ""
@@ -60,7 +63,7 @@ def arrow_entries(session, key):
     kind = key[0]
     if kind in ("W", "U"):
         l, d, t = key[1], key[2], key[3]
-        pname = f"rnn.weight_{'hh' if kind == 'W' else 'ih'}_l{l}" + ("_reverse" if d else "")
+        pname = idx.param_name("weight_hh" if kind == "W" else "weight_ih", l, d)
         sym = tape.symbol(pname)
         entries = [(sym, tape.params[pname], False, pname)]
         bi = idx.event_of.get(("backward", l, d, t))

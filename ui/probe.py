@@ -43,6 +43,7 @@ class Recorded:
     optimizer: object                      # the optimizer whose update the Tape shows (state carried on)
     x: np.ndarray                          # (1, T, input_size)
     target: np.ndarray
+    decoder_x: np.ndarray | None
     tape: object
     index: object                          # ui.tapeindex.TapeIndex
     probe_text: str
@@ -115,8 +116,9 @@ def record_probe(settings: ProbeSettings, model, dataset, task, config, optimize
     spec = model.spec
     if not 0 <= settings.probe_index < dataset.size:
         raise InputError(f"sequence # must be in 1..{dataset.size}, got {settings.probe_index + 1}")
-    x = dataset.x[settings.probe_index:settings.probe_index + 1]
-    target = dataset.y[settings.probe_index:settings.probe_index + 1]
+    rows = slice(settings.probe_index, settings.probe_index + 1)
+    x, target = dataset.x[rows], dataset.y[rows]
+    decoder_x = dataset.decoder_x[rows] if dataset.decoder_x is not None else None
     if settings.probe_text:
         typed = parse_inline(settings.probe_text)
         if typed.shape[1] != spec.input_size:
@@ -129,25 +131,42 @@ def record_probe(settings: ProbeSettings, model, dataset, task, config, optimize
         if not settings.target_text:
             target = own_target(task, dataset, model, x)
     if settings.target_text:
-        target = parse_target(settings.target_text, spec, x.shape[1])
+        target = parse_target(settings.target_text, spec, x.shape[1] if decoder_x is None else decoder_x.shape[1])
+    if decoder_x is not None and (settings.probe_text or settings.target_text):
+        decoder_x = typed_decoder_input(task, target)
     if x.shape[1] > T_MAX:
         raise InputError(f"the probe has {x.shape[1]} steps; the app shows at most {T_MAX} — choose shorter "
                          "sequences in the data's options")
     x = model.check_input(x)
-    target = model.check_target(target, x)
+    decoder_x = model.check_decoder_input(decoder_x, x)
+    target = model.check_target(target, x, decoder_x)
     if optimizer is None:
         optimizer = config.make_optimizer()
     if job is not None:
         job.progress(f"Recording the Tape (T = {x.shape[1]})…")
     tape = record(model, x, target, truncate=config.truncate, l2=float(config.weight_decay or 0.0),
-                  clip=config.clip, clip_mode=config.clip_mode, optimizer=optimizer)
+                  clip=config.clip, clip_mode=config.clip_mode, optimizer=optimizer, decoder_input=decoder_x)
     probe_text = settings.probe_text or values_text(x[0])
     first = np.asarray(target)[0]
     target_text = settings.target_text or values_text(first if first.ndim else first[None])
     meta = getattr(dataset, "meta", {}) or {}
-    return Recorded(settings, dataset, task, model, optimizer, x, target, tape, TapeIndex(tape), probe_text,
+    return Recorded(settings, dataset, task, model, optimizer, x, target, decoder_x, tape, TapeIndex(tape), probe_text,
                     target_text, input_labels(x, meta), probe_image(x, dataset), trained_steps, updates,
                     list(losses or []) + [float(tape.loss)])
+
+
+def typed_decoder_input(task, target):
+    """The decoder's teacher-forced input for a typed probe of an encoder–decoder task: the task's rule applied
+    to the target (e.g. the start symbol, then each true previous digit)."""
+    from rnnsim.errors import InputError
+
+    if task is None or task.decoder_rule is None:
+        raise InputError("this encoder–decoder data set has no rule for the decoder's input of a typed sequence; "
+                         "pick a sequence of the data instead")
+    target = np.asarray(target)
+    if target.ndim != 2 or target.dtype.kind not in "iu":
+        raise InputError("the decoder's input follows a target of one class per decoder step")
+    return task.decoder_rule(target)
 
 
 def own_target(task, dataset, model, x):

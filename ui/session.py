@@ -365,8 +365,10 @@ class Session(QObject):
             before = built.losses[-2] if len(built.losses) > 1 else float("nan")
             self.status.emit(f"Update {built.updates} applied: loss {before:.6g} → {built.tape.loss:.6g}")
         else:
-            T = built.x.shape[1]
-            self.status.emit(f"Tape ready: {len(built.tape.events)} events, T = {T}, loss {built.tape.loss:.6g}")
+            tape = built.tape
+            steps = (f"N = {tape.decoder_t0} + M = {tape.T - tape.decoder_t0}" if tape.encoder_rows
+                     else f"T = {tape.T}")
+            self.status.emit(f"Tape ready: {len(tape.events)} events, {steps}, loss {tape.loss:.6g}")
 
     def _on_failed(self, exc):
         from rnnsim.errors import RnnsimError

@@ -59,10 +59,17 @@ class TapeIndex:
         for key in self.final:
             self.known[key] = self._event_for(key)
         self.names = {}                      # node key -> display name ("h²←(3)")
-        self.x = np.asarray(tape.x[0], dtype=np.float64)       # (T, input_size)
+        self.rows = tape.rows                # rows of states (an encoder–decoder: encoder rows, then decoder rows)
+        self.encoder_rows = tape.encoder_rows
+        self.row_times = [set(tape.row_times(r)) for r in range(self.rows)]
+        if tape.decoder_x is not None:       # the timeline's input column by column: x(t), then the decoder's d(t)
+            self.x = [np.asarray(v, dtype=np.float64) for v in tape.x[0]] + \
+                     [np.asarray(v, dtype=np.float64) for v in tape.decoder_x[0]]
+        else:
+            self.x = np.asarray(tape.x[0], dtype=np.float64)   # (T, input_size)
         finals = self.final
         self.scale = {
-            "x": _maxabs([self.x]),
+            "x": _maxabs(self.x if isinstance(self.x, list) else [self.x]),
             "h": _maxabs(v for k, v in finals.items() if k[0] == "h"),
             "c": _maxabs(v for k, v in finals.items() if k[0] == "c"),
             "o": _maxabs(v for k, v in finals.items() if k[0] == "o"),
@@ -81,7 +88,9 @@ class TapeIndex:
                 q = e.quantities
                 key = (e.layer, e.direction, e.t)
                 nxt_t = e.t + 1 if e.direction == 0 else e.t - 1
-                sent = self.event_of.get(("backward", e.layer, e.direction, nxt_t), e.index)
+                sent = self.event_of.get(("backward", e.layer, e.direction, nxt_t),
+                                         self.event_of.get(("context_back", None, None, None), e.index)
+                                         if self.encoder_rows and e.layer < self.encoder_rows else e.index)
                 nxt = q.get("∂L/∂h(t) from t+1")
                 if nxt is not None and 0 <= nxt_t < self.T:
                     self.flow_w[key] = (norm(nxt), sent)
@@ -134,6 +143,18 @@ class TapeIndex:
     def state_name(self, var: str, layer: int, direction: int, t: int) -> str:
         """'h(3)', 'h²←(3)': the Tape's name of a state at original time t."""
         return f"{var}{self.tape.naming.tag(layer, direction)}({t + 1})"
+
+    def input_name(self, t: int) -> str:
+        """The input of column t: x(t), or the decoder's d(t) on an encoder–decoder's decoder steps."""
+        return f"{'d' if self.encoder_rows and t >= self.tape.decoder_t0 else 'x'}({t + 1})"
+
+    def param_name(self, kind: str, layer: int, direction: int = 0) -> str:
+        """The PyTorch name of a row's parameter: kind "weight_ih", "weight_hh", "bias_ih" or "bias_hh"."""
+        return self.tape.traces[layer][direction].names[kind]
+
+    def has_state(self, layer: int, t: int) -> bool:
+        """Whether row ``layer`` has a state at time t (an encoder–decoder's rows cover part of the timeline)."""
+        return t in self.row_times[layer]
 
     def weight_symbol(self, letter: str, layer: int | None = None, direction: int = 0) -> str:
         if layer is None:

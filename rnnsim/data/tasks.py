@@ -47,6 +47,10 @@ class Task:
     target_rule: Callable[[np.ndarray, str], np.ndarray | None] | None = None
     input_width: int | None = None         # values per step the rule reads
     default_output: str = "last"           # where the targets of data made with the default options sit
+    # decoder_rule(target) -> the decoder's teacher-forced input for a target (encoder–decoder tasks), e.g. the
+    # start symbol then each true previous output; and the decoder's first input when it runs on its own outputs
+    decoder_rule: Callable[[np.ndarray], np.ndarray] | None = None
+    decoder_start: Callable[[], np.ndarray] | None = None
 
     def suggest_spec(self, dataset: Dataset):
         """The suggested :class:`rnnsim.ModelSpec` for ``dataset`` (sizes, output and loss from the data)."""
@@ -431,7 +435,7 @@ _register(Task(
 
 
 # ---- reverse: N-to-M, an encoder–decoder writes the digits it read backwards (rnnsim.data.seq2seq_tasks) ------
-from .seq2seq_tasks import make_reverse, reverse_target  # noqa: E402
+from .seq2seq_tasks import make_reverse, reverse_target, start_input, teacher_inputs  # noqa: E402
 
 
 def _make_reverse(seed=0, n=2000, length=5) -> Dataset:
@@ -452,7 +456,8 @@ _register(Task(
     training={"optimizer": "adam", "lr": 0.01, "epochs": 20, "batch_size": 32, "init": "pytorch",
               "validation_split": 0.2, "clip": 5.0},
     options={"n": 2000, "length": 5},
-    target_rule=lambda x, output: reverse_target(x), input_width=10, default_output="sequence"))
+    target_rule=lambda x, output: reverse_target(x), input_width=10, default_output="sequence",
+    decoder_rule=teacher_inputs, decoder_start=start_input))
 
 
 # ---- your own sequence: made-up data of a chosen shape (rnnsim.data.custom) --------------------

@@ -228,3 +228,18 @@ def test_a_large_batch_in_parallel_chunks_equals_one_chunk():
     assert np.isclose(loss, sum(p[0] for p in parts) / 300, rtol=1e-12)
     for name in grads:
         np.testing.assert_allclose(grads[name], sum(p[1][name] for p in parts) / 300, rtol=1e-10, atol=1e-14)
+
+
+def test_single_stack_views_refuse_an_encoder_decoder_in_one_line():
+    from rnnsim.boundary import why_not_drawable
+    from rnnsim.gradflow import gradient_over_time
+    from rnnsim.landscape import direction_plane, parameter_plane
+    model = Model.create(spec_for("gru", 1))
+    x, d, target = problem(model)
+    with pytest.raises(ConfigError, match="one recurrent stack"):
+        parameter_plane(model, ("encoder.weight_hh_l0", (0, 0)), ("decoder.weight_hh_l0", (0, 0)))
+    with pytest.raises(ConfigError, match="one recurrent stack"):
+        direction_plane(model)
+    with pytest.raises(ConfigError, match="one recurrent stack"):
+        gradient_over_time(model, x, target)
+    assert "encoder–decoder" in why_not_drawable(model.spec, 1, "argmax")

@@ -328,15 +328,17 @@ class SurfacePanel(QWidget):
             self.pickers[1].choose(landmarks.W_REC)
             self._set_range(*landmarks.COUNTER_RANGES["overview"])
         else:
-            hh = [p for p in (("rnn.weight_hh_l0", (0, 0)), ("rnn.weight_hh_l0", (0, 1)), ("rnn.weight_ih_l0", (0, 0)))
-                  if _exists(spec, p)]
+            first = next(iter(spec.param_shapes())).split(".")[0]       # "rnn" (an encoder–decoder: "encoder")
+            hh = [p for p in ((f"{first}.weight_hh_l0", (0, 0)), (f"{first}.weight_hh_l0", (0, 1)),
+                              (f"{first}.weight_ih_l0", (0, 0))) if _exists(spec, p)]
             self.pickers[0].choose(hh[0])
             self.pickers[1].choose(hh[1] if len(hh) > 1 else hh[0])
         counter = landmarks.is_counter(spec)
         self.zoom.setVisible(counter)
         self.overview.setVisible(counter)
         self.plane = self.surface = None
-        self.plot.clear_surface("Choose two weights (or directions) and press Compute")
+        self.plot.clear_surface("Choose two weights (or directions) and press Compute" if not spec.is_seq2seq else
+                                "Not for an encoder–decoder: the surface is drawn for one recurrent stack")
         self.plot.set_marks([])
         self.plot.set_current(None)
         self.planeChanged.emit(None)

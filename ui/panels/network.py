@@ -128,9 +128,13 @@ class NetworkEditor(QGroupBox):
         shapes = spec.param_shapes()
         count = sum(int(_prod(s)) for s in shapes.values())
         parts = [f"{label} {shapes[name][0]}×{shapes[name][1]}"
-                 for name, label in (("rnn.weight_ih_l0", "U"), ("rnn.weight_hh_l0", "W"), ("fc.weight", "V"))
+                 for name, label in (("rnn.weight_ih_l0", "U"), ("rnn.weight_hh_l0", "W"),
+                                     ("encoder.weight_ih_l0", "Uᵉ"), ("decoder.weight_ih_l0", "Uᵈ"),
+                                     ("encoder.weight_hh_l0", "Wᵉ"), ("decoder.weight_hh_l0", "Wᵈ"), ("fc.weight", "V"))
                  if name in shapes]
         extra = f" · {spec.num_layers} layers" if spec.num_layers > 1 else ""
+        if spec.is_seq2seq:
+            extra += " · encoder–decoder: the encoder's final state is the decoder's initial state"
         self.summary.setText(f"{CELL_DESCRIPTIONS.get(spec.cell, spec.cell)}\n"
                              f"{' · '.join(parts)}{extra} · {count} parameters, shared by every timestep")
 

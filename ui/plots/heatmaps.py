@@ -221,8 +221,9 @@ class WeightsView(QWidget):
         self._params, self._grads, self._spec = params, grads, spec
         self._steps = (step, grads_step)
         self._rows = (rows,) if isinstance(rows, str) else tuple(rows)
-        entries = [(f"layer {layer + 1}" + (" ←" if d else ""), layer, d)
-                   for layer in range(spec.num_layers) for d in range(spec.directions)]
+        entries = [((f"{stack} " if stack != "rnn" else "") + f"layer {layer + 1}" + (" ←" if d else ""),
+                    (stack, layer), d)
+                   for stack in spec.stacks for layer in range(spec.num_layers) for d in range(spec.directions)]
         if self.layer_box.count() != len(entries):
             with QSignalBlocker(self.layer_box):
                 self.layer_box.clear()
@@ -240,18 +241,19 @@ class WeightsView(QWidget):
         spec, params, grads = self._spec, self._params, self._grads
         if spec is None or params is None:
             return
-        layer, d = self.layer_box.currentData() or (0, 0)
+        (stack, layer), d = self.layer_box.currentData() or ((spec.stacks[0], 0), 0)
         suffix = f"_l{layer}" + ("_reverse" if d else "")
         gates = GATE_NAMES.get(spec.cell, "")
         h = spec.hidden_size
         blocks = [(g, h) for g in gates] if gates else None
         gate_rows = [f"{g}{u + 1}" for g in gates for u in range(h)] if gates else [str(u + 1) for u in range(h)]
-        inputs = spec.layer_input_size(layer)
-        in_names = ([f"x{j + 1}" for j in range(inputs)] if layer == 0
+        inputs = spec.layer_input_size(layer, stack)
+        letter = "d" if stack == "decoder" else "x"
+        in_names = ([f"{letter}{j + 1}" for j in range(inputs)] if layer == 0
                     else [f"h{j + 1}" for j in range(inputs)])
         hid_names = [f"h{j + 1}" for j in range(h)]
-        what = {"U": (f"rnn.weight_ih{suffix}", gate_rows, in_names, blocks),
-                "W": (f"rnn.weight_hh{suffix}", gate_rows, hid_names, blocks)}
+        what = {"U": (f"{stack}.weight_ih{suffix}", gate_rows, in_names, blocks),
+                "W": (f"{stack}.weight_hh{suffix}", gate_rows, hid_names, blocks)}
         if "fc.weight" in params:
             out_rows = [f"o{i + 1}" for i in range(spec.output_size)]
             top = [f"h{j + 1}" + ("→" if spec.directions == 1 or j < h else "←") for j in range(h * spec.directions)]

@@ -9,7 +9,9 @@ from rnnsim.train import History, TrainConfig
 
 def first_sequence(dataset):
     """The probe the dashboard's detail shows: the data's first sequence — the debugger's too, unless
-    the learner picks another."""
+    the learner picks another. (x, y), plus the decoder's input for encoder–decoder data."""
+    if dataset.decoder_x is not None:
+        return dataset.x[:1], dataset.y[:1], dataset.decoder_x[:1]
     return dataset.x[:1], dataset.y[:1]
 
 

@@ -481,7 +481,7 @@ class TrainingDashboard(QWidget):
         signed = spec.hidden_size == 1
         curves = {}
         for (lay, dd), norms in probe.dh_norms.items():
-            label = f"layer {lay + 1}" + (" ←" if dd else "")
+            label = ("decoder " if spec.is_seq2seq else "") + f"layer {lay + 1}" + (" ←" if dd else "")
             curves[label] = probe.dh[(lay, dd)][:, 0] if signed else norms
         self.grad_time_plot.show_data(curves, snap.step, signed)
 

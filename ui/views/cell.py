@@ -152,7 +152,7 @@ class CellView(QWidget):
                                                                  "rnn_sigmoid": "Elman (σ)",
                                                                  "rnn_softplus": "Elman (softplus)",
                                                                  "rnn_hard_sigmoid": "Elman (hard σ)"}.get(s.spec.cell))
-        where = f"layer {layer + 1}" + (" (reverse)" if d else "")
+        where = s.tape.naming.where(layer, d).replace(" · reverse direction", " (reverse)")
         mode = "gradients flowing back (∂L/∂·, green–purple)" if bq is not None else (
             "values" if fq is not None else "not computed yet")
         _set_text(self.title, f"{name} cell · {where} · t = {t + 1} · {mode}")

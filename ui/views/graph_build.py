@@ -38,7 +38,7 @@ def input_mode(session, idx) -> str:
     one-to-many, no input after the first step) or "repeat" (x(1) at every step) — else "every" (a Tape
     made elsewhere, or a typed probe that carries other values)."""
     built = session.built
-    if built is None or built.tape is not idx.tape:
+    if built is None or built.tape is not idx.tape or idx.encoder_rows:
         return "every"
     mode = getattr(built.dataset, "inputs", "every")
     x = idx.x                                              # (T, input_size)
@@ -85,6 +85,11 @@ class SceneBuilder:
                 self._no_input_mark(x, L.y("x"), t)
                 continue
             label, tip = f"x({t + 1})", f"x({t + 1}): the input at step {t + 1}"
+            if idx.encoder_rows:                         # an encoder–decoder: x(t) for the encoder, then d(t)
+                label = idx.input_name(t)
+                tip = (f"{label}: the encoder's input at step {t + 1}" if label[0] == "x" else
+                       f"{label}: the decoder's input at step {t + 1} — while training, the previous true output "
+                       f"(the first: a start symbol); this is teacher forcing")
             if chars and t < len(chars):                 # a text model reads one character per step
                 label, tip = f"x({t + 1}) “{chars[t]}”", f"{tip}: the character “{chars[t]}” (one-hot)"
             elif mode == "first":
@@ -92,11 +97,13 @@ class SceneBuilder:
             elif mode == "repeat" and t > 0:
                 tip += " — the same values as x(1), repeated at every step (one-to-many)"
             self._node(("x", t), "x", x, L.y("x"), label, tip, value=idx.x[t], vscale=sc["x"], known_v=-1)
-        for layer in range(spec.num_layers):
+        for layer in range(idx.rows):
             for d in range(L.dirs):
                 y = L.y("h", layer, d)
-                where = f"layer {layer + 1}" + (", reverse direction" if d else "")
+                where = idx.tape.naming.where(layer, d).replace(" · ", ", ")
                 for t in ts:
+                    if not idx.has_state(layer, t):
+                        continue
                     key = ("h", layer, d, t)
                     name = idx.state_name("h", layer, d, t)
                     note = "" if layer or has_input(mode, t) else (
@@ -106,7 +113,7 @@ class SceneBuilder:
                                f"{name}: hidden state of {where} at t = {t + 1}{note}",
                                value=idx.value(key), vscale=sc["h"], grad=idx.value(("dh", layer, d, t)),
                                gscale=sc["dh"], known_v=idx.known_at(key), known_g=idx.known_at(("dh", layer, d, t)))
-                if extras:
+                if extras and idx.tape.traces[layer][d].t0 == 0:      # a decoder row starts from the context
                     t0 = -1 if d == 0 else T
                     h0 = np.zeros(spec.hidden_size)
                     name0 = f"h{idx.tape.naming.tag(layer, d)}({t0 + 1})"
@@ -174,14 +181,20 @@ class SceneBuilder:
         outputs = [t for t in ts if t in set(idx.tape.output_times)]
         bi = L.dirs == 2
         mode = input_mode(self.session, idx)
-        for layer in range(spec.num_layers):
+        for layer in range(idx.rows):
             for d in range(L.dirs):
                 Usym = idx.weight_symbol("U", layer, d)
                 Wsym = idx.weight_symbol("W", layer, d)
-                pU = f"rnn.weight_ih_l{layer}" + ("_reverse" if d else "")
-                pW = f"rnn.weight_hh_l{layer}" + ("_reverse" if d else "")
+                pU, pW = idx.param_name("weight_ih", layer, d), idx.param_name("weight_hh", layer, d)
+                first_t = idx.tape.traces[layer][d].t0
                 for t in ts:
+                    if not idx.has_state(layer, t):
+                        continue
                     dst = ("h", layer, d, t)
+                    if idx.encoder_rows and layer >= idx.encoder_rows and t == first_t:
+                        self._context_arrow(idx, layer, t, pW)
+                        self._input_arrows(idx, L, layer, d, t, dst, Usym, pU, bi, mode)
+                        continue
                     # recurrent arrow from the previous step (processing order)
                     prev_t = t - 1 if d == 0 else t + 1
                     src = ("h", layer, d, prev_t) if 0 <= prev_t < T else ("h0", layer, d)
@@ -194,15 +207,9 @@ class SceneBuilder:
                                 f"({idx.state_name('h', layer, d, prev_t) if src[0] == 'h' else 'initial state'} → "
                                 f"{idx.state_name('h', layer, d, t)})",
                                 gpts, flow, param=pW)
-                    # input arrows: from x (layer 0) or from each direction of the layer below
-                    if layer == 0:
-                        sources = [("x", t)] if has_input(mode, t) else []
-                    else:
-                        sources = [("h", layer - 1, sd, t) for sd in range(L.dirs)]
-                    for src_key in sources:
-                        self._input_arrow(idx, L, src_key, dst, t, Usym, pU, bi)
+                    self._input_arrows(idx, L, layer, d, t, dst, Usym, pU, bi, mode)
         # head: top layer -> o(t) -> L(t)
-        top = spec.num_layers - 1
+        top = idx.rows - 1
         vsym = "V" if spec.output_size is not None else "(no head: o = h)"
         for t in outputs:
             o = ("o", t)
@@ -235,6 +242,30 @@ class SceneBuilder:
             gpts = [QPointF(b.x() + 7, b.y()), QPointF(a.x() + 7, a.y())] if flow else None
             self._arrow(("loss", t), [a, b], None, None,
                         "Loss of this step: compares o(t) with the target", gpts, flow)
+
+    def _input_arrows(self, idx, L, layer, d, t, dst, Usym, pU, bi, mode):
+        """The arrows into h(t) from below: x(t) (the first row; an encoder–decoder's first decoder row reads d(t)
+        from the same input row) or each direction of the layer below."""
+        if layer == 0 or layer == idx.encoder_rows:
+            sources = [("x", t)] if has_input(mode, t) else []
+        else:
+            sources = [("h", layer - 1, sd, t) for sd in range(L.dirs)]
+        for src_key in sources:
+            self._input_arrow(idx, L, src_key, dst, t, Usym, pU, bi)
+
+    def _context_arrow(self, idx, layer, t, pW):
+        """The hand-over: the encoder's final state (row ``layer`` − encoder rows, t − 1) starts decoder row
+        ``layer`` at t: one arrow up and across, labelled "context", carrying Wᵈ's first product."""
+        src, dst = ("h", layer - idx.encoder_rows, 0, t - 1), ("h", layer, 0, t)
+        a, b = self._edge(src, "right"), self._edge(dst, "left")
+        mid = QPointF((a.x() + b.x()) / 2, (a.y() + b.y()) / 2)
+        gpts = [QPointF(b.x() - 6, b.y() + 8), QPointF(a.x() + 6, a.y() - 8)]
+        enc, dec = idx.state_name("h", src[1], 0, t - 1), idx.state_name("h", layer, 0, t - 1)
+        self._arrow(("W", layer, 0, t), [a, mid, b], "context", QPointF(mid.x() + 8, mid.y() + 4),
+                    f"The context: the encoder's final state {enc} is the decoder's initial state {dec}; the decoder's "
+                    f"first step reads it through {idx.weight_symbol('W', layer, 0)}. Everything the decoder knows of "
+                    "the input passes here; in BPTT the decoder's gradient flows back along it into the encoder.",
+                    gpts, idx.flow_w.get((src[1], 0, t - 1)), param=pW)
 
     def _input_arrow(self, idx, L, src_key, dst, t, Usym, pU, bi):
         """x(t) → h(t) in the first layer, or the layer below's h(t) → h(t)."""
@@ -270,7 +301,7 @@ class SceneBuilder:
             lab_at = QPointF(last_a.x() + side * 12, last_b.y() + 13)
         gflow = idx.flow_up.get(src_key[1:]) if src_key[0] == "h" else None
         gpts = [QPointF(p.x() + 7, p.y()) for p in reversed(pts)] if gflow else None
-        src_name = f"x({t + 1})" if src_key[0] == "x" else idx.state_name("h", src_key[1], src_key[2], t)
+        src_name = idx.input_name(t) if src_key[0] == "x" else idx.state_name("h", src_key[1], src_key[2], t)
         # one U label per destination (on the first source's arrow): the arrows into one node share U
         first = src_key[0] == "x" or src_key[2] == 0
         self._arrow(("U", layer, d, t) + tuple(src_key), pts, Usym if first else None, lab_at,

@@ -15,13 +15,16 @@ class Layout:
     """Rows top to bottom — L, o, each layer (top first; a bidirectional layer's reverse row above its
     forward row), x — and one column per timestep, with a column for the initial states on each side."""
 
-    def __init__(self, spec, T):
+    def __init__(self, spec, T, layers: int | None = None, naming=None):
+        """``layers``: rows of states (default the spec's layers; an encoder–decoder has its encoder's and its
+        decoder's); ``naming``: the Tape's Naming, for the row labels."""
         self.spec, self.T = spec, T
         self.dirs = spec.directions
+        self.naming = naming
         self.rows = []                                   # (kind, layer, direction), top to bottom
         self.rows.append(("L", None, None))
         self.rows.append(("o", None, None))
-        for layer in range(spec.num_layers - 1, -1, -1):
+        for layer in range((layers or spec.num_layers) - 1, -1, -1):
             for d in range(self.dirs - 1, -1, -1):
                 self.rows.append(("h", layer, d))
         self.rows.append(("x", None, None))
@@ -51,12 +54,17 @@ class Layout:
     def row_label(self, row) -> tuple[str, str]:
         """(text, kind) of a row's label in the frozen gutter; kind "h" rows are drawn in the forward colour."""
         kind, layer, d = row
+        seq2seq = self.naming is not None and self.naming.rows[0][0] == "encoder"
         if kind == "x":
-            return "input\nx(t)", kind
+            return ("inputs\nx(t), d(t)" if seq2seq else "input\nx(t)"), kind
         if kind == "o":
             return "output\no(t)", kind
         if kind == "L":
             return "loss\nL(t)", kind
+        if seq2seq:
+            stack, stack_layer, _ = self.naming.rows[layer]
+            return f"{stack}" + (f" {stack_layer + 1}" if self.spec.num_layers > 1 else "") + \
+                f"\nh{self.naming.tag(layer, 0)}(t)", kind
         if d == 1:
             return f"layer {layer + 1}\n← reverse", kind
         return f"layer {layer + 1}\n" + ("→ forward" if self.dirs == 2 else "h(t)"), kind

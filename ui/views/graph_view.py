@@ -111,7 +111,7 @@ class UnrolledView(SceneBuilder, QGraphicsView):
         self._toggles, self._toggle_keys = [], []
         self._active, self._param_active, self._active_header = [], [], None
         spec, T = idx.spec, idx.T
-        L = self.layout_ = Layout(spec, T)
+        L = self.layout_ = Layout(spec, T, idx.rows, idx.tape.naming)
         self.graph.setSceneRect(QRectF(0, 0, L.width, L.height))
         self._build_headers(L, T)
         self.gutter = RowGutter(self)
@@ -225,6 +225,12 @@ class UnrolledView(SceneBuilder, QGraphicsView):
             elif k == "output":
                 focus = [("o", t), ("L", t)]
                 self._active = list(self._arrow_index().get(("o", t), ()))
+            elif k in ("context", "context_back"):         # the hand-over from the encoder to the decoder
+                n0 = idx_t0 = self.session.index.tape.decoder_t0
+                rows = self.session.index.encoder_rows
+                focus = [f for r in range(rows) for f in (("h", r, 0, n0 - 1), ("h", r + rows, 0, idx_t0))]
+                self._active = [self.arrows[("W", r + rows, 0, n0)] for r in range(rows)
+                                if ("W", r + rows, 0, n0) in self.arrows]
             elif k in ("loss", "clip", "weight_decay"):
                 focus = [("loss",)]
             elif k == "update" and event.param:
