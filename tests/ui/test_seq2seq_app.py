@@ -81,3 +81,17 @@ def test_the_cost_surface_says_why_not(make_window, qtbot):
     panel = w.cost_surface.surface
     panel.start()
     assert "encoder–decoder has two" in panel.status.text()
+
+
+def test_predict_decodes_on_its_own_outputs_and_the_folded_view_explains(make_window, qtbot):
+    w = _window(make_window, qtbot)
+    panel = w.predict_panel
+    panel.input.setText("0 0 0 1 0 0 0 0 0 0, 0 0 0 0 0 0 0 1 0 0, 1 0 0 0 0 0 0 0 0 0")
+    with qtbot.waitSignal(panel.predicted, timeout=20000) as got:
+        panel.predict()
+    out = got.args[0]
+    assert out.shape == (1, 3, 10)                  # the decoder ran as many steps as the input has
+    assert "reading back its own choices" in panel.answer.text()
+    w.graph.folded_btn.click()
+    assert not w.graph.folded.pix and "two cycles" in " ".join(
+        i.text() for i in w.graph.folded.graph.items() if hasattr(i, "text"))

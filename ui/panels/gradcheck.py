@@ -222,6 +222,7 @@ class GradcheckPanel(QWidget):
         x, y = data.x[:count].copy(), data.y[:count].copy()
         fingerprint = self._fingerprint(model)
         options = {"truncate": fingerprint["truncate"], "l2": fingerprint["l2"], "eps": self.eps.value(),
+                   "decoder_input": None if data.decoder_x is None else data.decoder_x[:count].copy(),
                    "tolerance": self.tolerance.value(), "max_elements": self.sample.value() or None, "seed": 0}
         self._stop = stop = threading.Event()
         self._run += 1

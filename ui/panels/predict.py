@@ -6,6 +6,10 @@ series, in the file's own units (the panel scales them as the data set was scale
 shown in the data's terms: a count rounded, class probabilities, the next characters, a forecast in
 the file's units. The network runs on a worker (``model.predict`` of a copy of the newest weights),
 so predicting also works while training runs and never waits for numba on the GUI thread.
+
+An encoder–decoder has no decoder input for a typed sequence: it runs on its own outputs
+(``rnnsim.seq2seq.decode``, greedy) from the data's start symbol, as many steps as the data's decoder takes
+per input step.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLin
 
 from rnnsim.data.loaders import decode, encode, normalise_inputs, one_hot
 from rnnsim.errors import RnnsimError
+from rnnsim.evaluate import start_symbol
+from rnnsim.seq2seq import decode as decode_free
 from rnnsim.inputs import as_batch, parse_inline
 from rnnsim.interpret import describe_output
 
@@ -156,6 +162,16 @@ class PredictPanel(QWidget):
             return
         self.x = x
         model = self.controller.current_model()
+        if model.spec.is_seq2seq:
+            d = self.controller.dataset
+            start = start_symbol(model, d)
+            if start is None:
+                self._error("this encoder–decoder's data name no start symbol to begin decoding from")
+                return
+            steps = max(1, round(x.shape[1] * d.target_steps / d.steps))
+            self.predict_button.setEnabled(False)
+            self.runner.submit(lambda job: (x, decode_free(model, x, start, steps).outputs))
+            return
         self.predict_button.setEnabled(False)
         self.runner.submit(lambda job: (x, model.predict(x)))
 
@@ -177,6 +193,11 @@ class PredictPanel(QWidget):
         d = self.controller.dataset
         meaning = describe_output(self.controller.model.spec, np.asarray(out)[0], d.meta, d.accuracy)
         kind = meaning["kind"]
+        if self.controller.model.spec.is_seq2seq and kind == "classes":
+            chosen = " ".join(str(c) for c in meaning["classes"])
+            return (f"The decoder, reading back its own choices from the start symbol: <b>{chosen}</b><br>"
+                    + self._rows([f"class <b>{c}</b> (probability {q:.2f})"
+                                  for c, q in zip(meaning["classes"], meaning["confidence"])], None))
         if kind == "next_char":
             alts = ", ".join(f"“{_escape(e['char'])}” {e['probability']:.0%}" for e in meaning["top"])
             return (f"Next character after each step: <b><tt>{_escape(meaning['chars'])}</tt></b><br>"

@@ -37,6 +37,15 @@ class FoldedView(QGraphicsView):
             return
         self.graph.clear()
         self.pix.clear()
+        self.caption = None
+        if idx.encoder_rows:                       # two cycles handed over once: the unrolled graph shows it
+            note = text_item("An encoder–decoder has two cycles: the encoder's, run over x(1) … x(N), then the\n"
+                             "decoder's, started from the encoder's final state (the context) and run over d(t).\n"
+                             "The unrolled graph draws both rows and the context arrow between them.",
+                             None, 14, theme.LABEL)
+            self.graph.addItem(note)
+            self.graph.setSceneRect(self.graph.itemsBoundingRect().adjusted(-30, -20, 30, 20))
+            return
         spec = idx.spec
         dirs = spec.directions
         x0 = 300
