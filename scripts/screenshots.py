@@ -6,8 +6,9 @@ Writes forward-midway.png, bptt-midway.png, lstm-cell.png (and lstm-cell-closeup
 folded.png, inspector.png, stacked-bidirectional.png, app-training.png (the whole window
 mid-training, the Training dashboard docked), cost-surface.png and cost-surface-window.png (the
 counter: Rprop beside plain gradient descent), xor-3-vs-50-units.png and boundary-xor-50.png (the
-XOR lesson's shipped settings), one-to-many.png (the sine-from-start task: input at the first step only).
-``--only training`` / ``--only lessons`` / ``--only one-to-many`` renders just those.
+XOR lesson's shipped settings), one-to-many.png (the sine-from-start task: input at the first step only),
+encoder-decoder.png (the reverse task: BPTT handed back from the decoder into the encoder).
+``--only training`` / ``--only lessons`` / ``--only one-to-many`` / ``--only encoder-decoder`` renders just those.
 The window starts from its first layout (a layout saved by the app is neither read nor changed).
 """
 from __future__ import annotations
@@ -65,7 +66,8 @@ def save(w, path):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--only", choices=["training", "lessons", "one-to-many"], help="render only these screenshots")
+    p.add_argument("--only", choices=["training", "lessons", "one-to-many", "encoder-decoder"],
+                   help="render only these screenshots")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -75,6 +77,9 @@ def main(argv=None):
         return
     if args.only == "one-to-many":
         one_to_many_shot(app, out)
+        return
+    if args.only == "encoder-decoder":
+        encoder_decoder_shot(app, out)
         return
     if args.only == "lessons":
         surface_shots(app, out)
@@ -131,6 +136,7 @@ def main(argv=None):
     surface_shots(app, out)
     xor_shots(app, out)
     one_to_many_shot(app, out)
+    encoder_decoder_shot(app, out)
 
 
 def wait_for(app, condition, what, seconds=120):
@@ -219,6 +225,21 @@ def one_to_many_shot(app, out):
     w.graph.view.horizontalScrollBar().setValue(0)        # x(1) and its arrow in view, beside the later steps
     settle(app, 400)
     save(w, out / "one-to-many.png")
+    w.close()
+    settle(app, 50)
+
+
+def encoder_decoder_shot(app, out):
+    """7. N-to-M: the reverse task's encoder row and decoder row on one timeline, stepped to the moment BPTT
+    hands the gradient back through the context into the encoder."""
+    w = open_window(app, task="reverse", hidden_size=16, options={"n": 200, "length": 3})
+    s = w.session
+    w.resizeDocks([w.docks["model"], w.docks["equations"]], [270, 300], Qt.Orientation.Horizontal)
+    s.seek(s.tape.find("context_back"))
+    settle(app, 300)
+    w.graph.view.fit_all()                               # both rows, all N + M steps and the context between
+    settle(app, 400)
+    save(w, out / "encoder-decoder.png")
     w.close()
     settle(app, 50)
 
