@@ -22,7 +22,7 @@ plots. No Qt here; never unpickles. Layout of the archive (``numpy.savez_compres
        "runs": [{...}, ...],                                      # kept runs (optional; rnnsim/runs.py)
        "extras": [...], "ui": {...}}
 
-- ``probe::x``, ``probe::y``: the probe sequence; ``data::x``, ``data::y``: the data of a file source
+- ``probe::x``, ``probe::y``: the probe sequence (``probe::d``: its decoder input, an encoder–decoder's); ``data::x``, ``data::y``: the data of a file source
   (so the session opens even when the file has moved or changed); ``grad_norms::<name>``: the
   per-parameter gradient norm at every recorded step; ``progress::order`` and
   ``optimizer::<name>::<key>``: where the Trainer is in its epoch and the optimizer's memory
@@ -88,7 +88,7 @@ class SessionData:
     data: dict                                      # the data source, see the module docstring
     history: History = field(default_factory=History)
     model_options: dict = field(default_factory=dict)
-    probe: tuple | None = None                      # (x (1, T, I), target)
+    probe: tuple | None = None                      # (x (1, T, I), target[, decoder input (1, M, D)])
     dataset: Dataset | None = None                  # stored data (file sources)
     grad_norms: dict = field(default_factory=dict)  # {name: (len(history.step),)}
     progress: dict | None = None                    # capture_progress(trainer)
@@ -157,6 +157,8 @@ def save(path, state: SessionData) -> None:
     if state.probe is not None:
         arrays["probe::x"] = np.asarray(state.probe[0])
         arrays["probe::y"] = np.asarray(state.probe[1])
+        if len(state.probe) > 2 and state.probe[2] is not None:
+            arrays["probe::d"] = np.asarray(state.probe[2])
         doc["probe"] = {"stored": True}
     if state.dataset is not None:
         d = state.dataset
@@ -226,11 +228,14 @@ def load(path) -> SessionData:
     model = Model(spec, params)
     if doc.get("probe"):
         state.probe = (_array(name, arrays, "probe::x", "f", ndim=3), _array(name, arrays, "probe::y", "fiu"))
+        if spec.is_seq2seq:
+            state.probe += (_array(name, arrays, "probe::d", "f", ndim=3),)
         if state.probe[0].shape[0] != 1 or state.probe[0].shape[2] != spec.input_size or 0 in state.probe[0].shape:
             raise ModelFileError(f"{name}: the probe sequence has shape {state.probe[0].shape}, expected "
                                  f"(1, T, {spec.input_size})")
         try:
-            model.check_target(state.probe[1], state.probe[0])
+            decoder_x = model.check_decoder_input(state.probe[2] if len(state.probe) > 2 else None, state.probe[0])
+            model.check_target(state.probe[1], state.probe[0], decoder_x)
         except RnnsimError as exc:
             raise ModelFileError(f"{name}: the probe's target does not fit the model: {exc}") from None
     if "dataset" in data:

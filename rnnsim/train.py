@@ -170,6 +170,11 @@ class Trainer:
         self.probe_d = model.check_decoder_input(probe[2] if len(probe) > 2 else None, self.probe_x)
         self.probe_y = model.check_target(probe[1], self.probe_x, self.probe_d)
 
+    @property
+    def probe(self) -> tuple:
+        """(x, target), plus the decoder input for an encoder–decoder: what ``probe=`` takes."""
+        return (self.probe_x, self.probe_y) + ((self.probe_d,) if self.probe_d is not None else ())
+
     # ---- control ----------------------------------------------------------------------
     def request_stop(self) -> None:
         """Ask a running ``run()`` to return after the current step (thread-safe: a flag)."""

@@ -93,3 +93,21 @@ def test_teacher_inputs_shift_the_targets():
     d = teacher_inputs(np.array([[3, 1, 4]]))
     np.testing.assert_array_equal(d[0].argmax(axis=1), [START, 3, 1])
     assert start_input().argmax() == START
+
+
+def test_a_session_file_keeps_the_encoder_decoder_and_its_probe(tmp_path):
+    from rnnsim import session_file as sf
+    ds, task = make_task("reverse", seed=0, n=60, length=3)
+    model = recipe.build_model(task.suggest_spec(ds), "pytorch", 0)
+    trainer = Trainer(model, ds, recipe.build_config(task.training, {"epochs": 2}))
+    trainer.run(max_steps=3)
+    probe = trainer.probe
+    state = sf.SessionData(model.spec, model.params, trainer.config,
+                           {"kind": "task", "name": "reverse", "seed": 0, "options": {"n": 60, "length": 3}},
+                           trainer.history, probe=probe, progress=sf.capture_progress(trainer))
+    sf.save(tmp_path / "s2s.npz", state)
+    back = sf.load(tmp_path / "s2s.npz")
+    assert back.spec == model.spec and back.spec.is_seq2seq
+    for got, want in zip(back.probe, probe):
+        np.testing.assert_array_equal(got, want)
+    assert len(back.probe) == 3

@@ -95,3 +95,23 @@ def test_predict_decodes_on_its_own_outputs_and_the_folded_view_explains(make_wi
     w.graph.folded_btn.click()
     assert not w.graph.folded.pix and "two cycles" in " ".join(
         i.text() for i in w.graph.folded.graph.items() if hasattr(i, "text"))
+
+
+def test_a_session_round_trip_keeps_the_encoder_decoder(make_window, qtbot, tmp_path):
+    w = _window(make_window, qtbot)
+    w.dashboard.steps_box.setValue(5)
+    w.dashboard.actions["train_steps"].trigger()
+    qtbot.waitUntil(lambda: w.training.state == PAUSED, timeout=TRAIN_TIMEOUT)
+    path = tmp_path / "reverse.npz"
+    assert w.training.save_session(path)
+    assert w.training.open_session(path)
+    assert w.training.model.spec.is_seq2seq and len(w.training.trainer.probe) == 3
+    qtbot.waitUntil(lambda: w.session.tape is not None and w.session.tape.encoder_rows == 1
+                    and not w.graph.view.building, timeout=20000)
+
+
+def test_the_network_editor_has_no_bidirectional_for_it(make_window, qtbot):
+    from ui.panels.network import NetworkEditor
+    w = _window(make_window, qtbot)
+    editor = w.findChildren(NetworkEditor)[0]
+    assert not editor.bidirectional.isEnabled() and "not bidirectional" in editor.bidirectional.toolTip()

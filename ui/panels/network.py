@@ -30,6 +30,9 @@ CELL_DESCRIPTIONS = {value: tip for value, _, tip in CELLS}
 INIT_NAMES = {"pytorch": "PyTorch default (uniform ±1/√hidden)", "zeros": "All zeros (watch the symmetry)",
               "xavier": "Xavier (Glorot)", "orthogonal": "Orthogonal W"}
 
+BIDIRECTIONAL_TIP = ("A second copy of each layer reads the sequence backwards, from x(T) to x(1);\n"
+                     "its row in the graph has its arrows reversed.")
+
 
 def ask_to_replace(parent, text: str) -> bool:
     """Yes/No: replace trained weights? (Replaced by the tests.)"""
@@ -62,8 +65,7 @@ class NetworkEditor(QGroupBox):
         for spin in (self.hidden, self.layers):
             spin.valueChanged.connect(lambda _: self.apply())
         self.bidirectional = QCheckBox("Bidirectional")
-        self.bidirectional.setToolTip("A second copy of each layer reads the sequence backwards, from x(T) to "
-                                      "x(1);\nits row in the graph has its arrows reversed.")
+        self.bidirectional.setToolTip(BIDIRECTIONAL_TIP)
         self.bidirectional.toggled.connect(lambda _: self.apply())
         form.addRow("", self.bidirectional)
         self.init = QComboBox()
@@ -125,6 +127,10 @@ class NetworkEditor(QGroupBox):
 
     def show_summary(self) -> None:
         spec = self.controller.spec
+        # an encoder–decoder's encoder hands its final state to a decoder running forward: no reverse direction
+        self.bidirectional.setEnabled(not spec.is_seq2seq)
+        self.bidirectional.setToolTip("An encoder–decoder is not bidirectional (its decoder starts from the "
+                                      "encoder's final state)" if spec.is_seq2seq else BIDIRECTIONAL_TIP)
         shapes = spec.param_shapes()
         count = sum(int(_prod(s)) for s in shapes.values())
         parts = [f"{label} {shapes[name][0]}×{shapes[name][1]}"

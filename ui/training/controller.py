@@ -285,7 +285,7 @@ class TrainingController(ControllerFiles, ControllerRecovery, ControllerRuns, QO
         if new_run:
             try:
                 trainer = Trainer(Model(self.model.spec, params, self.model.extras), self.dataset, self.config,
-                                  probe=(self.trainer.probe_x, self.trainer.probe_y))
+                                  probe=self.trainer.probe)
             except RnnsimError as exc:
                 self.error.emit("Cannot change the weights", str(exc))
                 return False
@@ -407,7 +407,7 @@ class TrainingController(ControllerFiles, ControllerRecovery, ControllerRuns, QO
                                          else old.step_count + config.max_steps)
         if config == old.config and not old.finished:
             return
-        trainer = Trainer(self.model, self.dataset, config, probe=(old.probe_x, old.probe_y))
+        trainer = Trainer(self.model, self.dataset, config, probe=old.probe)
         same_order = (config.batch_size, config.validation_split, config.seed) == (
             old.config.batch_size, old.config.validation_split, old.config.seed)
         same_optimizer = config.optimizer_settings() == old.config.optimizer_settings()

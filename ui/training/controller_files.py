@@ -39,7 +39,7 @@ class ControllerFiles:
             path = (h.path_step.view()[:upto].copy(), h.path[:upto].copy()) if upto else None
         return sf.SessionData(self.model.spec, self.model.params, trainer.config, dict(self.source),
                               trainer.history, model_options=dict(self.network),
-                              probe=(trainer.probe_x, trainer.probe_y), dataset=stored, grad_norms=norms,
+                              probe=trainer.probe, dataset=stored, grad_norms=norms,
                               progress=sf.capture_progress(trainer), extras=self.model.extras,
                               ui={**self.view_state, "divergences": self.history.divergences,
                                   "state": self._state},

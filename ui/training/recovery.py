@@ -44,7 +44,7 @@ class ControllerRecovery:
         self.history.truncate(step)
         progress = sf.capture_progress(old)
         progress.update(step_count=len(history.step), epoch=len(history.epoch), finished=False, stop_reason="")
-        trainer = Trainer(self.model, self.dataset, self.config, probe=(old.probe_x, old.probe_y))
+        trainer = Trainer(self.model, self.dataset, self.config, probe=old.probe)
         same_data = self.config.validation_split == old.config.validation_split
         sf.restore_progress(trainer, progress, order=False, optimizer=False, history=history)
         if not same_data:
