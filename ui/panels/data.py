@@ -41,6 +41,9 @@ class DataPanel(QWidget):
         box = QGroupBox("Built-in task")
         form = QFormLayout(box)
         self.task = QComboBox()
+        # sized by a short text, not by the longest title: the dock's width decides, and the texts below wrap in it
+        self.task.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.task.setMinimumContentsLength(16)
         for name, task in TASKS.items():
             self.task.addItem(task.title, name)
             self.task.setItemData(self.task.count() - 1, task.description, Qt.ItemDataRole.ToolTipRole)
