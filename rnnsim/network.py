@@ -117,7 +117,8 @@ def stack_forward(spec: ModelSpec, params: dict, stack: str, x: np.ndarray, init
             b_ih = _bias(params, f"{stack}.bias_ih{sfx}", gates)
             b_hh = _bias(params, f"{stack}.bias_hh{sfx}", gates)
             xd = layer_in if direction == 0 else np.ascontiguousarray(layer_in[::-1])
-            xproj = (xd.reshape(steps * batch, -1) @ w_ih.T + b_ih).reshape(steps, batch, gates)
+            xproj = np.dot(xd.reshape(steps * batch, -1), w_ih.T).reshape(steps, batch, gates)
+            xproj += b_ih                                    # in place: no second (T, B, G·H) array
             h0 = np.zeros((batch, hidden))
             c0 = np.zeros((batch, hidden))
             if initial is not None:
@@ -247,7 +248,9 @@ def _stack_backward(spec, params, stack, layers, d_top, truncate, grads, state_g
                 grads[f"{stack}.weight_hh{sfx}"] += dhpre[0].T @ dp.h0
             if spec.bias:
                 grads[f"{stack}.bias_ih{sfx}"] = dx2.sum(axis=0)
-                grads[f"{stack}.bias_hh{sfx}"] = dh2.sum(axis=0)
+                # the two biases get the same gradient except in a GRU's n block: one sum when the arrays agree
+                grads[f"{stack}.bias_hh{sfx}"] = (grads[f"{stack}.bias_ih{sfx}"].copy() if dhpre is dxpre
+                                                  else dh2.sum(axis=0))
             if layer > 0:
                 dx = (dx2 @ w_ih).reshape(steps, batch, -1)
                 dx = dx if direction == 0 else dx[::-1]
