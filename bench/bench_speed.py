@@ -216,8 +216,10 @@ def _table(header, rows, left=0):
     """Plain aligned text: ``header`` and ``rows`` are lists of strings; the first ``left`` columns are
     left-aligned, the rest right-aligned."""
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)  # noqa: E731
-                               for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
@@ -257,20 +259,23 @@ def targets(rnnsim, with_torch, rounds, min_time, peak_all):
     return results
 
 
+def _percent(gflops_s, peak):
+    return None if gflops_s is None else 100 * gflops_s / peak
+
+
 def format_targets(results):
     header = ["cell", "(hidden, T, batch)", "measure", "rnnsim/s", "torch/s", "ratio", "target", "met",
               "GFLOP", "rnnsim GFLOP/s", "% peak", "torch GFLOP/s", "% peak"]
     rows = []
     for r in results:
         verdict = "" if r["ratio"] is None else ("PASS" if r["ratio"] >= r["target"] else "MISS")
-        pct = lambda g: None if g is None else 100 * g / r["peak"]  # noqa: E731
         rows.append([r["cell"], f"({r['hidden']}, {r['T']}, {r['batch']})",
                      "fwd+BPTT" if r["mode"] == "grads" else "train step",
                      f"{r['rnnsim']:.1f}", _fmt(r["torch"], ".1f"), _fmt(r["ratio"], ".2f×"),
                      f"≥ {r['target']:g}×", verdict,
                      _fmt(r["gflops"] if r["mode"] == "grads" else None, ".3f", ""),
-                     _fmt(r["rnnsim_gflops_s"], ".1f", ""), _fmt(pct(r["rnnsim_gflops_s"]), ".0f%", ""),
-                     _fmt(r["torch_gflops_s"], ".1f", ""), _fmt(pct(r["torch_gflops_s"]), ".0f%", "")])
+                     _fmt(r["rnnsim_gflops_s"], ".1f", ""), _fmt(_percent(r["rnnsim_gflops_s"], r["peak"]), ".0f%", ""),
+                     _fmt(r["torch_gflops_s"], ".1f", ""), _fmt(_percent(r["torch_gflops_s"], r["peak"]), ".0f%", "")])
     return _table(header, rows, left=3)
 
 
@@ -325,7 +330,7 @@ def _run_worker(engine, kind, quick):
     cmd = [sys.executable, os.path.abspath(__file__), "--engine", engine, "--worker", kind]
     if quick:
         cmd.append("--quick")
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"bench_speed: worker for {engine} failed:\n{done.stderr}")
     line = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")][-1]
@@ -336,7 +341,9 @@ def compare(old, new, rounds, quick):
     """Before/after table of the rnnsim targets rows: subprocesses alternate old, new, old, new, …"""
     engines = {"before": os.path.abspath(old), "after": os.path.abspath(new)}
     for label, path in engines.items():
-        t = _seconds(lambda: _run_worker(path, "warm", quick))
+        start = time.perf_counter()
+        _run_worker(path, "warm", quick)
+        t = time.perf_counter() - start
         print(f"{label}: {path}  (warm-up incl. any numba compile: {t:.1f} s)", flush=True)
     rates = {"before": {}, "after": {}}
     for i in range(rounds):
