@@ -1,6 +1,6 @@
 """Engine speed against PyTorch and against the machine's matrix-product peak, in one run (issue 14).
 
-    python bench/bench_speed.py                  # peak, targets table, how cost grows (~3-4 min)
+    python bench/bench_speed.py                  # peak, targets table, how cost grows (~3 min)
     python bench/bench_speed.py --quick          # fewer rounds, shorter timings (~1 min)
     python bench/bench_speed.py --engine PATH    # import rnnsim from another checkout
     python bench/bench_speed.py --compare OLD NEW   # before/after: rnnsim only, two checkouts, alternating
@@ -24,8 +24,9 @@ output size 4, one layer, sequence output, MSE):
    and 256 the GFLOP/s of forward + BPTT and their fraction of the all-core peak.
 3. **How cost grows**: ms per ``loss_and_grads`` against T (25 → 400, hidden 128, batch 32) and
    against hidden (8 → 512, T 50, batch 32), both engines, with each row's ratio to the previous
-   one: doubling T should double the time; hidden ×4 should cost between ×4 (while the per-step
-   overhead and the element-wise gate work, ∝ H, dominate) and ×16 (the products, ∝ H²).
+   one: doubling T should double the time; hidden ×k (×4, then ×2 from 128) should cost between
+   ×k (while the per-step overhead and the element-wise gate work, ∝ H, dominate) and ×k² (the
+   matrix products, ∝ H²); the "expected" column shows that range.
 4. **Before/after** (``--compare``): the rnnsim part of the targets table, run in two subprocesses
    that alternate (old, new, old, new, …), each checkout warmed up first (numba caches per
    checkout), medians per row.
@@ -300,11 +301,15 @@ def scaling(rnnsim, cell, with_torch, rounds, min_time):
 
 def format_scaling(cell, axis, points):
     fixed = "hidden 128, batch 32" if axis == "T" else "T 50, batch 32"
-    header = [axis, "rnnsim ms", "× prev", "torch ms", "× prev", "torch/rnnsim"]
+    header = [axis, f"{axis} × prev", "expected", "rnnsim ms", "× prev", "torch ms", "× prev", "torch/rnnsim"]
     rows = []
     for i, (value, ours, theirs) in enumerate(points):
         prev = points[i - 1] if i else None
-        rows.append([str(value), f"{ours:.2f}", f"{ours / prev[1]:.2f}" if prev else "",
+        step = value / prev[0] if prev else None
+        # time ∝ T; in hidden between ∝ H (overhead, element-wise gates) and ∝ H² (the matrix products)
+        expected = "" if not prev else (f"×{step:g}" if axis == "T" else f"×{step:g} … ×{step * step:g}")
+        rows.append([str(value), f"×{step:g}" if prev else "", expected,
+                     f"{ours:.2f}", f"{ours / prev[1]:.2f}" if prev else "",
                      _fmt(theirs, ".2f"), f"{theirs / prev[2]:.2f}" if prev and theirs else "",
                      f"{theirs / ours:.2f}×" if theirs else "-"])
     return f"{cell.upper()}, ms per loss_and_grads against {axis} ({fixed})\n" + _table(header, rows)
@@ -364,7 +369,7 @@ def compare(old, new, rounds, quick):
 
 def main(argv=None):
     args = _parse_args(argv)
-    min_time = 0.1 if args.quick else 0.25
+    min_time = 0.1 if args.quick else 0.4
     if args.compare:
         compare(*args.compare, rounds=max(3, args.rounds or 3), quick=args.quick)
         return
@@ -396,7 +401,7 @@ def main(argv=None):
     print(format_targets(results))
 
     if not args.no_scaling:
-        scale_rounds = 2 if args.quick else 3
+        scale_rounds = 2 if args.quick else 5
         print(f"\nHow cost grows (medians of {scale_rounds} interleaved rounds; × prev = this row over the one above)",
               flush=True)
         for cell in [c.strip() for c in args.scaling_cells.split(",") if c.strip()]:
