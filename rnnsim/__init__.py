@@ -7,10 +7,10 @@
 
 Importing rnnsim never imports Qt.
 """
-from .errors import (ConfigError, DataError, InputError, ModelFileError, RnnsimError, SpecError)
+from .errors import (ConfigError, DataError, InputError, LessonError, ModelFileError, RnnsimError, SpecError)
 from .model import Model, load_model
 from .spec import ModelSpec
 
 __all__ = ["Model", "ModelSpec", "load_model", "RnnsimError", "SpecError", "ModelFileError",
-           "InputError", "DataError", "ConfigError"]
+           "InputError", "DataError", "ConfigError", "LessonError"]
 __version__ = "0.1.0"

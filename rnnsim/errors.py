@@ -59,3 +59,7 @@ class DataError(RnnsimError, ValueError):
 
 class ConfigError(RnnsimError, ValueError):
     """A hyperparameter or option is out of its allowed range."""
+
+
+class LessonError(RnnsimError, ValueError):
+    """A lesson file cannot be used: not a lesson, bad JSON, or a field missing or wrong (named in the message)."""

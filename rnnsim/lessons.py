@@ -1,0 +1,638 @@
+"""Lessons as data: one JSON file per lesson (docs/lessons.md), read, validated, saved and run headless.
+
+    lesson = load_lesson("resources/lessons/counting-ones.json")     # LessonError naming the field if bad
+    model, dataset, task, config = build_setup(lesson)               # the set-up, as the app loads it
+    result = run_headline(lesson)                                    # the headline figure, measured
+    result.value, result.expected, result.passed                     # [1.0014, 0.9997], [1.0, 1.0], True
+
+The app computes the live figure from its own session with the same two pure functions:
+``value = measure(headline, model, dataset, history)`` then ``check(headline, value)``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import recipe
+from .data.setup import CONFIG_KEYS, DATA_KEYS, NETWORK_KEYS, PROBE_KEYS, split_changes
+from .data.tasks import RESOURCES, get_task, make_task
+from .errors import LessonError, RnnsimError, shown
+from .reading import PARTIAL_SUFFIX, display_name, parse_json, read_text_file
+from .train import History, Trainer
+
+__all__ = ["LESSONS_DIR", "MAX_LESSON_BYTES", "VIEWS", "ACTIONS", "MEASURES", "Lesson", "LessonSetup", "Step",
+           "Headline", "HeadlineResult", "load_lesson", "lesson_from_dict", "lesson_to_dict", "lesson_to_json",
+           "save_lesson", "lesson_paths", "builtin_lessons", "build_setup", "run_headline", "measure", "check"]
+
+LESSONS_DIR = RESOURCES / "lessons"
+#: a lesson file is text a teacher wrote: anything larger is refused before it is read
+MAX_LESSON_BYTES = 1 << 20
+FORMAT, VERSION = "rnnsim.lesson", 1
+VIEWS = ("graph", "folded", "equations", "cell", "dashboard", "surface", "boundary", "runs", "gradcheck",
+         "predict", "generate")
+#: action kind -> (required fields, optional fields)
+ACTIONS = {
+    "seek": (("event",), ("layer", "direction", "t")),
+    "configure": (("session",), ()),
+    "set_weights": (("weights",), ()),
+    "train": ((), ("steps", "epochs")),
+    "keep_run": ((), ()),
+    "show": (("view",), ()),
+    "gradcheck": ((), ("eps",)),
+    "surface": ((), ("range",)),
+    "predict": (("input",), ()),
+    "generate": ((), ("prime", "length", "temperature", "seed")),
+}
+#: measure kind -> (required fields, optional fields)
+MEASURES = {
+    "weights": (("of",), ()),
+    "loss": ((), ()),
+    "val_loss": ((), ()),
+    "accuracy": ((), ()),
+    "val_accuracy": ((), ()),
+    "epochs": ((), ()),
+    "predict": (("input",), ("output_index",)),
+    "gradcheck": ((), ("eps",)),
+    "decode_accuracy": ((), ("n", "seed")),
+}
+COMPARES = ("near", "above", "below")
+SESSION_KEYS = frozenset(DATA_KEYS + NETWORK_KEYS + CONFIG_KEYS + PROBE_KEYS)
+_ID = re.compile(r"[a-z0-9-]+\Z")
+
+
+@dataclass(frozen=True)
+class LessonSetup:
+    session: dict                          # flat settings (rnnsim.data.setup.split_changes names); has "task"
+    weights: dict = field(default_factory=dict)     # parameter name -> nested list of start values
+    views: list = field(default_factory=list)       # names from VIEWS
+    front: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str
+    action: dict | None = None             # {"kind": one of ACTIONS, ...its fields}
+    button: str | None = None              # the button's text; given exactly when there is an action
+
+
+@dataclass(frozen=True)
+class Headline:
+    what: str
+    source: float | list | None            # the source's figure (None when it gives none)
+    run: dict                              # {"train_steps": N} | {"train_epochs": N} | {"train": "until_done"} | {}
+    measure: dict                          # {"kind": one of MEASURES, ...its fields}
+    expect: float | list
+    tolerance: float
+    compare: str = "near"                  # "near" | "above" | "below"
+    session: dict = field(default_factory=dict)     # flat settings applied on top of the set-up
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    group: str
+    source: str
+    order: float
+    intro: str
+    setup: LessonSetup
+    steps: list                            # [Step]
+    headlines: list                        # [Headline], always a list (a file may give one object)
+    path: str | None = None                # the file it was read from
+
+
+@dataclass(frozen=True)
+class HeadlineResult:
+    value: float | list
+    expected: float | list
+    tolerance: float
+    passed: bool
+    seconds: float
+    source: float | list | None
+
+
+# ---- validation -----------------------------------------------------------------------------------------
+class _Checker:
+    """Field checks that raise LessonError('<file>: <field>: <what is wrong>')."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def fail(self, where: str, why: str):
+        raise LessonError(f"{self.name}: {where}: {why}")
+
+    def obj(self, value, where) -> dict:
+        if not isinstance(value, dict):
+            self.fail(where, f"must be a JSON object, got {_json_type(value)}")
+        return value
+
+    def keys(self, value: dict, where, required, optional=()):
+        for key in required:
+            if key not in value:
+                self.fail(f"{where}.{key}" if where else key, "missing")
+        unknown = sorted(set(value) - set(required) - set(optional))
+        if unknown:
+            self.fail(f"{where}.{unknown[0]}" if where else unknown[0], "unknown field")
+
+    def text(self, value, where, allow_empty=False) -> str:
+        if not isinstance(value, str):
+            self.fail(where, f"must be a string, got {_json_type(value)}")
+        if not allow_empty and not value.strip():
+            self.fail(where, "must not be empty")
+        return value
+
+    def number(self, value, where, low=None) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.fail(where, f"must be a finite number, got {shown(value)}")
+        if low is not None and value < low:
+            self.fail(where, f"must be ≥ {low}, got {shown(value)}")
+        return value
+
+    def whole(self, value, where, low=0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            self.fail(where, f"must be a whole number ≥ {low}, got {shown(value)}")
+        return value
+
+    def figure(self, value, where, allow_null=False):
+        """A number or a non-empty flat list of numbers (the source's / the expected figure)."""
+        if value is None and allow_null:
+            return None
+        if isinstance(value, list):
+            if not value:
+                self.fail(where, "must not be an empty list")
+            for i, v in enumerate(value):
+                self.number(v, f"{where}[{i}]")
+            return list(value)
+        return self.number(value, where)
+
+    def numbers(self, value, where):
+        """A nested list of finite numbers (weights, an input)."""
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            self.fail(where, "must be numbers or nested lists of numbers of equal lengths")
+        if array.dtype == object or not np.all(np.isfinite(array)) or _has_bool(value):
+            self.fail(where, "must be finite numbers or nested lists of them")
+        return value
+
+    def session(self, value, where) -> dict:
+        self.obj(value, where)
+        for key in value:
+            if key not in SESSION_KEYS:
+                self.fail(f"{where}.{key}", "unknown setting")
+        try:
+            data, _, config, _ = split_changes(value, {"kind": "task", "name": value.get("task")}, {})
+            if "task" in value:
+                task = get_task(value["task"])
+                recipe.build_config(task.training, config)
+            elif config:
+                recipe.build_config(None, config)
+        except RnnsimError as exc:
+            self.fail(where, str(exc))
+        return dict(value)
+
+    def weights(self, value, where) -> dict:
+        self.obj(value, where)
+        for name, w in value.items():
+            self.numbers(w, f"{where}.{name}")
+        return dict(value)
+
+
+def _json_type(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _has_bool(value) -> bool:
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, list) and any(_has_bool(v) for v in value)
+
+
+def _action(c: _Checker, value, where) -> dict:
+    c.obj(value, where)
+    if "kind" not in value:
+        c.fail(f"{where}.kind", "missing")
+    kind = value["kind"]
+    if kind not in ACTIONS:
+        c.fail(f"{where}.kind", f"unknown action {shown(kind)}; known: {', '.join(ACTIONS)}")
+    required, optional = ACTIONS[kind]
+    c.keys(value, where, ("kind",) + required, optional)
+    if kind == "seek":
+        c.text(value["event"], f"{where}.event")
+        for key in ("layer", "direction", "t"):
+            if key in value:
+                c.whole(value[key], f"{where}.{key}")
+    elif kind == "configure":
+        c.session(value["session"], f"{where}.session")
+    elif kind == "set_weights":
+        c.weights(value["weights"], f"{where}.weights")
+    elif kind == "train":
+        if ("steps" in value) == ("epochs" in value):
+            c.fail(where, "a train action gives exactly one of 'steps' and 'epochs'")
+        for key in ("steps", "epochs"):
+            if key in value:
+                c.whole(value[key], f"{where}.{key}", low=1)
+    elif kind == "show":
+        if value["view"] not in VIEWS:
+            c.fail(f"{where}.view", f"unknown view {shown(value['view'])}; known: {', '.join(VIEWS)}")
+    elif kind == "gradcheck" and "eps" in value:
+        c.number(value["eps"], f"{where}.eps", low=1e-12)
+    elif kind == "surface" and "range" in value:
+        r = value["range"]
+        if not isinstance(r, list) or len(r) != 4:
+            c.fail(f"{where}.range", "must be [x0, x1, y0, y1]")
+        for i, v in enumerate(r):
+            c.number(v, f"{where}.range[{i}]")
+        if not (r[0] < r[1] and r[2] < r[3]):
+            c.fail(f"{where}.range", "needs x0 < x1 and y0 < y1")
+    elif kind == "predict":
+        c.numbers(value["input"], f"{where}.input")
+    elif kind == "generate":
+        if "prime" in value:
+            c.text(value["prime"], f"{where}.prime", allow_empty=True)
+        if "length" in value:
+            c.whole(value["length"], f"{where}.length", low=1)
+        if "temperature" in value:
+            c.number(value["temperature"], f"{where}.temperature", low=1e-6)
+        if "seed" in value:
+            c.whole(value["seed"], f"{where}.seed")
+    return dict(value)
+
+
+def _measure(c: _Checker, value, where) -> dict:
+    c.obj(value, where)
+    if "kind" not in value:
+        c.fail(f"{where}.kind", "missing")
+    kind = value["kind"]
+    if kind not in MEASURES:
+        c.fail(f"{where}.kind", f"unknown measure {shown(kind)}; known: {', '.join(MEASURES)}")
+    required, optional = MEASURES[kind]
+    c.keys(value, where, ("kind",) + required, optional)
+    if kind == "weights":
+        of = value["of"]
+        if not isinstance(of, list) or not of:
+            c.fail(f"{where}.of", "must be a non-empty list of [name, index]")
+        for i, item in enumerate(of):
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                    and isinstance(item[1], list)
+                    and all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in item[1])):
+                c.fail(f"{where}.of[{i}]", "must be [parameter name, [index, ...]]")
+    elif kind == "predict":
+        c.numbers(value["input"], f"{where}.input")
+        if "output_index" in value:
+            c.whole(value["output_index"], f"{where}.output_index")
+    elif kind == "gradcheck" and "eps" in value:
+        c.number(value["eps"], f"{where}.eps", low=1e-12)
+    elif kind == "decode_accuracy":
+        if "n" in value:
+            c.whole(value["n"], f"{where}.n", low=1)
+        if "seed" in value:
+            c.whole(value["seed"], f"{where}.seed")
+    return dict(value)
+
+
+def _run(c: _Checker, value, where) -> dict:
+    c.obj(value, where)
+    if not value:
+        return {}
+    if len(value) != 1:
+        c.fail(where, "give one of train_steps, train_epochs, train, or {}")
+    (key, v), = value.items()
+    if key in ("train_steps", "train_epochs"):
+        c.whole(v, f"{where}.{key}", low=1)
+    elif key == "train":
+        if v != "until_done":
+            c.fail(f"{where}.train", f"must be 'until_done', got {shown(v)}")
+    else:
+        c.fail(f"{where}.{key}", "unknown field")
+    return dict(value)
+
+
+def _headline(c: _Checker, value, where) -> Headline:
+    c.obj(value, where)
+    c.keys(value, where, ("what", "source", "run", "measure", "expect", "tolerance"), ("compare", "session"))
+    expect = c.figure(value["expect"], f"{where}.expect")
+    compare = value.get("compare", "near")
+    if compare not in COMPARES:
+        c.fail(f"{where}.compare", f"must be one of {', '.join(COMPARES)}, got {shown(compare)}")
+    return Headline(
+        what=c.text(value["what"], f"{where}.what"),
+        source=c.figure(value["source"], f"{where}.source", allow_null=True),
+        run=_run(c, value["run"], f"{where}.run"),
+        measure=_measure(c, value["measure"], f"{where}.measure"),
+        expect=expect,
+        tolerance=float(c.number(value["tolerance"], f"{where}.tolerance", low=0)),
+        compare=compare,
+        session=c.session(value["session"], f"{where}.session") if "session" in value else {})
+
+
+TOP_FIELDS = ("format", "version", "id", "title", "group", "source", "order", "intro", "setup", "steps", "headline")
+
+
+def lesson_from_dict(data, name: str = "lesson", path=None) -> Lesson:
+    """A validated :class:`Lesson` from a parsed lesson file; LessonError('<name>: <field>: ...') otherwise."""
+    c = _Checker(name)
+    if not isinstance(data, dict):
+        c.fail("(top level)", f"must be a JSON object, got {_json_type(data)}")
+    c.keys(data, "", TOP_FIELDS)
+    if data["format"] != FORMAT:
+        c.fail("format", f"must be {FORMAT!r}, got {shown(data['format'])}")
+    if data["version"] != VERSION or isinstance(data["version"], bool):
+        c.fail("version", f"must be {VERSION}, got {shown(data['version'])}")
+    lesson_id = c.text(data["id"], "id")
+    if not _ID.match(lesson_id):
+        c.fail("id", f"must be lowercase letters, digits and '-', got {shown(lesson_id)}")
+    setup = c.obj(data["setup"], "setup")
+    c.keys(setup, "setup", ("session",), ("weights", "views", "front"))
+    session = c.session(setup["session"], "setup.session")
+    if "task" not in session:
+        c.fail("setup.session.task", "missing")
+    views = setup.get("views", [])
+    if not isinstance(views, list):
+        c.fail("setup.views", f"must be a list, got {_json_type(views)}")
+    for i, view in enumerate(views):
+        if view not in VIEWS:
+            c.fail(f"setup.views[{i}]", f"unknown view {shown(view)}; known: {', '.join(VIEWS)}")
+    front = setup.get("front")
+    if front is not None and front not in VIEWS:
+        c.fail("setup.front", f"unknown view {shown(front)}; known: {', '.join(VIEWS)}")
+    steps = data["steps"]
+    if not isinstance(steps, list) or not steps:
+        c.fail("steps", "must be a non-empty list")
+    parsed_steps = []
+    for i, step in enumerate(steps):
+        where = f"steps[{i}]"
+        c.obj(step, where)
+        c.keys(step, where, ("text",), ("action", "button"))
+        action = _action(c, step["action"], f"{where}.action") if "action" in step else None
+        button = c.text(step["button"], f"{where}.button") if "button" in step else None
+        if (action is None) != (button is None):
+            c.fail(f"{where}.button" if action is not None else f"{where}.action",
+                   "missing (a step's action and its button's text come together)")
+        parsed_steps.append(Step(c.text(step["text"], f"{where}.text"), action, button))
+    heads = data["headline"]
+    if isinstance(heads, list):
+        if not heads:
+            c.fail("headline", "must not be an empty list")
+        headlines = [_headline(c, h, f"headline[{i}]") for i, h in enumerate(heads)]
+    else:
+        headlines = [_headline(c, heads, "headline")]
+    return Lesson(
+        id=lesson_id, title=c.text(data["title"], "title"), group=c.text(data["group"], "group"),
+        source=c.text(data["source"], "source"), order=c.number(data["order"], "order"),
+        intro=c.text(data["intro"], "intro"),
+        setup=LessonSetup(session, c.weights(setup.get("weights", {}), "setup.weights"), list(views), front),
+        steps=parsed_steps, headlines=headlines, path=None if path is None else os.fspath(path))
+
+
+def load_lesson(path) -> Lesson:
+    """The lesson in the file ``path``, validated. LessonError (one line naming the file and the field) for a
+    missing file, a folder or device, a file over MAX_LESSON_BYTES (refused before it is read), bad JSON or a
+    bad field."""
+    name = Path(display_name(path)).name or display_name(path)
+    raw = read_text_file(path, LessonError, "lesson file", MAX_LESSON_BYTES)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LessonError(f"{name}: is not UTF-8 text (byte {exc.start})") from None
+    return lesson_from_dict(parse_json(text, name, LessonError), name, path)
+
+
+def lesson_paths(folder=None) -> list:
+    """The lesson files ``*.json`` of ``folder`` (default: the built-in resources/lessons), sorted by name."""
+    folder = Path(LESSONS_DIR if folder is None else folder)
+    return sorted(p for p in folder.glob("*.json") if p.is_file())
+
+
+def builtin_lessons(folder=None) -> list:
+    """Every lesson of :func:`lesson_paths`, validated, sorted by (order, title). A bad file raises."""
+    lessons = [load_lesson(p) for p in lesson_paths(folder)]
+    seen = {}
+    for lesson in lessons:
+        if lesson.id in seen:
+            raise LessonError(f"{Path(lesson.path).name}: id: {lesson.id!r} is used by {seen[lesson.id]} too")
+        seen[lesson.id] = Path(lesson.path).name
+    return sorted(lessons, key=lambda lesson: (lesson.order, lesson.title))
+
+
+# ---- writing ----------------------------------------------------------------------------------------------
+def _headline_dict(h: Headline) -> dict:
+    d = {"what": h.what, "source": h.source, "run": h.run, "measure": h.measure, "expect": h.expect,
+         "tolerance": h.tolerance}
+    if h.compare != "near":
+        d["compare"] = h.compare
+    if h.session:
+        d["session"] = h.session
+    return d
+
+
+def lesson_to_dict(lesson: Lesson) -> dict:
+    """The JSON object of a lesson file (what :func:`lesson_from_dict` reads back to an equal Lesson)."""
+    setup = {"session": lesson.setup.session}
+    if lesson.setup.weights:
+        setup["weights"] = lesson.setup.weights
+    if lesson.setup.views:
+        setup["views"] = lesson.setup.views
+    if lesson.setup.front is not None:
+        setup["front"] = lesson.setup.front
+    steps = []
+    for step in lesson.steps:
+        s = {"text": step.text}
+        if step.action is not None:
+            s.update(action=step.action, button=step.button)
+        steps.append(s)
+    heads = [_headline_dict(h) for h in lesson.headlines]
+    return {"format": FORMAT, "version": VERSION, "id": lesson.id, "title": lesson.title, "group": lesson.group,
+            "source": lesson.source, "order": lesson.order, "intro": lesson.intro, "setup": setup, "steps": steps,
+            "headline": heads[0] if len(heads) == 1 else heads}
+
+
+def lesson_to_json(lesson: Lesson) -> str:
+    """The lesson file's text: indented JSON, non-ASCII kept readable, ending with a newline."""
+    return json.dumps(lesson_to_dict(lesson), ensure_ascii=False, indent=2) + "\n"
+
+
+def save_lesson(path, lesson: Lesson) -> None:
+    """Write the lesson file atomically: a temporary file in the same folder, then ``os.replace``. On any
+    error the temporary file is removed and an existing file at ``path`` is left as it was (LessonError)."""
+    text = lesson_to_json(lesson)
+    lesson_from_dict(json.loads(text), Path(display_name(path)).name)     # never write a file load refuses
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".lesson-", suffix=PARTIAL_SUFFIX, dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise LessonError(f"{display_name(path)}: cannot be saved ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+# ---- running --------------------------------------------------------------------------------------------
+def suggested_network(task) -> dict:
+    """The network options a task suggests (as the app's data picker applies them)."""
+    chosen = dict(recipe.MODEL_DEFAULTS)
+    chosen.update(task.model)
+    return {"cell": chosen["cell"], "hidden_size": chosen["hidden_size"], "num_layers": chosen["num_layers"],
+            "bidirectional": chosen["bidirectional"], "init": task.training.get("init", "pytorch"),
+            "forget_bias": None}
+
+
+def build_setup(lesson: Lesson, headline: Headline | None = None):
+    """(model, dataset, task, config) of the lesson's set-up, a headline's own ``session`` applied on top.
+
+    The data: ``make_task(task, seed, **options)`` (``steps`` through the task's length option); the network:
+    the task's suggested one with the session's network settings (the task's start values — the counter's
+    (−1.5, 2), the LSTM's forget bias — only while it is untouched); the training settings:
+    ``recipe.build_config(task.training, session)``; then ``setup.weights``. LessonError names what does not fit.
+    """
+    name = Path(lesson.path).name if lesson.path else lesson.id
+    changes = dict(lesson.setup.session)
+    if headline is not None:
+        changes.update(headline.session)
+    try:
+        data, net, config_changes, _ = split_changes(changes, {"kind": "none"}, {})
+        dataset, task = make_task(data["name"], data["seed"], **data["options"])
+        network = suggested_network(task)
+        network.update(net)
+        config = recipe.build_config(task.training, config_changes)
+        arch = {k: network[k] for k in ("cell", "hidden_size", "num_layers", "bidirectional")}
+        spec = recipe.build_spec(dataset, task.model, arch)
+        start = task.initial_params if network == suggested_network(task) else None
+        model = recipe.build_model(spec, network["init"], config.seed, network["forget_bias"], start)
+    except RnnsimError as exc:
+        raise LessonError(f"{name}: setup.session: {exc}") from None
+    for key, value in lesson.setup.weights.items():
+        value = np.asarray(value, dtype=np.float64)
+        if key not in model.params or model.params[key].shape != value.shape:
+            have = model.params[key].shape if key in model.params else "no such parameter"
+            raise LessonError(f"{name}: setup.weights.{key}: does not fit the model (shape {value.shape}; "
+                              f"the model's: {have})")
+        model.params[key][...] = value
+    return model, dataset, task, config
+
+
+def run_headline(lesson: Lesson, index: int = 0, progress=None) -> HeadlineResult:
+    """Build the set-up for ``lesson.headlines[index]``, run its ``run`` with a Trainer, measure and check.
+
+    ``progress(steps_done)`` is called after every training step; when it returns False the run stops
+    (the figure is then measured where it stopped)."""
+    headline = lesson.headlines[index]
+    start = time.perf_counter()
+    model, dataset, _, config = build_setup(lesson, headline)
+    trainer = Trainer(model, dataset, config)
+    run = headline.run
+
+    def callback(_snap):
+        if progress is not None and progress(trainer.step_count) is False:
+            trainer.request_stop()
+
+    if "train_steps" in run:
+        trainer.run(callback, max_steps=run["train_steps"])
+    elif "train_epochs" in run:
+        while trainer.epoch < run["train_epochs"] and not trainer.finished and not trainer._stop:
+            trainer.step()
+            callback(None)
+    elif run.get("train") == "until_done":
+        trainer.run(callback)
+    value = measure(headline, model, dataset, trainer)
+    return HeadlineResult(value, headline.expect, headline.tolerance, check(headline, value),
+                          time.perf_counter() - start, headline.source)
+
+
+def _last(values, what):
+    for v in reversed(values):
+        if v is not None:
+            return float(v)
+    raise LessonError(f"there is no {what} yet: train first")
+
+
+def _input(value, model) -> np.ndarray:
+    x = np.asarray(value, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]                      # a flat list: one value per step
+    return model.check_input(x[None])
+
+
+def measure(headline: Headline, model, dataset, trainer_or_history=None):
+    """The headline's figure for ``model`` (a Model, possibly a copy) trained on ``dataset``; a float or a list.
+
+    ``trainer_or_history``: the Trainer that ran, or its History (the app passes its session's History);
+    the loss/accuracy/epochs measures read its last epoch. ``weights``: model.params[name][index] for each
+    [name, index]; ``predict``: the model's output for the input (1, T, I) at its last step (output_index:
+    which value, default 0); ``gradcheck``: the largest relative error of BPTT against central differences
+    on the data; ``decode_accuracy``: an encoder–decoder's share of right classes on fresh task data when
+    the decoder reads its own outputs."""
+    m = headline.measure
+    kind = m["kind"]
+    trainer = trainer_or_history if isinstance(trainer_or_history, Trainer) else None
+    history = trainer.history if trainer is not None else (trainer_or_history or History())
+    if kind == "weights":
+        values = []
+        for name, index in m["of"]:
+            if name not in model.params or len(index) != model.params[name].ndim or any(
+                    i >= n for i, n in zip(index, model.params[name].shape)):
+                raise LessonError(f"headline.measure.of: the model has no weight {name}{index}")
+            values.append(float(model.params[name][tuple(index)]))
+        return values
+    if kind == "loss":
+        if history.train_loss:
+            return _last(history.train_loss, "training loss")
+        return float(model.loss(dataset.x, dataset.y, dataset.decoder_x))
+    if kind in ("val_loss", "accuracy", "val_accuracy"):
+        return _last(getattr(history, kind), kind.replace("_", " "))
+    if kind == "epochs":
+        return float(len(history.epoch))
+    if kind == "predict":
+        out = np.asarray(model.predict(_input(m["input"], model)))[0]
+        if out.ndim == 2:
+            out = out[-1]
+        return float(out[m.get("output_index", 0)])
+    if kind == "gradcheck":
+        from .gradcheck import LESSON_EPS, check_gradients
+        truncate = trainer.config.truncate if trainer is not None else None
+        report = check_gradients(model, dataset.x, dataset.y, truncate=truncate, eps=m.get("eps", LESSON_EPS),
+                                 decoder_input=dataset.decoder_x, max_sequences=8)
+        return float(report.max_rel_error)
+    if kind == "decode_accuracy":
+        from .seq2seq import decode
+        task = get_task(dataset.name)
+        if task.decoder_start is None:
+            raise LessonError(f"headline.measure: task '{task.name}' has no decoder to run on its own outputs")
+        fresh, _ = make_task(task.name, m.get("seed", 12345), n=m.get("n", 500))
+        result = decode(model, fresh.x, task.decoder_start(), steps=fresh.y.shape[1])
+        return float(np.mean(result.classes == fresh.y))
+    raise LessonError(f"headline.measure.kind: unknown measure {shown(kind)}")
+
+
+def check(headline: Headline, value) -> bool:
+    """Whether ``value`` reaches the headline: every element within ``tolerance`` of ``expect`` ("near"),
+    ≥ expect − tolerance ("above") or ≤ expect + tolerance ("below")."""
+    v = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    e = np.atleast_1d(np.asarray(headline.expect, dtype=np.float64))
+    if v.shape != e.shape or not np.all(np.isfinite(v)):
+        return False
+    tol = headline.tolerance
+    if headline.compare == "above":
+        return bool(np.all(v >= e - tol))
+    if headline.compare == "below":
+        return bool(np.all(v <= e + tol))
+    return bool(np.all(np.abs(v - e) <= tol))
