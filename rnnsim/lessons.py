@@ -25,7 +25,9 @@ from . import recipe
 from .data.setup import CONFIG_KEYS, DATA_KEYS, NETWORK_KEYS, PROBE_KEYS, split_changes
 from .data.tasks import RESOURCES, get_task, make_task
 from .errors import LessonError, RnnsimError, shown
+from .gradcheck import LESSON_EPS, check_gradients
 from .reading import PARTIAL_SUFFIX, display_name, parse_json, read_text_file
+from .seq2seq import decode
 from .train import History, Trainer
 
 __all__ = ["LESSONS_DIR", "MAX_LESSON_BYTES", "VIEWS", "ACTIONS", "MEASURES", "Lesson", "LessonSetup", "Step",
@@ -607,13 +609,11 @@ def measure(headline: Headline, model, dataset, trainer_or_history=None):
             out = out[-1]
         return float(out[m.get("output_index", 0)])
     if kind == "gradcheck":
-        from .gradcheck import LESSON_EPS, check_gradients
         truncate = trainer.config.truncate if trainer is not None else None
         report = check_gradients(model, dataset.x, dataset.y, truncate=truncate, eps=m.get("eps", LESSON_EPS),
                                  decoder_input=dataset.decoder_x, max_sequences=8)
         return float(report.max_rel_error)
     if kind == "decode_accuracy":
-        from .seq2seq import decode
         task = get_task(dataset.name)
         if task.decoder_start is None:
             raise LessonError(f"headline.measure: task '{task.name}' has no decoder to run on its own outputs")
