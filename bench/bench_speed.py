@@ -26,7 +26,8 @@ output size 4, one layer, sequence output, MSE):
    against hidden (8 → 512, T 50, batch 32), both engines, with each row's ratio to the previous
    one: doubling T should double the time; hidden ×k (×4, then ×2 from 128) should cost between
    ×k (while the per-step overhead and the element-wise gate work, ∝ H, dominate) and ×k² (the
-   matrix products, ∝ H²); the "expected" column shows that range.
+   matrix products, ∝ H²); the "expected" column shows that range. A fixed cost per step (PyTorch's
+   operator dispatch at small H) keeps the growth below ×k until the arithmetic dominates.
 4. **Before/after** (``--compare``): the rnnsim part of the targets table, run in two subprocesses
    that alternate (old, new, old, new, …), each checkout warmed up first (numba caches per
    checkout), medians per row.
@@ -193,13 +194,17 @@ def _rate(step, min_time, min_reps=2):
 
 
 def interleaved(steps: dict, rounds: int, min_time: float) -> dict:
-    """{name: median steps/s}: each step warmed up once, then ``rounds`` rounds in turn (a, b, a, b, …)."""
+    """{name: median steps/s}: each step warmed up once, then ``rounds`` rounds, each timing every step
+    in turn (a, b, c, …, a, b, c, …) — a burst of load from elsewhere then hits one round of every
+    row instead of every round of one row."""
     for step in steps.values():
         step()
     rates = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
             rates[name].append(_rate(step, min_time))
+        print(".", end="", flush=True)
+    print()
     return {name: statistics.median(r) for name, r in rates.items()}
 
 
@@ -233,20 +238,23 @@ def _fmt(value, spec, missing="-"):
 
 
 def targets(rnnsim, with_torch, rounds, min_time, peak_all):
-    """Rows of the targets table; prints it as each cell finishes."""
+    """Rows of the targets table (dicts); every row is timed in every round."""
+    runners = {}
+    for cell in CELLS:
+        for config in TARGET_CONFIGS:
+            model, x, target = _problem(rnnsim, cell, *config)
+            for mode in MODES:
+                runners[(cell, config, "rnnsim", mode)] = _rnnsim_step(model, x, target, update=mode == "train")
+                if with_torch:
+                    runners[(cell, config, "torch", mode)] = _torch_step(model, x, target, update=mode == "train")
+    rates = interleaved(runners, rounds, min_time)
     results = []
     for cell in CELLS:
         for hidden, steps, batch in TARGET_CONFIGS:
-            model, x, target = _problem(rnnsim, cell, hidden, steps, batch)
-            runners = {}
-            for mode in MODES:
-                runners[("rnnsim", mode)] = _rnnsim_step(model, x, target, update=mode == "train")
-                if with_torch:
-                    runners[("torch", mode)] = _torch_step(model, x, target, update=mode == "train")
-            rates = interleaved(runners, rounds, min_time)
+            config = (hidden, steps, batch)
             flops = flops_forward_bptt(cell, hidden, steps, batch) if hidden in FLOP_HIDDEN else None
             for mode in MODES:
-                ours, theirs = rates[("rnnsim", mode)], rates.get(("torch", mode))
+                ours, theirs = rates[(cell, config, "rnnsim", mode)], rates.get((cell, config, "torch", mode))
                 results.append({"cell": cell, "hidden": hidden, "T": steps, "batch": batch, "mode": mode,
                                 "rnnsim": ours, "torch": theirs, "ratio": ours / theirs if theirs else None,
                                 "target": TARGET_RATIO[(hidden, steps, batch)],
@@ -255,8 +263,6 @@ def targets(rnnsim, with_torch, rounds, min_time, peak_all):
                                 "torch_gflops_s": flops * theirs / 1e9 if flops and theirs and mode == "grads"
                                 else None,
                                 "peak": peak_all})
-            print(".", end="", flush=True)
-    print()
     return results
 
 
@@ -283,20 +289,19 @@ def format_targets(results):
 def scaling(rnnsim, cell, with_torch, rounds, min_time):
     """{axis: [(value, rnnsim ms, torch ms or None)]} for T at hidden 128 and hidden at T 50 (batch 32)."""
     points = {"T": [(128, t, 32) for t in SCALING_T], "hidden": [(h, 50, 32) for h in SCALING_HIDDEN]}
-    out = {}
-    for axis, configs in points.items():
-        out[axis] = []
-        for hidden, steps, batch in configs:
-            model, x, target = _problem(rnnsim, cell, hidden, steps, batch)
-            runners = {"rnnsim": _rnnsim_step(model, x, target, update=False)}
+    runners = {}
+    for configs in points.values():
+        for config in configs:
+            if (config, "rnnsim") in runners:
+                continue                     # (128, 50, 32) is on both axes: time it once
+            model, x, target = _problem(rnnsim, cell, *config)
+            runners[(config, "rnnsim")] = _rnnsim_step(model, x, target, update=False)
             if with_torch:
-                runners["torch"] = _torch_step(model, x, target, update=False)
-            rates = interleaved(runners, rounds, min_time)
-            out[axis].append((hidden if axis == "hidden" else steps, 1e3 / rates["rnnsim"],
-                              1e3 / rates["torch"] if "torch" in rates else None))
-            print(".", end="", flush=True)
-    print()
-    return out
+                runners[(config, "torch")] = _torch_step(model, x, target, update=False)
+    rates = interleaved(runners, rounds, min_time)
+    return {axis: [(config[0] if axis == "hidden" else config[1], 1e3 / rates[(config, "rnnsim")],
+                    1e3 / rates[(config, "torch")] if with_torch else None) for config in configs]
+            for axis, configs in points.items()}
 
 
 def format_scaling(cell, axis, points):
