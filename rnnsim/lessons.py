@@ -28,10 +28,11 @@ from .errors import LessonError, RnnsimError, shown
 from .gradcheck import LESSON_EPS, check_gradients
 from .reading import PARTIAL_SUFFIX, display_name, parse_json, read_text_file
 from .seq2seq import decode
+from .tape.events import KINDS, PHASES
 from .train import History, Trainer
 
 __all__ = ["LESSONS_DIR", "MAX_LESSON_BYTES", "VIEWS", "ACTIONS", "MEASURES", "Lesson", "LessonSetup", "Step",
-           "Headline", "HeadlineResult", "load_lesson", "lesson_from_dict", "lesson_to_dict", "lesson_to_json",
+           "Headline", "HeadlineResult", "load_lesson", "run_lesson", "lesson_from_dict", "lesson_to_dict", "lesson_to_json",
            "save_lesson", "lesson_paths", "builtin_lessons", "build_setup", "run_headline", "measure", "check"]
 
 LESSONS_DIR = RESOURCES / "lessons"
@@ -229,7 +230,9 @@ def _action(c: _Checker, value, where) -> dict:
     required, optional = ACTIONS[kind]
     c.keys(value, where, ("kind",) + required, optional)
     if kind == "seek":
-        c.text(value["event"], f"{where}.event")
+        event = c.text(value["event"], f"{where}.event")
+        if event not in KINDS and event not in PHASES:
+            c.fail(f"{where}.event", f"unknown event {shown(event)}; known: {', '.join(dict.fromkeys(KINDS + PHASES))}")
         for key in ("layer", "direction", "t"):
             if key in value:
                 c.whole(value[key], f"{where}.{key}")
@@ -532,6 +535,27 @@ def build_setup(lesson: Lesson, headline: Headline | None = None):
     return model, dataset, task, config
 
 
+def _train(model, dataset, config, run: dict, progress=None) -> Trainer:
+    """A Trainer that has done ``run`` (a headline's run: steps, epochs, until done, or nothing)."""
+    trainer = Trainer(model, dataset, config)
+    stopped = []
+
+    def callback(_snap):
+        if progress is not None and progress(trainer.step_count) is False:
+            stopped.append(True)
+            trainer.request_stop()
+
+    if "train_steps" in run:
+        trainer.run(callback, max_steps=run["train_steps"])
+    elif "train_epochs" in run:
+        while trainer.epoch < run["train_epochs"] and not trainer.finished and not stopped:
+            trainer.step()
+            callback(None)
+    elif run.get("train") == "until_done":
+        trainer.run(callback)
+    return trainer
+
+
 def run_headline(lesson: Lesson, index: int = 0, progress=None) -> HeadlineResult:
     """Build the set-up for ``lesson.headlines[index]``, run its ``run`` with a Trainer, measure and check.
 
@@ -540,24 +564,31 @@ def run_headline(lesson: Lesson, index: int = 0, progress=None) -> HeadlineResul
     headline = lesson.headlines[index]
     start = time.perf_counter()
     model, dataset, _, config = build_setup(lesson, headline)
-    trainer = Trainer(model, dataset, config)
-    run = headline.run
-
-    def callback(_snap):
-        if progress is not None and progress(trainer.step_count) is False:
-            trainer.request_stop()
-
-    if "train_steps" in run:
-        trainer.run(callback, max_steps=run["train_steps"])
-    elif "train_epochs" in run:
-        while trainer.epoch < run["train_epochs"] and not trainer.finished and not trainer._stop:
-            trainer.step()
-            callback(None)
-    elif run.get("train") == "until_done":
-        trainer.run(callback)
+    trainer = _train(model, dataset, config, headline.run, progress)
     value = measure(headline, model, dataset, trainer)
     return HeadlineResult(value, headline.expect, headline.tolerance, check(headline, value),
                           time.perf_counter() - start, headline.source)
+
+
+def run_lesson(lesson: Lesson, progress=None) -> list:
+    """[HeadlineResult] for every headline; headlines with the same ``session`` and ``run`` share one training
+    (the counter's end point and its answer to the test sequence come from the same 500 steps). ``seconds``:
+    the shared run's time, counted for each headline that uses it. ``progress`` as in :func:`run_headline`."""
+    done = {}
+    results = []
+    for index, headline in enumerate(lesson.headlines):
+        key = json.dumps([headline.session, headline.run], sort_keys=True)
+        if key not in done:
+            start = time.perf_counter()
+            model, dataset, _, config = build_setup(lesson, headline)
+            trainer = _train(model, dataset, config, headline.run, progress)
+            done[key] = (model, dataset, trainer, time.perf_counter() - start)
+        model, dataset, trainer, seconds = done[key]
+        start = time.perf_counter()
+        value = measure(headline, model, dataset, trainer)
+        results.append(HeadlineResult(value, headline.expect, headline.tolerance, check(headline, value),
+                                      seconds + time.perf_counter() - start, headline.source))
+    return results
 
 
 def _last(values, what):
