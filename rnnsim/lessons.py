@@ -409,7 +409,7 @@ def load_lesson(path) -> Lesson:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LessonError(f"{name}: is not UTF-8 text (byte {exc.start})") from None
-    return lesson_from_dict(parse_json(text, name, LessonError), name, path)
+    return lesson_from_dict(parse_json(text, f"{name}:", LessonError), name, path)   # "x.json: is not valid JSON"
 
 
 def lesson_paths(folder=None) -> list:
