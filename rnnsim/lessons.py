@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import recipe
+from .cells import CELLS
 from .data.setup import CONFIG_KEYS, DATA_KEYS, NETWORK_KEYS, PROBE_KEYS, split_changes
 from .data.tasks import RESOURCES, get_task, make_task
 from .errors import LessonError, RnnsimError, shown
@@ -191,6 +192,13 @@ class _Checker:
         for key in value:
             if key not in SESSION_KEYS:
                 self.fail(f"{where}.{key}", "unknown setting")
+        if "cell" in value and value["cell"] not in CELLS:
+            self.fail(f"{where}.cell", f"unknown cell {shown(value['cell'])}; known: {', '.join(CELLS)}")
+        for key in ("hidden_size", "num_layers"):
+            if key in value:
+                self.whole(value[key], f"{where}.{key}", low=1)
+        if "bidirectional" in value and not isinstance(value["bidirectional"], bool):
+            self.fail(f"{where}.bidirectional", f"must be true or false, got {shown(value['bidirectional'])}")
         try:
             data, _, config, _ = split_changes(value, {"kind": "task", "name": value.get("task")}, {})
             if "task" in value:
@@ -329,11 +337,17 @@ def _headline(c: _Checker, value, where) -> Headline:
     compare = value.get("compare", "near")
     if compare not in COMPARES:
         c.fail(f"{where}.compare", f"must be one of {', '.join(COMPARES)}, got {shown(compare)}")
+    measured = _measure(c, value["measure"], f"{where}.measure")
+    if measured["kind"] == "weights":
+        if not isinstance(expect, list) or len(expect) != len(measured["of"]):
+            c.fail(f"{where}.expect", f"must be a list of {len(measured['of'])} numbers, one per measured weight")
+    elif isinstance(expect, list):
+        c.fail(f"{where}.expect", f"must be one number: measure '{measured['kind']}' gives one")
     return Headline(
         what=c.text(value["what"], f"{where}.what"),
         source=c.figure(value["source"], f"{where}.source", allow_null=True),
         run=_run(c, value["run"], f"{where}.run"),
-        measure=_measure(c, value["measure"], f"{where}.measure"),
+        measure=measured,
         expect=expect,
         tolerance=float(c.number(value["tolerance"], f"{where}.tolerance", low=0)),
         compare=compare,

@@ -170,6 +170,12 @@ def test_an_unknown_action_view_setting_or_measure_is_named(tmp_path):
     data["steps"][0]["action"] = {"kind": "seek", "event": "sideways"}
     assert refusal(tmp_path, data).startswith("lesson.json: steps[0].action.event: unknown event 'sideways'")
     data = counting_ones_dict()
+    data["headline"][1]["session"] = {"cell": "neuron"}
+    assert refusal(tmp_path, data).startswith("lesson.json: headline[1].session.cell: unknown cell 'neuron'")
+    data = counting_ones_dict()
+    data["headline"][0]["expect"] = [1.0]
+    assert refusal(tmp_path, data).startswith("lesson.json: headline[0].expect: must be a list of 2 numbers")
+    data = counting_ones_dict()
     del data["steps"][0]["button"]
     assert refusal(tmp_path, data).startswith("lesson.json: steps[0].button: missing")
 
