@@ -32,9 +32,30 @@ from .seq2seq import decode
 from .tape.events import KINDS, PHASES
 from .train import History, Trainer
 
-__all__ = ["LESSONS_DIR", "MAX_LESSON_BYTES", "VIEWS", "ACTIONS", "MEASURES", "Lesson", "LessonSetup", "Step",
-           "Headline", "HeadlineResult", "load_lesson", "run_lesson", "lesson_from_dict", "lesson_to_dict", "lesson_to_json",
-           "save_lesson", "lesson_paths", "builtin_lessons", "build_setup", "run_headline", "measure", "check"]
+__all__ = [
+    "ACTIONS",
+    "LESSONS_DIR",
+    "MAX_LESSON_BYTES",
+    "MEASURES",
+    "VIEWS",
+    "Headline",
+    "HeadlineResult",
+    "Lesson",
+    "LessonSetup",
+    "Step",
+    "build_setup",
+    "builtin_lessons",
+    "check",
+    "lesson_from_dict",
+    "lesson_paths",
+    "lesson_to_dict",
+    "lesson_to_json",
+    "load_lesson",
+    "measure",
+    "run_headline",
+    "run_lesson",
+    "save_lesson",
+]
 
 LESSONS_DIR = RESOURCES / "lessons"
 #: a lesson file is text a teacher wrote: anything larger is refused before it is read
@@ -200,7 +221,7 @@ class _Checker:
         if "bidirectional" in value and not isinstance(value["bidirectional"], bool):
             self.fail(f"{where}.bidirectional", f"must be true or false, got {shown(value['bidirectional'])}")
         try:
-            data, _, config, _ = split_changes(value, {"kind": "task", "name": value.get("task")}, {})
+            _, _, config, _ = split_changes(value, {"kind": "task", "name": value.get("task")}, {})
             if "task" in value:
                 task = get_task(value["task"])
                 recipe.build_config(task.training, config)
@@ -628,7 +649,15 @@ def measure(headline: Headline, model, dataset, trainer_or_history=None):
     which value, default 0); ``gradcheck``: the largest relative error of BPTT against central differences
     on the data; ``decode_accuracy``: an encoder–decoder's share of right classes on fresh task data when
     the decoder reads its own outputs."""
-    m = headline.measure
+    try:
+        return _measure_value(headline.measure, model, dataset, trainer_or_history)
+    except LessonError:
+        raise
+    except RnnsimError as exc:
+        raise LessonError(f"headline.measure: {exc}") from None
+
+
+def _measure_value(m: dict, model, dataset, trainer_or_history):
     kind = m["kind"]
     trainer = trainer_or_history if isinstance(trainer_or_history, Trainer) else None
     history = trainer.history if trainer is not None else (trainer_or_history or History())
@@ -662,7 +691,8 @@ def measure(headline: Headline, model, dataset, trainer_or_history=None):
         task = get_task(dataset.name)
         if task.decoder_start is None:
             raise LessonError(f"headline.measure: task '{task.name}' has no decoder to run on its own outputs")
-        fresh, _ = make_task(task.name, m.get("seed", 12345), n=m.get("n", 500))
+        same_length = {"length": dataset.x.shape[1]} if "length" in task.options else {}
+        fresh, _ = make_task(task.name, m.get("seed", 12345), n=m.get("n", 500), **same_length)
         result = decode(model, fresh.x, task.decoder_start(), steps=fresh.y.shape[1])
         return float(np.mean(result.classes == fresh.y))
     raise LessonError(f"headline.measure.kind: unknown measure {shown(kind)}")

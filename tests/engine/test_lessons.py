@@ -13,9 +13,22 @@ import numpy as np
 import pytest
 
 from rnnsim import LessonError
-from rnnsim.lessons import (MAX_LESSON_BYTES, Headline, build_setup, builtin_lessons, check, lesson_from_dict,
-                            lesson_paths, lesson_to_dict, lesson_to_json, load_lesson, measure, run_headline,
-                            run_lesson, save_lesson)
+from rnnsim.lessons import (
+    MAX_LESSON_BYTES,
+    Headline,
+    build_setup,
+    builtin_lessons,
+    check,
+    lesson_from_dict,
+    lesson_paths,
+    lesson_to_dict,
+    lesson_to_json,
+    load_lesson,
+    measure,
+    run_headline,
+    run_lesson,
+    save_lesson,
+)
 from rnnsim.train import Trainer
 
 LESSONS = builtin_lessons()
@@ -248,3 +261,14 @@ def test_an_invalid_lesson_is_never_written(tmp_path):
     with pytest.raises(LessonError, match="title: must not be empty"):
         save_lesson(tmp_path / "x.json", broken)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_measure_that_does_not_fit_the_model_is_refused_in_one_line():
+    lesson = BY_ID["counting-ones"]
+    model, dataset, _, _ = build_setup(lesson)
+    two_wide = Headline("w", None, {}, {"kind": "predict", "input": [[0, 1], [1, 0]]}, 1.0, 0.1)
+    with pytest.raises(LessonError, match=r"^headline\.measure: "):
+        measure(two_wide, model, dataset)
+    decoded = Headline("w", None, {}, {"kind": "decode_accuracy"}, 1.0, 0.1)
+    with pytest.raises(LessonError, match="no decoder"):
+        measure(decoded, model, dataset)
