@@ -131,7 +131,7 @@ class LessonsPanel(QWidget):
                 group.setFont(0, font)
                 group.setToolTip(0, lesson.source)
             item = QTreeWidgetItem(group, [lesson.title])
-            item.setData(0, LESSON_ROLE, lesson.id)        # a plain str: no Python object inside Qt's item
+            item.setData(0, LESSON_ROLE, lesson)
             item.setToolTip(0, lesson.title)
         self.tree.expandAll()
         self.tree.blockSignals(False)
@@ -147,15 +147,14 @@ class LessonsPanel(QWidget):
             group = self.tree.topLevelItem(g)
             for k in range(group.childCount()):
                 item = group.child(k)
-                if item.data(0, LESSON_ROLE) == lesson_id:
+                if item.data(0, LESSON_ROLE).id == lesson_id:
                     return item
         return None
 
     def _on_current(self, item, _previous):
-        lesson_id = item.data(0, LESSON_ROLE) if item is not None else None
-        by_id = {lesson.id: lesson for lesson in self.lessons}
-        if lesson_id in by_id:
-            self._show(by_id[lesson_id])
+        lesson = item.data(0, LESSON_ROLE) if item is not None else None
+        if lesson is not None:
+            self._show(lesson)
 
     # ---- the lesson shown ---------------------------------------------------------------------------
     def _show(self, lesson) -> None:
