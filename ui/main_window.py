@@ -362,13 +362,8 @@ class MainWindow(QMainWindow):
         self.lessons_panel.set_lessons([x for x in lessons if x.id not in ids] + self.opened_lessons, select_id)
 
     def show_lessons(self) -> None:
-        """Help → Lessons: the Lessons page in front, three quarters of its column tall (the inspector under it
-        keeps the rest)."""
+        """Help → Lessons: the Lessons page in front."""
         self.show_panel("lessons")
-        lessons, inspector = self.docks["lessons"], self.docks["inspector"]
-        if not lessons.isFloating() and self.dockWidgetArea(lessons) == self.dockWidgetArea(inspector):
-            h = lessons.height() + inspector.height()
-            self.resizeDocks([lessons, inspector], [int(h * 0.75), h - int(h * 0.75)], Qt.Orientation.Vertical)
 
     def open_lesson(self, path: str | None = None) -> bool:
         """File → Open lesson: add a lesson file to the list (a bad file: a dialog naming the field)."""

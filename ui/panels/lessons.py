@@ -163,7 +163,7 @@ class LessonsPanel(QWidget):
         if lesson is None:
             return
         self.title.setText(lesson.title)
-        self.source.setText(f"Follows: {lesson.source}")
+        self.source.setText(f"Follows {lesson.source}")
         self.intro.setText(lesson.intro)
         self._fill_headline(lesson)
         self._fill_steps(lesson)
