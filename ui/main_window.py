@@ -52,6 +52,7 @@ LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.R
 #: every dock of the window: key, title, area, the dock it is a tab of (None: the first of its group)
 DOCKS = (
     ("model", "Model and probe", LEFT, None),
+    ("lessons", "Lessons", LEFT, "model"),
     ("data", "Training data", LEFT, "model"),
     ("hyper", "Hyperparameters", LEFT, "model"),
     ("predict", "Predict", LEFT, "model"),
@@ -59,8 +60,6 @@ DOCKS = (
     ("runs", "Runs", LEFT, "model"),
     ("gradcheck", "Gradient check", LEFT, "model"),
     ("equations", "Equations", RIGHT, None),
-    # the right column is the window's only full-height one: room to read a lesson beside the views it moves
-    ("lessons", "Lessons", RIGHT, "equations"),
     ("inspector", "Inspector", RIGHT, None),               # under the equations
     ("cell", "Inside the cell", BOTTOM, None),
     ("dashboard", "Training", BOTTOM, "cell"),

@@ -119,14 +119,14 @@ def test_counting_ones_figure_is_the_engines_measure_of_the_session(qtbot, fresh
 def test_first_start_opens_on_lessons_and_the_check_box_stops_it(qtbot, fresh_window, settings_dir):
     w = fresh_window()
     assert in_front(w.docks["lessons"]) and w.lessons_panel.show_at_start.isChecked()
-    w.docks["equations"].raise_()
+    w.docks["model"].raise_()
     qtbot.waitUntil(lambda: not in_front(w.docks["lessons"]))
     w.lessons_action.trigger()                    # Help → Lessons and the toolbar button
     qtbot.waitUntil(lambda: in_front(w.docks["lessons"]))
     box = w.lessons_panel.show_at_start
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
     assert not w.lessons_panel.show_at_start.isChecked()
-    w.docks["equations"].raise_()                 # the layout the learner leaves is the one they come back to
+    w.docks["model"].raise_()                     # the layout the learner leaves is the one they come back to
     w.close()
     again = fresh_window()
     assert not again.lessons_panel.show_at_start.isChecked()
@@ -170,38 +170,3 @@ def test_save_as_lesson_writes_the_set_up_and_the_weights_when_asked(qtbot, make
     assert load_lesson(tmp_path / "plain.json").setup.weights == {}
     assert w.open_lesson(str(path)) and w.lessons_panel.lesson.title == "My counter"
     assert not list(tmp_path.glob(".lesson-*"))
-
-
-def test_counting_ones_step_buttons_put_the_app_there(qtbot, make_window):
-    """Each step's button through a real click: the debugger's cursor, the weights, the gradient check, the
-    cost surface, training and Predict end where the step says."""
-    w = make_window()
-    panel, c = w.lessons_panel, w.training
-    w.show_lessons()
-    panel.tree.setCurrentItem(panel.item_of("counting-ones"))
-    old = w.session.tape
-    qtbot.mouseClick(panel.setup_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.session.tape is not old and w.ready, timeout=TIMEOUT)
-    assert c.source["name"] == "bitcount" and c.config.optimizer == "rprop"
-    assert c.model.params["rnn.weight_hh_l0"][0, 0] == 2.0 and in_front(w.docks["surface"])
-    seek, set_12, grad, surface, set_start, train, predict, to_sgd = panel.step_buttons
-    assert [step.button for step in panel.lesson.steps if step.action] == [b.text() for b in panel.step_buttons]
-    qtbot.mouseClick(seek, Qt.MouseButton.LeftButton)
-    assert w.session.current.phase == "forward" and w.session.current.t == 3
-    qtbot.mouseClick(set_12, Qt.MouseButton.LeftButton)
-    assert [c.model.params[k][0, 0] for k in ("rnn.weight_ih_l0", "rnn.weight_hh_l0")] == [1.2, 1.2]
-    with qtbot.waitSignal(w.gradcheck_panel.finished, timeout=TIMEOUT) as report:
-        qtbot.mouseClick(grad, Qt.MouseButton.LeftButton)
-    assert report.args[0].passed
-    qtbot.mouseClick(surface, Qt.MouseButton.LeftButton)
-    s = w.cost_surface.surface
-    qtbot.waitUntil(lambda: s.surface is not None and not s.runner.busy, timeout=TIMEOUT)
-    assert [f.value() for f in s.range_fields] == [-3.0, 3.0, -3.0, 3.0]
-    qtbot.mouseClick(set_start, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(train, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not c.running and c.step_count == 500, timeout=TIMEOUT)
-    with qtbot.waitSignal(w.predict_panel.predicted, timeout=TIMEOUT) as out:
-        qtbot.mouseClick(predict, Qt.MouseButton.LeftButton)
-    assert float(np.ravel(out.args[0])[-1]) == pytest.approx(5.0, abs=0.05)
-    qtbot.mouseClick(to_sgd, Qt.MouseButton.LeftButton)
-    assert c.config.optimizer == "sgd" and c.config.lr == 0.001

@@ -191,7 +191,7 @@ class LessonDriver(QObject):
             return
         self._lesson, self._plan, self._last_run = lesson, list(range(len(lesson.headlines))), None
         for k in self._plan:
-            self.panel.show_result(lesson.id, k, None, note="waiting")
+            self.panel.show_result(k, None, note="waiting")
         self._next()
 
     def _next(self) -> None:
@@ -215,7 +215,7 @@ class LessonDriver(QObject):
             return
         self._index = k                             # from here, the end of a run is this headline's
         self._last_run = this_run
-        self.panel.show_result(lesson.id, k, None, note="running…")
+        self.panel.show_result(k, None, note="running…")
         if not head.run:
             self._measure()
         elif self._train(head.run):
@@ -234,7 +234,7 @@ class LessonDriver(QObject):
         # the Trainer for what reads its settings (the gradient check's truncation); else a copy of its history,
         # which the next run would change under the worker
         trainer = c.trainer if head.measure["kind"] == "gradcheck" else copy.deepcopy(c.trainer.history)
-        self.panel.show_result(self._lesson.id, self._index, None, note="measuring…")
+        self.panel.show_result(self._index, None, note="measuring…")
         self.runner.submit(lambda job: measure(head, model, dataset, trainer))
 
     def _measured(self, value) -> None:
@@ -242,7 +242,8 @@ class LessonDriver(QObject):
             return
         k, head = self._index, self._lesson.headlines[self._index]
         passed = check(head, value)
-        self.panel.show_result(self._lesson.id, k, value, passed)
+        if self.panel.lesson is not None and self.panel.lesson.id == self._lesson.id:
+            self.panel.show_result(k, value, passed)
         self.measured.emit(k, value, passed)
         self._next()
 
@@ -253,7 +254,7 @@ class LessonDriver(QObject):
 
     def _abandon(self, why: str) -> None:
         if self._index is not None:
-            self.panel.show_result(self._lesson.id, self._index, None, False, why)
+            self.panel.show_result(self._index, None, False, why)
         lesson, self._lesson, self._index, self._plan = self._lesson, None, None, []
         if lesson is not None:
             self.runFinished.emit(lesson.id)

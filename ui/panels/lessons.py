@@ -38,7 +38,7 @@ def figure_text(value) -> str:
         return str(value)
     if isinstance(value, int):
         return str(value)
-    return f"{float(value):.6g}"
+    return f"{float(value):.4g}"
 
 
 class LessonsPanel(QWidget):
@@ -57,7 +57,6 @@ class LessonsPanel(QWidget):
         self.lesson = None                      # the lesson shown
         self.step_buttons: list[QPushButton] = []
         self.result_labels: list[QLabel] = []
-        self.results: dict[tuple[str, int], tuple] = {}     # (lesson id, headline) -> show_result's arguments
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 6)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -77,9 +76,8 @@ class LessonsPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.detail)
         split.addWidget(scroll)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        self.tree.setMinimumHeight(120)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 3)
         lay.addWidget(split, 1)
         self.show_at_start = QCheckBox("Show lessons at start")
         self.show_at_start.setChecked(show_at_start)
@@ -190,7 +188,7 @@ class LessonsPanel(QWidget):
             grid.addWidget(what, 1 + 2 * k, 0, 1, 2)
             grid.addWidget(result, 2 + 2 * k, 0, 1, 2)
             self.result_labels.append(result)
-            self._paint_result(k, *self.results.get((lesson.id, k), (None, None, "")))
+            self.show_result(k, None)
 
     def _fill_steps(self, lesson) -> None:
         lay = self.steps_layout
@@ -209,16 +207,10 @@ class LessonsPanel(QWidget):
                 lay.addWidget(button)
                 self.step_buttons.append(button)
 
-    def show_result(self, lesson_id: str, index: int, value, passed: bool | None = None, note: str = "") -> None:
-        """The lesson's ``index``-th headline line: "Source: … · This app: …"; green when ``passed``, red when
-        not, "—" (plus ``note``, e.g. "running…") while the app has no figure yet. Kept for when the lesson is
-        shown again."""
-        self.results[(lesson_id, index)] = (value, passed, note)
-        if self.lesson is not None and self.lesson.id == lesson_id:
-            self._paint_result(index, value, passed, note)
-
-    def _paint_result(self, index: int, value, passed: bool | None, note: str) -> None:
-        if not 0 <= index < len(self.result_labels):
+    def show_result(self, index: int, value, passed: bool | None = None, note: str = "") -> None:
+        """The ``index``-th headline's line: "Source: … · This app: …"; green when ``passed``, red when not,
+        "—" (plus ``note``, e.g. "running…") while the app has no figure yet."""
+        if self.lesson is None or not 0 <= index < len(self.result_labels):
             return
         head = self.lesson.headlines[index]
         app = figure_text(value) if value is not None else "—"
