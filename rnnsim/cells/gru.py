@@ -100,39 +100,43 @@ def backward(dh_out, h0, h, gates, hn, w_hh, cut, dxpre, dhpre, dh0, dh_total):
     dh_out (T,B,H): ∂L/∂h(t) from above; cut (T,) uint8: 1 cuts the flow into step t-1.
     Writes dxpre (T,B,3H) = ∂L/∂(U·x + b_ih), dhpre (T,B,3H) = ∂L/∂(W·h(t-1) + b_hh) —
     they differ in the n block, where r multiplies the recurrent part —, dh_total (T,B,H) = the
-    whole ∂L/∂h(t), and dh0 (B,H).
+    whole ∂L/∂h(t), and dh0 (B,H). Row by row in short single-purpose loops, like the forward pass.
     """
     steps, batch, hidden = h.shape
     carry = np.zeros((batch, hidden))
     direct = np.zeros((batch, hidden))
     for t in range(steps - 1, -1, -1):
         h_prev = h[t - 1] if t > 0 else h0
-        gt = gates[t]
-        hnt = hn[t]
-        dxt = dxpre[t]
-        dht_pre = dhpre[t]
-        dht = dh_out[t]
-        tot = dh_total[t]
         for b in range(batch):
+            gate = gates[t, b]
+            r = gate[:hidden]
+            z = gate[hidden:2 * hidden]
+            n = gate[2 * hidden:]
+            hp = h_prev[b]
+            hnr = hn[t, b]
+            dx = dxpre[t, b]
+            dhp = dhpre[t, b]
+            dh = dh_total[t, b]
+            up = dh_out[t, b]
+            cr = carry[b]
             for j in range(hidden):
-                r = gt[b, j]
-                z = gt[b, hidden + j]
-                n = gt[b, 2 * hidden + j]
-                dh = dht[b, j] + carry[b, j]
-                tot[b, j] = dh
-                dn_pre = dh * (1.0 - z) * (1.0 - n * n)
-                dz_pre = dh * (h_prev[b, j] - n) * z * (1.0 - z)
-                dr_pre = dn_pre * hnt[b, j] * r * (1.0 - r)
-                dxt[b, j] = dr_pre
-                dxt[b, hidden + j] = dz_pre
-                dxt[b, 2 * hidden + j] = dn_pre
-                dht_pre[b, j] = dr_pre
-                dht_pre[b, hidden + j] = dz_pre
-                dht_pre[b, 2 * hidden + j] = dn_pre * r
-                direct[b, j] = dh * z
+                dh[j] = up[j] + cr[j]
+            for j in range(hidden):
+                dx[2 * hidden + j] = dh[j] * (1.0 - z[j]) * (1.0 - n[j] * n[j])       # ∂L/∂n_pre
+            for j in range(hidden):
+                dx[hidden + j] = dh[j] * (hp[j] - n[j]) * z[j] * (1.0 - z[j])          # ∂L/∂z_pre
+            for j in range(hidden):
+                dx[j] = dx[2 * hidden + j] * hnr[j] * r[j] * (1.0 - r[j])              # ∂L/∂r_pre
+            for j in range(2 * hidden):
+                dhp[j] = dx[j]
+            for j in range(hidden):
+                dhp[2 * hidden + j] = dx[2 * hidden + j] * r[j]
+            dr = direct[b]
+            for j in range(hidden):
+                dr[j] = dh[j] * z[j]
         if cut[t]:
             carry[:, :] = 0.0
         else:
-            np.dot(dht_pre, w_hh, carry)
+            np.dot(dhpre[t], w_hh, carry)
             carry += direct
     dh0[:, :] = carry

@@ -108,36 +108,44 @@ def backward(dh_out, c0, c, gates, tanh_c, w_hh, cut, dc_last, dpre, dh0, dc0, d
     dh_out (T,B,H): ∂L/∂h(t) from above; cut (T,) uint8: 1 cuts the flow into step t-1; dc_last (B,H):
     ∂L/∂c(T-1) from outside the sequence (an encoder's final cell state read by a decoder), else zeros.
     Writes dpre (T,B,4H) = ∂L/∂[i f g o]_pre, dh_total (T,B,H) = the whole ∂L/∂h(t), and dh0, dc0 (B,H).
+    Row by row in short single-purpose loops, like the forward pass.
     """
     steps, batch, hidden = c.shape
     carry_h = np.zeros((batch, hidden))
     carry_c = dc_last.copy()
     for t in range(steps - 1, -1, -1):
         c_prev = c[t - 1] if t > 0 else c0
-        gt = gates[t]
-        tct = tanh_c[t]
-        dt = dpre[t]
-        dht = dh_out[t]
-        tot = dh_total[t]
         for b in range(batch):
+            gate = gates[t, b]
+            i = gate[:hidden]
+            f = gate[hidden:2 * hidden]
+            g = gate[2 * hidden:3 * hidden]
+            o = gate[3 * hidden:]
+            tc = tanh_c[t, b]
+            cp = c_prev[b]
+            d = dpre[t, b]
+            dh = dh_total[t, b]
+            up = dh_out[t, b]
+            ch = carry_h[b]
+            dc = carry_c[b]            # ∂L/∂c(t) from step t+1, then the whole ∂L/∂c(t), then ∂L/∂c(t-1)
             for j in range(hidden):
-                i = gt[b, j]
-                f = gt[b, hidden + j]
-                g = gt[b, 2 * hidden + j]
-                o = gt[b, 3 * hidden + j]
-                tc = tct[b, j]
-                dh = dht[b, j] + carry_h[b, j]
-                tot[b, j] = dh
-                dc = carry_c[b, j] + dh * o * (1.0 - tc * tc)
-                dt[b, j] = dc * g * i * (1.0 - i)
-                dt[b, hidden + j] = dc * c_prev[b, j] * f * (1.0 - f)
-                dt[b, 2 * hidden + j] = dc * i * (1.0 - g * g)
-                dt[b, 3 * hidden + j] = dh * tc * o * (1.0 - o)
-                carry_c[b, j] = dc * f
+                dh[j] = up[j] + ch[j]
+            for j in range(hidden):
+                dc[j] = dc[j] + dh[j] * o[j] * (1.0 - tc[j] * tc[j])
+            for j in range(hidden):
+                d[j] = dc[j] * g[j] * i[j] * (1.0 - i[j])
+            for j in range(hidden):
+                d[hidden + j] = dc[j] * cp[j] * f[j] * (1.0 - f[j])
+            for j in range(hidden):
+                d[2 * hidden + j] = dc[j] * i[j] * (1.0 - g[j] * g[j])
+            for j in range(hidden):
+                d[3 * hidden + j] = dh[j] * tc[j] * o[j] * (1.0 - o[j])
+            for j in range(hidden):
+                dc[j] = dc[j] * f[j]
         if cut[t]:
             carry_h[:, :] = 0.0
             carry_c[:, :] = 0.0
         else:
-            np.dot(dt, w_hh, carry_h)
+            np.dot(dpre[t], w_hh, carry_h)
     dh0[:, :] = carry_h
     dc0[:, :] = carry_c
