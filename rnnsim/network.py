@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import losses, parallel
+from . import allocator, losses, parallel
 from .cells import CELLS, Record
 from .spec import ModelSpec
 
@@ -290,6 +290,7 @@ def predict(spec: ModelSpec, params: dict, x: np.ndarray, decoder_x: np.ndarray 
             out = forward(spec, params, to_time_major(x[rows]), decoder_x=_decoder_rows(decoder_x, rows)).output
         return out.swapaxes(0, 1) if spec.output == "sequence" else out
 
+    allocator.keep_freed_memory()
     with parallel.single_threaded_blas():
         return np.concatenate(parallel.map_chunks(run, _chunks(spec, *x.shape[:2])))
 
@@ -315,6 +316,7 @@ def loss_and_grads(spec: ModelSpec, params: dict, x: np.ndarray, target: np.ndar
             return loss, backward(spec, params, fp, d_output, truncate, state_grads), fp
 
     rows = [slice(None)] if state_grads is not None else _chunks(spec, *x.shape[:2])
+    allocator.keep_freed_memory()
     with parallel.single_threaded_blas():
         results = parallel.map_chunks(run, rows)
     loss, grads, fp = results[0]
