@@ -30,7 +30,10 @@ output size 4, one layer, sequence output, MSE):
    operator dispatch at small H) keeps the growth below ×k until the arithmetic dominates.
 4. **Before/after** (``--compare``): the rnnsim part of the targets table, run in two subprocesses
    that alternate (old, new, old, new, …), each checkout warmed up first (numba caches per
-   checkout), medians per row.
+   checkout), medians per row. Then what must not get slower, alternating the same way: recording
+   a Tape (2-layer LSTM 64, T 200, batch 1, median of 5), a warm start (a new process: import and
+   the first ``loss_and_grads``, numba cache warm) and a cold start (the same for the Elman, LSTM
+   and GRU kernels with an empty numba cache: the compile time a first start pays).
 
 How FLOPs are counted, per timestep and layer, with B batch, I input size, H hidden, G gate
 blocks (4 LSTM, 3 GRU), O output size; a matrix product (m×k)·(k×n) is 2·m·k·n FLOPs:
@@ -333,7 +336,49 @@ def worker(rnnsim, kind, min_time):
                 step()
                 if kind == "round":
                     rates[f"{cell}|{hidden}|{steps}|{batch}|{mode}"] = _rate(step, min_time)
+    if kind == "round":
+        rates["tape_ms"] = _tape_ms(rnnsim)
     print("RESULT " + json.dumps({"engine": os.path.abspath(rnnsim.__file__), "rates": rates}))
+
+
+def _tape_ms(rnnsim, repeats=5):
+    """Median ms to record the Tape of a 2-layer LSTM (hidden 64), T 200, batch 1 (bench/bench_tape.py's target)."""
+    import numpy as np
+    from rnnsim.tape import record
+    spec = rnnsim.ModelSpec(cell="lstm", input_size=INPUT_SIZE, hidden_size=64, output_size=OUTPUT_SIZE, num_layers=2)
+    model = rnnsim.Model.create(spec, seed=0)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((1, 200, INPUT_SIZE)), rng.standard_normal((1, 200, OUTPUT_SIZE))
+    record(model, x, y)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        record(model, x, y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+START = ("import time; t = time.perf_counter(); import numpy as np, rnnsim\n"
+         "for cell in {cells!r}:\n"
+         "    m = rnnsim.Model.create(rnnsim.ModelSpec(cell=cell, input_size=4, hidden_size=8, output_size=4))\n"
+         "    m.loss_and_grads(np.zeros((2, 5, 4)), np.zeros((2, 5, 4)))\n"
+         "print(time.perf_counter() - t)")
+
+
+def _start_seconds(engine, cold):
+    """Seconds from a new interpreter's start to its first loss_and_grads, importing rnnsim from ``engine``.
+    Cold: an empty numba cache and every cell family's kernels compiled; warm: the cache filled, LSTM only."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="rnnsim-cold-") as cache:
+        env = dict(os.environ, PYTHONPATH=engine)
+        if cold:
+            env["NUMBA_CACHE_DIR"] = cache
+        cells = ("rnn_tanh", "lstm", "gru") if cold else ("lstm",)
+        done = subprocess.run([sys.executable, "-c", START.format(cells=cells)], env=env, cwd=engine,
+                              capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"bench_speed: start-up run for {engine} failed:\n{done.stderr}")
+    return float(done.stdout.split()[-1])
 
 
 def _run_worker(engine, kind, quick):
@@ -361,15 +406,32 @@ def compare(old, new, rounds, quick):
             for key, value in _run_worker(path, "round", quick)["rates"].items():
                 rates[label].setdefault(key, []).append(value)
         print(f"round {i + 1}/{rounds} done", flush=True)
+    for label, path in engines.items():
+        _start_seconds(path, cold=False)                         # this checkout's numba cache filled
+    for i in range(rounds):
+        for label, path in engines.items():
+            rates[label].setdefault("warm_s", []).append(_start_seconds(path, cold=False))
+            rates[label].setdefault("cold_s", []).append(_start_seconds(path, cold=True))
+        print(f"start-up round {i + 1}/{rounds} done", flush=True)
+    others = {"tape_ms": "Tape record, 2-layer LSTM 64, T 200, batch 1 (ms)",
+              "warm_s": "warm start: import + first loss_and_grads (s)",
+              "cold_s": "cold start: compile Elman, LSTM, GRU kernels (s)"}
     header = ["cell", "(hidden, T, batch)", "measure", "before/s", "after/s", "after/before"]
     rows = []
-    for key in rates["before"]:
+    for key in [k for k in rates["before"] if k not in others]:
         cell, hidden, steps, batch, mode = key.split("|")
         b, a = statistics.median(rates["before"][key]), statistics.median(rates["after"][key])
         rows.append([cell, f"({hidden}, {steps}, {batch})", "fwd+BPTT" if mode == "grads" else "train step",
                      f"{b:.1f}", f"{a:.1f}", f"{a / b:.2f}×"])
     print(f"\nrnnsim steps/s, before → after (medians of {rounds} alternating rounds, one process per round)")
     print(_table(header, rows, left=3))
+    rows = []
+    for key, name in others.items():
+        b, a = statistics.median(rates["before"][key]), statistics.median(rates["after"][key])
+        rows.append([name, f"{b:.{1 if key == 'tape_ms' else 2}f}", f"{a:.{1 if key == 'tape_ms' else 2}f}",
+                     f"{a / b:.2f}×"])
+    print(f"\nWhat must not get slower (lower is better; medians of {rounds} alternating rounds)")
+    print(_table(["measure", "before", "after", "after/before"], rows, left=1))
 
 
 def main(argv=None):
