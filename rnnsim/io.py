@@ -132,7 +132,7 @@ def check_output_path(path, what: str = "model file") -> str:
     return real
 
 
-def write_atomic(name, payload: bytes) -> None:
+def write_atomic(name, payload: bytes, what: str = "model file") -> None:
     """Write ``payload`` to ``name`` so that a crash never leaves a half-written file behind.
 
     The target is checked by :func:`check_output_path` (a symbolic link is followed and its target
@@ -142,7 +142,7 @@ def write_atomic(name, payload: bytes) -> None:
     (0666 less the umask). The temporary file is removed on every way out: an error, KeyboardInterrupt,
     or the command line's SIGTERM handler (which raises)."""
     shown = display_name(name)
-    real = check_output_path(name)
+    real = check_output_path(name, what)
     folder, base = os.path.split(real)
     try:
         mode = stat.S_IMODE(os.stat(real).st_mode)

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,8 +15,9 @@ from . import recipe
 from .cells import CELLS
 from .data.setup import CONFIG_KEYS, DATA_KEYS, NETWORK_KEYS, PROBE_KEYS, split_changes
 from .data.tasks import RESOURCES, get_task
-from .errors import LessonError, RnnsimError, shown
-from .reading import PARTIAL_SUFFIX, display_name, parse_json, read_text_file
+from .errors import LessonError, ModelFileError, RnnsimError, shown
+from .io import write_atomic
+from .reading import display_name, parse_json, read_text_file
 from .tape.events import KINDS, PHASES
 
 LESSONS_DIR = RESOURCES / "lessons"
@@ -465,25 +465,11 @@ def lesson_to_json(lesson: Lesson) -> str:
 
 
 def save_lesson(path, lesson: Lesson) -> None:
-    """Write the lesson file atomically: a temporary file in the same folder, then ``os.replace``. On any
-    error the temporary file is removed and an existing file at ``path`` is left as it was (LessonError)."""
+    """Write the lesson file atomically (:func:`rnnsim.io.write_atomic`): an existing file at ``path`` is
+    left as it was and no temporary file stays behind on any error (LessonError, one line)."""
     text = lesson_to_json(lesson)
     lesson_from_dict(json.loads(text), Path(display_name(path)).name)     # never write a file load refuses
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".lesson-", suffix=PARTIAL_SUFFIX, dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise LessonError(f"{display_name(path)}: cannot be saved ({exc.strerror or exc})") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        write_atomic(path, text.encode("utf-8"), what="lesson file")
+    except ModelFileError as exc:
+        raise LessonError(str(exc)) from None

@@ -249,7 +249,7 @@ def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(LessonError, match=r"lesson\.json: cannot be saved \(No space left on device\)"):
+    with pytest.raises(LessonError, match=r"lesson\.json: cannot write \(No space left on device\)"):
         save_lesson(path, BY_ID["counting-ones"])
     assert path.read_text(encoding="utf-8") == "the old file"
     assert os.listdir(tmp_path) == ["lesson.json"]
