@@ -129,34 +129,18 @@ class Runner(QObject):
 
 
 # ---- jobs ----------------------------------------------------------------------------------
-WARMUP_CELLS = (("rnn_tanh", "Elman/linear"), ("lstm", "LSTM"), ("gru", "GRU"))
-
-
 def warmup(first_cell: str | None = None):
-    """A job function that compiles (or loads from numba's cache) every cell's kernels.
-
-    The cell the window opens with goes first. Runs forward and BPTT on a tiny problem.
+    """A job function that compiles (or loads from numba's cache) every kernel family
+    (:func:`rnnsim.warmup.warm_kernels`, the code ``rnnsim warmup`` runs); the family of the
+    cell the window opens with goes first. Returns the cells that stood for the families warmed.
     """
     def run(job: Job):
-        import numpy as np
-        from rnnsim.model import Model
-        from rnnsim.spec import ModelSpec
+        from rnnsim.warmup import warm_kernels
 
-        order = sorted(WARMUP_CELLS, key=lambda c: (_family(c[0]) != _family(first_cell or ""),))
-        done = []
-        for k, (cell, label) in enumerate(order):
-            if job.cancelled:
-                break
-            job.progress(f"Compiling {label} kernels ({k + 1}/{len(order)})…")
-            spec = ModelSpec(cell=cell, input_size=1, hidden_size=2, output_size=1)
-            model = Model.create(spec, seed=0)
-            x = np.zeros((1, 2, 1))
-            model.loss_and_grads(x, np.zeros((1, 2, 1)), truncate=None)
-            done.append(cell)
-        return done
+        def progress(k, n, label):
+            job.progress(f"Compiling {label} kernels ({k + 1}/{n})…")
+
+        warmed = warm_kernels(progress, first_cell=first_cell, cancelled=lambda: job.cancelled)
+        return [w.cell for w in warmed]
 
     return run
-
-
-def _family(cell: str) -> str:
-    return cell if cell in ("lstm", "gru") else "rnn_tanh"
