@@ -32,13 +32,14 @@ def build_parser():
 
 
 def open_app():
-    """Start the desktop app (the ``ui`` package beside the engine). The engine itself never
-    imports Qt: the app is looked up by name only when it is asked for."""
+    """Start the desktop app (the ``ui`` package beside the engine) through its pre-flight check (one
+    line and exit 2 when Qt's platform cannot start). The engine itself never imports Qt: the app is
+    looked up by name only when it is asked for."""
     try:
-        app = importlib.import_module("ui.app")
+        launcher = importlib.import_module("ui.preflight")
     except ImportError as exc:
         raise UsageError(f"rnnsim: the desktop app cannot start ({exc})") from None
-    return app.main()
+    return launcher.run_app()
 
 
 def _terminate(signum, frame):
