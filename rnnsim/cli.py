@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from .commands import bench, evaluate, generate, gradcheck, predict, trace, train, warmup
+from .commands import bench, evaluate, generate, gradcheck, install_desktop, predict, trace, train, warmup
 from .commands.common import TERMINATED, USAGE_ERROR, Parser, Terminated, UsageError, join_dash_values
 from .errors import RnnsimError, one_line
 from .limits import MAX_MESSAGE_CHARS
@@ -26,7 +26,7 @@ from .limits import MAX_MESSAGE_CHARS
 def build_parser():
     parser = Parser(prog="rnnsim", description="Recurrent networks, visible. Without a command: open the app.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (train, gradcheck, predict, evaluate, generate, bench, trace, warmup):
+    for command in (train, gradcheck, predict, evaluate, generate, bench, trace, warmup, install_desktop):
         command.register(sub)
     return parser
 
