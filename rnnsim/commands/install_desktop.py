@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..data.tasks import RESOURCES
 from ..io import write_atomic
-from .common import UsageError
+from .common import JSON_HELP, UsageError, strict_json
 
 APP_ID = "rnnsim"                     # the .desktop file's name, the icon's name, the window's class
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
@@ -34,6 +34,7 @@ _RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 def register(sub):
     p = sub.add_parser("install-desktop", help="add a menu entry (with the icon) that starts the app")
     p.add_argument("--remove", action="store_true", help="remove the menu entry and icons this command wrote")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run)
 
 
@@ -41,19 +42,17 @@ def run(args, out, system: str | None = None):
     system = system or sys.platform
     if system == "darwin":
         raise UsageError("rnnsim install-desktop: not supported on macOS; start the app with rnnsim-app")
+    say = (lambda line: None) if args.json else out
     if system == "win32":
         targets = windows_paths(os.environ)
-        if args.remove:
-            _remove(targets.values(), out)
-        else:
-            install_windows(targets, out)
-        return 0
-    data_home = xdg_data_home(os.environ)
-    if args.remove:
-        _remove(linux_paths(data_home).values(), out)
+        files = _remove(targets.values(), say) if args.remove else install_windows(targets, say)
     else:
-        install_linux(data_home, out)
-    _refresh_caches(data_home)
+        data_home = xdg_data_home(os.environ)
+        targets = linux_paths(data_home)
+        files = _remove(targets.values(), say) if args.remove else install_linux(data_home, say)
+        _refresh_caches(data_home)
+    if args.json:
+        out(strict_json({"removed" if args.remove else "written": [str(path) for path in files]}))
     return 0
 
 
@@ -123,7 +122,7 @@ def desktop_entry(argv: list[str]) -> str:
     ])
 
 
-def install_linux(data_home: Path, out, argv: list[str] | None = None) -> dict[str, Path]:
+def install_linux(data_home: Path, out, argv: list[str] | None = None) -> list[Path]:
     """Write the icons, then the menu entry that names them (each atomically); return what was written."""
     paths = linux_paths(data_home)
     sources = {f"icon {size}": ICONS / f"{APP_ID}-{size}.png" for size in ICON_SIZES}
@@ -133,7 +132,7 @@ def install_linux(data_home: Path, out, argv: list[str] | None = None) -> dict[s
     _write(paths["menu entry"], desktop_entry(argv or launcher_command()).encode("utf-8"), "menu entry")
     out(f"menu entry: {paths['menu entry']}")
     out(f"icons: {len(sources)} files under {data_home / 'icons' / 'hicolor'}")
-    return paths
+    return list(paths.values())
 
 
 def _refresh_caches(data_home: Path) -> None:
@@ -189,7 +188,8 @@ def shortcut_command(shortcut: Path, argv: list[str], icon: Path) -> list[str]:
     return ["powershell", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", script]
 
 
-def install_windows(paths: dict[str, Path], out, argv: list[str] | None = None) -> None:
+def install_windows(paths: dict[str, Path], out, argv: list[str] | None = None) -> list[Path]:
+    """Write the icon, then the shortcut (PowerShell); return both paths."""
     icon = ico_from_pngs({size: (ICONS / f"{APP_ID}-{size}.png").read_bytes() for size in ICON_SIZES})
     _write(paths["icon"], icon, "icon")
     paths["shortcut"].parent.mkdir(parents=True, exist_ok=True)
@@ -200,6 +200,7 @@ def install_windows(paths: dict[str, Path], out, argv: list[str] | None = None) 
         raise UsageError(f"rnnsim install-desktop: PowerShell could not write {paths['shortcut']}"
                          + (f" ({reason[-1]})" if reason else ""))
     out(f"Start-menu shortcut: {paths['shortcut']}")
+    return [paths["icon"], paths["shortcut"]]
 
 
 # ---- shared ------------------------------------------------------------------------------------------
@@ -208,11 +209,13 @@ def _write(path: Path, payload: bytes, what: str) -> None:
     write_atomic(path, payload, what)
 
 
-def _remove(paths, out) -> None:
-    """Delete the files the install writes (nothing else: no folder, no other file)."""
-    removed = 0
+def _remove(paths, out) -> list[Path]:
+    """Delete the files the install writes (nothing else: no folder, no other file); return those deleted."""
+    removed = []
     for path in paths:
         if path.is_file() or path.is_symlink():
             path.unlink()
-            removed += 1
-    out(f"removed {removed} file{'s' if removed != 1 else ''}" if removed else "nothing to remove")
+            removed.append(path)
+    count = len(removed)
+    out(f"removed {count} file{'s' if count != 1 else ''}" if count else "nothing to remove")
+    return removed

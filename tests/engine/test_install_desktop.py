@@ -1,6 +1,7 @@
 """``rnnsim install-desktop``: the menu entry and icons in the user's folders (HOME and XDG_DATA_HOME point
 at tmp_path here: the real home is never touched), ``--remove``, the Windows shortcut's command."""
 import configparser
+import json
 import shutil
 import struct
 import subprocess
@@ -59,6 +60,10 @@ def test_install_writes_the_entry_and_every_icon_then_remove_takes_exactly_them(
     assert capsys.readouterr().out.strip() == f"removed {len(written)} files"
     assert main(["install-desktop", "--remove"]) == 0
     assert capsys.readouterr().out.strip() == "nothing to remove"
+    assert main(["install-desktop", "--json"]) == 0
+    assert sorted(json.loads(capsys.readouterr().out)["written"]) == sorted(map(str, written.values()))
+    assert main(["install-desktop", "--remove", "--json"]) == 0
+    assert sorted(json.loads(capsys.readouterr().out)["removed"]) == sorted(map(str, written.values()))
 
 
 def test_xdg_data_home_falls_back_to_home():
