@@ -139,7 +139,3 @@ def run_app(argv=None) -> int:
         print(line, file=sys.stderr)
     return EXIT_NOT_READY
 
-
-def launch() -> None:
-    """Entry point of the ``rnnsim-app`` launcher: :func:`run_app`, its result as the exit status."""
-    sys.exit(run_app())
