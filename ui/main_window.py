@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -18,6 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rnnsim.errors import LessonError
+from rnnsim.lessons import builtin_lessons, load_lesson, save_lesson
+
 from . import dialogs, inspect_targets, menus
 from .autosave import Autosave, left_behind
 from .debugger import Debugger
@@ -27,6 +31,9 @@ from .panels.data import DataPanel
 from .panels.generate import GeneratePanel
 from .panels.gradcheck import GradcheckPanel
 from .panels.hyperparameters import HyperparametersPanel
+from .panels.lesson_driver import LessonDriver
+from .panels.lesson_files import SaveLessonDialog, lesson_for_session, session_settings
+from .panels.lessons import LessonsPanel
 from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
 from .panels.runs import RunsPanel
@@ -53,6 +60,8 @@ DOCKS = (
     ("runs", "Runs", LEFT, "model"),
     ("gradcheck", "Gradient check", LEFT, "model"),
     ("equations", "Equations", RIGHT, None),
+    # the right column is the window's only full-height one: room to read a lesson beside the views it moves
+    ("lessons", "Lessons", RIGHT, "equations"),
     ("inspector", "Inspector", RIGHT, None),               # under the equations
     ("cell", "Inside the cell", BOTTOM, None),
     ("dashboard", "Training", BOTTOM, "cell"),
@@ -67,10 +76,14 @@ FRONT_DOCKS = ("model", "equations", "cell")                # the tabs in front 
 class MainWindow(QMainWindow):
     #: the window's size and dock layout are kept here between runs (``remember_layout``)
     LAYOUT_KEY, LAYOUT_VERSION = "window/layout", 2
+    #: whether the window opens on the Lessons page (the check box under the lessons; default: yes)
+    LESSONS_AT_START_KEY = "lessons/showAtStart"
 
     def __init__(self, session: Session | None = None, setup: dict | None = None, remember_layout: bool = False,
                  autosave: bool = False):
         """``setup``: flat settings to start from (see Session.configure), e.g. {"task": "bitcount"};
+        ``remember_layout``: the window keeps the learner's preferences between runs (its layout, and — while
+        "Show lessons at start" is ticked, as it is on a first start — opening on the Lessons page);
         ``autosave``: keep the session in the user's data folder for recovery (ui/autosave.py)."""
         super().__init__()
         self.remember_layout = remember_layout
@@ -104,10 +117,18 @@ class MainWindow(QMainWindow):
         self.runs_panel = RunsPanel(self.training, show_errors=False)
         self.gradcheck_panel = GradcheckPanel(self.training)
         self.generate_panel = GeneratePanel(self.training)
+        show_at_start = _truthy(self._layout_settings().value(self.LESSONS_AT_START_KEY, True))
+        self.lessons_at_start = remember_layout and show_at_start
+        self.lessons_panel = LessonsPanel(show_at_start)
+        self.lessons_panel.showAtStartChanged.connect(
+            lambda on: self._layout_settings().setValue(self.LESSONS_AT_START_KEY, bool(on)))
+        self.lesson_driver = LessonDriver(self, self.lessons_panel, self)
+        self.opened_lessons: list = []              # lesson files opened with File → Open lesson
         menus.build(self)
         # in scroll areas: on a 1366 × 768 screen their contents are taller than the space they get, and
         # would otherwise make the window taller than the screen
-        widgets = {"model": self.model_panel, "data": _scrolled(self.data_panel), "hyper": self.hyper_panel,
+        widgets = {"model": self.model_panel, "lessons": self.lessons_panel, "data": _scrolled(self.data_panel),
+                   "hyper": self.hyper_panel,
                    "predict": _scrolled(self.predict_panel), "generate": self.generate_panel, "runs": self.runs_panel,
                    "gradcheck": _scrolled(self.gradcheck_panel), "equations": self.equations,
                    "surface": _scrolled(self.cost_surface, horizontal=True), "boundary": self.boundary, "inspector": self.inspector,
@@ -150,6 +171,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("rnnsim — recurrent networks, step by step[*]")
         self.resize(1600, 1000)
         self._sized = False
+        self.reload_lessons()
 
     def showEvent(self, ev):
         super().showEvent(ev)
@@ -157,6 +179,8 @@ class MainWindow(QMainWindow):
             self._sized = True
             if not (self.remember_layout and self.restore_layout()):
                 self.initial_sizes()
+            if self.lessons_at_start:
+                self.show_lessons()
 
     def _layout_settings(self) -> QSettings:
         return QSettings("rnnsim", "rnnsim")
@@ -328,6 +352,67 @@ class MainWindow(QMainWindow):
     def save_session_as(self, path: str | None = None):
         return files.save_session_as(self, self.training, self.recent, path)
 
+    # ---- lessons -----------------------------------------------------------------------------------
+    def reload_lessons(self, select_id: str | None = None) -> None:
+        """The built-in lessons and those opened, listed on the Lessons page (a bad built-in file: a dialog)."""
+        try:
+            lessons = builtin_lessons()
+        except LessonError as exc:
+            lessons = []
+            self.show_training_error("A built-in lesson is broken", str(exc))
+        ids = {lesson.id for lesson in self.opened_lessons}
+        self.lessons_panel.set_lessons([x for x in lessons if x.id not in ids] + self.opened_lessons, select_id)
+
+    def show_lessons(self) -> None:
+        """Help → Lessons: the Lessons page in front, three quarters of its column tall (the inspector under it
+        keeps the rest)."""
+        self.show_panel("lessons")
+        lessons, inspector = self.docks["lessons"], self.docks["inspector"]
+        if not lessons.isFloating() and self.dockWidgetArea(lessons) == self.dockWidgetArea(inspector):
+            h = lessons.height() + inspector.height()
+            self.resizeDocks([lessons, inspector], [int(h * 0.75), h - int(h * 0.75)], Qt.Orientation.Vertical)
+
+    def open_lesson(self, path: str | None = None) -> bool:
+        """File → Open lesson: add a lesson file to the list (a bad file: a dialog naming the field)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open a lesson", "", LESSON_FILTER)
+        if not path:
+            return False
+        try:
+            lesson = load_lesson(path)
+        except LessonError as exc:
+            self.show_training_error("Cannot open this lesson", str(exc))
+            return False
+        self.opened_lessons = [x for x in self.opened_lessons if x.id != lesson.id] + [lesson]
+        self.reload_lessons(lesson.id)
+        self.show_lessons()
+        self._status_message(f"Lesson opened: {lesson.title}")
+        return True
+
+    def save_as_lesson(self, path: str | None = None, title: str | None = None,
+                       with_weights: bool | None = None) -> bool:
+        """File → Save as lesson: the session's set-up (and the current weights if asked) as a lesson file,
+        written atomically. ``title``/``with_weights``/``path`` given: no dialogs."""
+        if title is None or with_weights is None:
+            dialog = SaveLessonDialog(self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+            title, with_weights = dialog.values()
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save as lesson", "lesson.json", LESSON_FILTER)
+        if not path:
+            return False
+        t = self.training
+        weights = {k: v for k, v in t.current_model().params.items()} if with_weights else None
+        try:
+            lesson = lesson_for_session(title, session_settings(t, self.session.probe), weights)
+            save_lesson(path, lesson)
+        except LessonError as exc:
+            self.show_training_error("Cannot save the lesson", str(exc))
+            return False
+        self._status_message(f"Lesson saved: {path}")
+        return True
+
     # ---- training <-> debugger ----------------------------------------------------------------------
     def show_training_error(self, title, message):
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
@@ -417,6 +502,7 @@ class MainWindow(QMainWindow):
             self.autosave.discard()
         self.training.shutdown()
         self.gradcheck_panel.shutdown()
+        self.lesson_driver.runner.stop()
         self.cost_surface.shutdown()
         for runner in (self.boundary.runner, self.runs_panel.runner, self.generate_panel.runner,
                        self.dashboard.confusion_runner, self.dashboard.text_sample.runner):
@@ -425,6 +511,14 @@ class MainWindow(QMainWindow):
         self.debugger.stop_play()
         self.session.shutdown()
         super().closeEvent(ev)
+
+
+LESSON_FILTER = "Lesson files (*.json);;All files (*)"
+
+
+def _truthy(value) -> bool:
+    """A QSettings boolean (an INI file gives it back as the text "true"/"false")."""
+    return value.lower() == "true" if isinstance(value, str) else bool(value)
 
 
 def _scrolled(widget: QWidget, horizontal: bool = False) -> QScrollArea:

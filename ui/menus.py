@@ -24,6 +24,13 @@ def build(self):
         self, file, "Save session &as…", lambda: self.save_session_as(None), "Ctrl+Shift+S",
         "Save the session (model, data source, training settings, plots and the debugger's probe)")
     self.recent_menu = file.addMenu("&Recent sessions")
+    file.addSeparator()
+    self.open_lesson_action = action(self, file, "Open &lesson…", lambda: self.open_lesson(None), None,
+                                     "Open a lesson file: it is added to the Lessons page")
+    self.save_lesson_action = action(
+        self, file, "Save as lesso&n…", lambda: self.save_as_lesson(), None,
+        "Save the session's set-up (data, network, training settings; the weights if you tick it) as a "
+        "lesson file to edit and share")
     self.recent.changed.connect(lambda _: rebuild_recent(self))
     rebuild_recent(self)
     file.addSeparator()
@@ -67,6 +74,11 @@ def build(self):
     action(self, view, "&Reset layout", self.reset_layout, None,
            "Every panel back in its first place (the layout is otherwise kept between runs)")
     help_ = mb.addMenu("&Help")
+    self.lessons_action = action(self, help_, "&Lessons", self.show_lessons, "Ctrl+Shift+L",
+                                 "The lessons: every experiment of the source material, three clicks away")
+    lessons_bar = self.addToolBar("Lessons")
+    lessons_bar.setObjectName("toolbar-lessons")
+    lessons_bar.addAction(self.lessons_action)
     action(self, help_, "&Keyboard shortcuts", self.show_shortcuts, "F1", "List every keyboard shortcut")
     action(self, help_, "&About rnnsim", self.show_about, None, "What this program is")
 

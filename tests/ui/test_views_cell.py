@@ -16,10 +16,13 @@ def scene_texts(scene):
 
 
 def owner(item):
-    """The strip, box or operation circle a text belongs to (its top-level item)."""
-    while item.parentItem() is not None:
-        item = item.parentItem()
-    return item
+    """The strip, box or operation circle a text belongs to (its top-level item).
+
+    Not a walk up ``parentItem()``: PySide6 hands the item parentItem() returns to Python's ownership, and the
+    boxes and circles made by QGraphicsScene.addRect/addEllipse have no wrapper that notices when the scene
+    deletes them — their Python wrappers, collected later by gc, deleted them a second time (a segfault in
+    the garbage collector during a later test)."""
+    return item.topLevelItem()
 
 
 def shrink(r: QRectF, d=1.0) -> QRectF:

@@ -159,7 +159,7 @@ class UnrolledView(SceneBuilder, QGraphicsView):
         if not labels:
             self._set_labels_visible(False)
         if self._jobs:
-            QTimer.singleShot(0, lambda g=generation: self._build_more(g))
+            QTimer.singleShot(0, self, lambda g=generation: self._build_more(g))   # dropped if the view is deleted
             self._highlight(self.session.current, scroll=False)
             return
         toggles = []
