@@ -13,6 +13,11 @@ from __future__ import annotations
 import time
 from typing import Callable, NamedTuple
 
+import numpy as np
+
+from .model import Model
+from .spec import ModelSpec
+
 #: (cell that stands for the family, label shown to users), in the order they warm up by default.
 KERNEL_FAMILIES = (("rnn_tanh", "Elman/linear"), ("lstm", "LSTM"), ("gru", "GRU"))
 
@@ -36,11 +41,6 @@ def warm_kernels(progress: Callable[[int, int, str], None] | None = None, first_
     ``first_cell`` goes first (the one a window opens with); ``cancelled()`` is polled between families
     and stops the warm-up early (the families not warmed are left out of the result).
     """
-    import numpy as np
-
-    from .model import Model
-    from .spec import ModelSpec
-
     first = family_of(first_cell) if first_cell else None
     order = sorted(KERNEL_FAMILIES, key=lambda family: family[0] != first)
     warmed = []
