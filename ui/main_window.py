@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
-    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -20,19 +19,19 @@ from PySide6.QtWidgets import (
 )
 
 from rnnsim.errors import LessonError
-from rnnsim.lessons import builtin_lessons, load_lesson, save_lesson
+from rnnsim.lessons import builtin_lessons
 
 from . import dialogs, inspect_targets, menus
 from .autosave import Autosave, left_behind
 from .debugger import Debugger
 from .file_load import FileLoad
 from .livetext import LiveText
+from .panels import lesson_files
 from .panels.data import DataPanel
 from .panels.generate import GeneratePanel
 from .panels.gradcheck import GradcheckPanel
 from .panels.hyperparameters import HyperparametersPanel
 from .panels.lesson_driver import LessonDriver
-from .panels.lesson_files import SaveLessonDialog, lesson_for_session, session_settings
 from .panels.lessons import LessonsPanel
 from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
@@ -46,7 +45,6 @@ from .views.cell import CellView
 from .views.equation import EquationView
 from .views.inspector import Inspector
 from .views.unrolled import GraphPanel
-
 
 LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                        Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -374,44 +372,13 @@ class MainWindow(QMainWindow):
 
     def open_lesson(self, path: str | None = None) -> bool:
         """File → Open lesson: add a lesson file to the list (a bad file: a dialog naming the field)."""
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open a lesson", "", LESSON_FILTER)
-        if not path:
-            return False
-        try:
-            lesson = load_lesson(path)
-        except LessonError as exc:
-            self.show_training_error("Cannot open this lesson", str(exc))
-            return False
-        self.opened_lessons = [x for x in self.opened_lessons if x.id != lesson.id] + [lesson]
-        self.reload_lessons(lesson.id)
-        self.show_lessons()
-        self._status_message(f"Lesson opened: {lesson.title}")
-        return True
+        return lesson_files.open_lesson(self, path)
 
     def save_as_lesson(self, path: str | None = None, title: str | None = None,
                        with_weights: bool | None = None) -> bool:
         """File → Save as lesson: the session's set-up (and the current weights if asked) as a lesson file,
         written atomically. ``title``/``with_weights``/``path`` given: no dialogs."""
-        if title is None or with_weights is None:
-            dialog = SaveLessonDialog(self)
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return False
-            title, with_weights = dialog.values()
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save as lesson", "lesson.json", LESSON_FILTER)
-        if not path:
-            return False
-        t = self.training
-        weights = {k: v for k, v in t.current_model().params.items()} if with_weights else None
-        try:
-            lesson = lesson_for_session(title, session_settings(t, self.session.probe), weights)
-            save_lesson(path, lesson)
-        except LessonError as exc:
-            self.show_training_error("Cannot save the lesson", str(exc))
-            return False
-        self._status_message(f"Lesson saved: {path}")
-        return True
+        return lesson_files.save_as_lesson(self, path, title, with_weights)
 
     # ---- training <-> debugger ----------------------------------------------------------------------
     def show_training_error(self, title, message):
@@ -512,8 +479,6 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
         super().closeEvent(ev)
 
-
-LESSON_FILTER = "Lesson files (*.json);;All files (*)"
 
 
 def _truthy(value) -> bool:

@@ -4,6 +4,7 @@
 ``setup.session`` take); :func:`lesson_for_session` makes the lesson — its headline is the loss of the set-up's
 model on its data, measured by the engine (rnnsim.lessons.build_setup + measure), with no source figure: the
 teacher fills in what their source reports. :class:`SaveLessonDialog` asks for the title and the weights.
+:func:`open_lesson` and :func:`save_as_lesson` are the main window's File → Open lesson / Save as lesson.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QLineEdit,
 )
@@ -22,11 +24,12 @@ from PySide6.QtWidgets import (
 from rnnsim import recipe
 from rnnsim.errors import LessonError
 from rnnsim.lesson_format import FORMAT, VERSION, lesson_from_dict
-from rnnsim.lessons import build_setup, measure
+from rnnsim.lessons import build_setup, load_lesson, measure, save_lesson
 
 #: what a saved lesson shows: the views a learner of any set-up reads first
 SAVED_VIEWS = ["graph", "equations", "dashboard"]
 SAVED_GROUP = "Saved lessons"
+LESSON_FILTER = "Lesson files (*.json);;All files (*)"
 
 
 def session_settings(controller, probe=None) -> dict:
@@ -95,3 +98,46 @@ class SaveLessonDialog(QDialog):
 
     def values(self) -> tuple[str, bool]:
         return self.title.text().strip(), self.with_weights.isChecked()
+
+
+def open_lesson(window, path: str | None = None) -> bool:
+    """Add a lesson file to ``window``'s Lessons page and show it (a bad file: a dialog naming the field)."""
+    if path is None:
+        path, _ = QFileDialog.getOpenFileName(window, "Open a lesson", "", LESSON_FILTER)
+    if not path:
+        return False
+    try:
+        lesson = load_lesson(path)
+    except LessonError as exc:
+        window.show_training_error("Cannot open this lesson", str(exc))
+        return False
+    window.opened_lessons = [x for x in window.opened_lessons if x.id != lesson.id] + [lesson]
+    window.reload_lessons(lesson.id)
+    window.show_lessons()
+    window._status_message(f"Lesson opened: {lesson.title}")
+    return True
+
+
+def save_as_lesson(window, path: str | None = None, title: str | None = None,
+                   with_weights: bool | None = None) -> bool:
+    """``window``'s session set-up (and its current weights if asked) as a lesson file, written atomically;
+    the dialogs ask for what is not given."""
+    if title is None or with_weights is None:
+        dialog = SaveLessonDialog(window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        title, with_weights = dialog.values()
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(window, "Save as lesson", "lesson.json", LESSON_FILTER)
+    if not path:
+        return False
+    t = window.training
+    weights = dict(t.current_model().params) if with_weights else None
+    try:
+        lesson = lesson_for_session(title, session_settings(t, window.session.probe), weights)
+        save_lesson(path, lesson)
+    except LessonError as exc:
+        window.show_training_error("Cannot save the lesson", str(exc))
+        return False
+    window._status_message(f"Lesson saved: {path}")
+    return True
