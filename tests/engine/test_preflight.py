@@ -83,7 +83,8 @@ def test_missing_libraries_give_one_line_naming_the_packages_and_exit_2(tmp_path
     fake_ldd.chmod(0o755)
     if platform_plugin("libqxcb.so") is None:
         pytest.skip("PySide6's xcb platform plugin is not installed here")
-    env = {**BARE, "QT_QPA_PLATFORM": "xcb", "DISPLAY": ":99", "PATH": f"{fake_ldd.parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**BARE, "QT_QPA_PLATFORM": "xcb", "DISPLAY": ":99",
+           "PATH": f"{fake_ldd.parent}{os.pathsep}{os.environ['PATH']}"}
     result = _main_py(env)
     assert result.returncode == 2
     assert result.stdout == ""

@@ -32,15 +32,17 @@ def _require_tools():
         pytest.skip(reason)
 
 
-def _poll(check, deadline: float, what: str, interval: float = 0.1):
-    """check() until it returns something true; fails naming ``what`` after ``deadline`` seconds."""
+def _poll(check, deadline: float, what: str, interval: float = 0.1, log: Path | None = None):
+    """check() until it returns something true; fails naming ``what`` (and the app's last output) after
+    ``deadline`` seconds."""
     end = time.monotonic() + deadline
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > end:
-            pytest.fail(f"{what}: not within {deadline:.0f} s")
+            output = log.read_text(errors="replace")[-2000:] if log is not None else ""
+            pytest.fail(f"{what}: not within {deadline:.0f} s" + (f"; the app said:\n{output}" if output else ""))
         time.sleep(interval)        # between polls only: the wait itself is bounded by the deadline
 
 
@@ -91,14 +93,14 @@ def test_the_app_starts_on_real_x_paints_and_ends_cleanly(tmp_path, x_display):
         app = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
     try:
         window = _poll(lambda: _xdotool_window(x_display) if app.poll() is None else "ended",
-                       START_DEADLINE, "the window mapped")
-        assert window != "ended", f"the app ended (status {app.returncode}): {log.read_text()[-2000:]}"
+                       START_DEADLINE, "the window mapped", log=log)
+        assert window != "ended", f"the app ended (status {app.returncode}): {log.read_text(errors='replace')[-2000:]}"
         wm_class = subprocess.run(["xprop", "-id", window, "WM_CLASS"], capture_output=True, text=True,
                                   timeout=30, env={**os.environ, "DISPLAY": x_display}).stdout
         assert wm_class.strip().endswith('"rnnsim"'), wm_class    # the .desktop file's StartupWMClass
         shot = tmp_path / "screen.png"
         _poll(lambda: _colours(x_display, shot) > PAINTED_COLOURS, START_DEADLINE, "the window painted",
-              interval=0.5)
+              interval=0.5, log=log)
         app.send_signal(signal.SIGTERM)            # the app quits its event loop (ui.app.quit_on_sigterm)
         assert app.wait(120) == 0, log.read_text()[-2000:]
         output = log.read_text(errors="replace")
