@@ -24,7 +24,7 @@ LESSONS_DIR = RESOURCES / "lessons"
 #: a lesson file is text a teacher wrote: anything larger is refused before it is read
 MAX_LESSON_BYTES = 1 << 20
 FORMAT, VERSION = "rnnsim.lesson", 1
-VIEWS = ("graph", "folded", "equations", "cell", "dashboard", "surface", "boundary", "runs", "gradcheck",
+VIEWS = ("graph", "folded", "side_by_side", "equations", "cell", "dashboard", "surface", "boundary", "runs", "gradcheck",
          "predict", "generate")
 #: action kind -> (required fields, optional fields)
 ACTIONS = {

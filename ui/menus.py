@@ -64,6 +64,8 @@ def build(self):
                                   "The network unrolled in time")
     self.folded_action = action(self, view, "&Folded graph (the cycle)", lambda: g.show_page(1), "Ctrl+2",
                                 "The same network as one cell with a loop")
+    self.side_by_side_action = action(self, view, "Folded and unrolled &side by side", lambda: g.show_page(2),
+                                      "Ctrl+3", "The one cell with its loop beside its copies, one per timestep")
     view.addSeparator()
     action(self, view, "Zoom &in", lambda: g.view.zoom(1.25), QKeySequence.StandardKey.ZoomIn, "Zoom in")
     action(self, view, "Zoom &out", lambda: g.view.zoom(1 / 1.25), QKeySequence.StandardKey.ZoomOut, "Zoom out")

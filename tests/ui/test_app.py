@@ -403,11 +403,34 @@ def test_folded_view_and_bidirectional_layers(make_window):
     assert a.elementAt(0).x > a.elementAt(1).x
     assert len(s.index.cuts) > 0                     # truncation marks exist
     w.folded_action.trigger()
-    assert w.graph.stack.currentWidget() is w.graph.folded
+    assert w.graph.folded.isVisible() and not view.isVisible()
     s.seek(s.tape.find("forward", 0, 0, 1))
     assert w.graph.folded.t == 1
+    w.side_by_side_action.trigger()                  # the cycle beside its copies, both following the cursor
+    assert w.graph.folded.isVisible() and view.isVisible()
+    assert 0 < w.graph.folded.width() < view.width()
+    s.seek(s.tape.find("forward", 0, 0, 2))
+    assert w.graph.folded.t == 2
     w.unrolled_action.trigger()
-    assert w.graph.stack.currentWidget() is view
+    assert view.isVisible() and not w.graph.folded.isVisible()
+
+
+def test_hovering_a_weight_marks_every_copy_of_it(make_window, qtbot):
+    w = make_window(task="custom", cell="rnn_tanh", hidden_size=3, steps=5)
+    view = w.graph.view
+    qtbot.waitUntil(lambda: not view.building, timeout=10000)
+    copies = view.param_arrows["rnn.weight_hh_l0"]
+    assert len(copies) == 5 and all(a.label is not None for a in copies)
+    others = [a for a in view.param_arrows["rnn.weight_ih_l0"] if a.label is not None]
+    arrow = copies[2]
+    view.centerOn(arrow)
+    where = view.mapFromScene(arrow.path().pointAtPercent(0.5))
+    qtbot.mouseMove(view.viewport(), where)
+    qtbot.waitUntil(lambda: all(a.label.font().bold() for a in copies), timeout=5000)
+    assert not any(a.label.font().bold() for a in others)          # U's copies stay as they were
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(view.nodes[("x", 0)].rect().center())
+                    if ("x", 0) in view.nodes else where + where)
+    qtbot.waitUntil(lambda: not any(a.label.font().bold() for a in copies), timeout=5000)
 
 
 def test_long_sequence_stays_usable(make_window):

@@ -24,7 +24,7 @@ from .generate import TEMPERATURE_STEPS
 #: controller states after which a run has stopped (the figure can be measured)
 RUN_ENDS = ("paused", "stopped", "finished", "diverged")
 #: views that are pages of the central graph (the others are docks)
-GRAPH_PAGES = {"graph": 0, "folded": 1}
+GRAPH_PAGES = {"graph": 0, "folded": 1, "side_by_side": 2}
 
 
 class LessonDriver(QObject):

@@ -161,6 +161,7 @@ class SceneBuilder:
         self.graph.addItem(a)
         self.arrows[key] = a
         if param is not None:
+            a.param = param
             self.param_arrows.setdefault(param, []).append(a)
         return a
 

@@ -150,6 +150,7 @@ class Arrow(QGraphicsPathItem):
                  flow=None, flow_max=1.0, cut=False, max_width=5.5):
         super().__init__(arrow_path(points))
         self.view, self.key, self.base_tip = view, key, tip
+        self.param = None                    # the weight matrix it stands for (set by the builder), e.g. "rnn.weight_hh_l0"
         self.setPen(self.IDLE)
         self.setZValue(1)
         self.setAcceptHoverEvents(True)
@@ -202,8 +203,14 @@ class Arrow(QGraphicsPathItem):
         tip = self.base_tip
         if self.flow is not None and self.shown_g:
             tip += f"\nGradient flowing back along it: ‖·‖ = {theme.fmt(self.flow)}"
-        self.setToolTip(tip + "\nClick to inspect the weight")
+        shared = "\nEvery copy of this matrix is marked while the pointer is here" if self.param else ""
+        self.setToolTip(tip + shared + "\nClick to inspect the weight")
+        self.view.mark_shared(self.param)
         super().hoverEnterEvent(ev)
+
+    def hoverLeaveEvent(self, ev):
+        self.view.mark_shared(None)
+        super().hoverLeaveEvent(ev)
 
     def mousePressEvent(self, ev):
         if ev.button() == Qt.MouseButton.LeftButton:

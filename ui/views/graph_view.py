@@ -77,6 +77,7 @@ class UnrolledView(SceneBuilder, QGraphicsView):
         self._active = []
         self._active_header = None
         self._param_active = []
+        self._shared_marked = []
         self.labels_visible = True
         self.building = False
         self._reveal_pending = False
@@ -110,6 +111,7 @@ class UnrolledView(SceneBuilder, QGraphicsView):
         self.param_arrows = {}
         self._toggles, self._toggle_keys = [], []
         self._active, self._param_active, self._active_header = [], [], None
+        self._shared_marked = []
         spec, T = idx.spec, idx.T
         L = self.layout_ = Layout(spec, T, idx.rows, idx.tape.naming)
         self.graph.setSceneRect(QRectF(0, 0, L.width, L.height))
@@ -205,6 +207,15 @@ class UnrolledView(SceneBuilder, QGraphicsView):
                     index.setdefault(("o", key[2] if k0 == "V" else key[1]), []).append(a)
             self._arrow_index_cache, self._arrow_index_n, self._arrow_index_of = index, len(self.arrows), self.arrows
         return self._arrow_index_cache
+
+    def mark_shared(self, param):
+        """Mark every copy of one weight matrix (``param``, e.g. "rnn.weight_hh_l0"; None: unmark) — the
+        unrolled graph repeats U, W and V at every step, and hovering one copy shows they are all the same."""
+        for a in self._shared_marked:
+            a.set_param_highlight(a in self._param_active)       # an update event's own mark stays
+        self._shared_marked = list(self.param_arrows.get(param, ())) if param is not None else []
+        for a in self._shared_marked:
+            a.set_param_highlight(True)
 
     def _highlight(self, event, scroll):
         for a in self._active:

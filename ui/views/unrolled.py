@@ -1,4 +1,5 @@
-"""The centre of the window: the unrolled graph (or the folded cycle) with its toolbar, legend and minimap.
+"""The centre of the window: the unrolled graph, the folded cycle, or both side by side, with a toolbar,
+legend and minimap.
 
 The pieces live in their own modules — the view (graph_view), its items (graph_items), where they go
 (graph_layout), how a Tape becomes a scene (graph_build), the minimap and legend (minimap) — and are
@@ -7,7 +8,7 @@ importable from here too.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QToolButton,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
 from .folded import FoldedView
@@ -18,8 +19,13 @@ from .graphics import arrow_path, center_text, strength, text_item  # noqa: F401
 from .minimap import Legend, Minimap
 
 
+#: the pages of the centre: which of (folded, unrolled) each shows
+UNROLLED, FOLDED, SIDE_BY_SIDE = 0, 1, 2
+
+
 class GraphPanel(QWidget):
-    """Central widget: the unrolled graph (or the folded cycle), its toolbar, legend and minimap."""
+    """Central widget: the unrolled graph, the folded cycle or both side by side; its toolbar, legend and
+    minimap. ``page`` is UNROLLED, FOLDED or SIDE_BY_SIDE."""
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -33,20 +39,25 @@ class GraphPanel(QWidget):
         self.unrolled_btn.setText("Unrolled in time")
         self.folded_btn = QToolButton()
         self.folded_btn.setText("Folded (the cycle)")
-        for b in (self.unrolled_btn, self.folded_btn):
+        self.both_btn = QToolButton()
+        self.both_btn.setText("Side by side")
+        for b in (self.unrolled_btn, self.folded_btn, self.both_btn):
             b.setCheckable(True)
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.unrolled_btn.setToolTip("The network unrolled: one copy of the cell per timestep, sharing U, W, V (Ctrl+1)")
         self.folded_btn.setToolTip("The same network folded: one cell with a loop W feeding h back one step "
                                    "later (Ctrl+2)")
+        self.both_btn.setToolTip("The folded cycle beside the unrolled graph: the one cell and its copies, "
+                                 "one per timestep (Ctrl+3)")
         self.unrolled_btn.setChecked(True)
         group = QButtonGroup(self)
         group.setExclusive(True)
         group.addButton(self.unrolled_btn, 0)
         group.addButton(self.folded_btn, 1)
+        group.addButton(self.both_btn, 2)
         group.idClicked.connect(self.show_page)
-        bar.addWidget(self.unrolled_btn)
-        bar.addWidget(self.folded_btn)
+        for b in (self.unrolled_btn, self.folded_btn, self.both_btn):
+            bar.addWidget(b)
         bar.addSpacing(16)
         self.view = UnrolledView(session, self)
         self.folded = FoldedView(session, self)
@@ -67,10 +78,15 @@ class GraphPanel(QWidget):
         bar.addWidget(self.follow)
         bar.addStretch(1)
         lay.addLayout(bar)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.view)
-        self.stack.addWidget(self.folded)
-        lay.addWidget(self.stack, 1)
+        self.page = UNROLLED
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.folded)
+        self.split.addWidget(self.view)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 2)
+        self.folded.hide()
+        lay.addWidget(self.split, 1)
         bottom = QHBoxLayout()
         bottom.setContentsMargins(6, 0, 6, 2)
         self.legend = Legend(session, self)
@@ -91,8 +107,14 @@ class GraphPanel(QWidget):
         return b
 
     def show_page(self, i):
-        self.stack.setCurrentIndex(i)
-        (self.unrolled_btn if i == 0 else self.folded_btn).setChecked(True)
-        self.minimap.setVisible(i == 0)
+        """UNROLLED, FOLDED or SIDE_BY_SIDE (the folded cycle on the left, a third of the width)."""
+        self.page = i
+        (self.unrolled_btn, self.folded_btn, self.both_btn)[i].setChecked(True)
+        self.view.setVisible(i != FOLDED)
+        self.folded.setVisible(i != UNROLLED)
+        if i == SIDE_BY_SIDE:
+            width = max(self.split.width(), 3)
+            self.split.setSizes([width // 3, width - width // 3])
+        self.minimap.setVisible(i != FOLDED)
         for b in (self.zoom_out_btn, self.zoom_in_btn, self.zoom_reset_btn, self.fit_btn, self.follow):
-            b.setEnabled(i == 0)
+            b.setEnabled(i != FOLDED)
