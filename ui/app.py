@@ -6,13 +6,17 @@ status shows), and the first Tape is recorded on another.
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import sys
+import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import theme
+
+_IMPORTED_AT = time.perf_counter()
 
 
 def make_app(argv=None) -> QApplication:
@@ -42,6 +46,8 @@ def main(argv=None) -> int:
     from .main_window import MainWindow
 
     window = MainWindow(remember_layout=True, autosave=True)
+    if os.environ.get(TRACE_VARIABLE):
+        StartupTrace(window)                       # a child of the window: lives as long as it
     window.show()
     settle_memory()
     QTimer.singleShot(0, window.session.start)    # after the first paint: warm-up and the first Tape
@@ -49,6 +55,75 @@ def main(argv=None) -> int:
     QTimer.singleShot(0, TrainerProcess.prestart)  # the training process imports meanwhile (~0.5 s)
     quit_on_sigterm(app)
     return app.exec()
+
+
+#: set to a non-empty value to have :func:`main` print when the window was first painted and became usable
+TRACE_VARIABLE = "RNNSIM_STARTUP_TRACE"
+#: the event loop must answer a posted call within this many seconds for the window to count as usable
+RESPONSIVE_WITHIN = 0.05
+
+
+def process_age() -> float:
+    """Seconds since this process started: ``clock_gettime(CLOCK_BOOTTIME)`` minus the start time in
+    ``/proc/self/stat`` (field 22, in clock ticks since boot: 10 ms resolution). Where there is no
+    ``/proc`` (macOS, Windows): seconds since this module was imported."""
+    try:
+        with open("/proc/self/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()     # after "(comm)", which may hold spaces
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")    # field 22 overall; field 3 is fields[0]
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - _IMPORTED_AT
+
+
+class StartupTrace(QObject):
+    """Prints ``startup painted <s>`` and ``startup interactive <s>`` on stderr (seconds since the process
+    started, :func:`process_age`) when :data:`TRACE_VARIABLE` asks for it; ``bench/bench_startup.py`` reads them.
+
+    *Painted*: the main window's first paint event has been handled and the event loop runs again (a
+    zero-delay call posted from that paint event fires). *Interactive*: the first Tape is shown
+    (``window.ready``) and the event loop answers a posted call within :data:`RESPONSIVE_WITHIN`;
+    checked every 10 ms after the paint. ``painted`` and ``interactive`` keep the two instants."""
+
+    def __init__(self, window, stream=None):
+        super().__init__(window)
+        self.window = window
+        self.stream = stream if stream is not None else sys.stderr
+        self.painted: float | None = None
+        self.interactive: float | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(10)
+        self._poll.timeout.connect(self._check_ready)
+        self._pinging = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        if watched is self.window and event.type() == QEvent.Type.Paint and self.painted is None:
+            self.window.removeEventFilter(self)
+            QTimer.singleShot(0, self._on_painted)
+        return False
+
+    def _on_painted(self):
+        self.painted = process_age()
+        self._print("painted", self.painted)
+        self._poll.start()
+
+    def _check_ready(self):
+        if self._pinging or not self.window.ready:
+            return
+        self._pinging = True
+        sent = time.perf_counter()
+        QTimer.singleShot(0, lambda: self._on_pong(sent))
+
+    def _on_pong(self, sent):
+        self._pinging = False
+        if self.interactive is None and time.perf_counter() - sent <= RESPONSIVE_WITHIN and self.window.ready:
+            self._poll.stop()
+            self.interactive = process_age()
+            self._print("interactive", self.interactive)
+
+    def _print(self, what, seconds):
+        print(f"startup {what} {seconds:.3f}", file=self.stream, flush=True)
 
 
 def quit_on_sigterm(app) -> QTimer:
