@@ -11,12 +11,29 @@ import signal
 import sys
 import time
 
+from pathlib import Path
+
 from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from . import theme
 
 _IMPORTED_AT = time.perf_counter()
+#: the app's icon in every size it is drawn at (resources/icons, installed beside ui/ as rnnsim/data/tasks.py
+#: finds resources/); ``rnnsim install-desktop`` puts the same icon in the menu
+ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
+
+
+def app_icon() -> QIcon:
+    """The window icon: the PNGs of :data:`ICONS` (no SVG plugin needed); empty when they are missing."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        path = ICONS / f"rnnsim-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
 
 
 def make_app(argv=None) -> QApplication:
@@ -25,6 +42,10 @@ def make_app(argv=None) -> QApplication:
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
     app.setApplicationName("rnnsim")
     app.setOrganizationName("rnnsim")
+    # matches the menu entry of ``rnnsim install-desktop`` (StartupWMClass=rnnsim, Icon=rnnsim): the desktop
+    # shows the entry's icon and name for this window, and Wayland compositors find the entry by this name
+    app.setDesktopFileName("rnnsim")
+    app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     app.setFont(theme.ui_font(10))
     app.setStyleSheet(theme.STYLE)

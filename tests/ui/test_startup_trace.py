@@ -41,3 +41,4 @@ def test_trace_prints_painted_then_interactive(qtbot):
     assert lines == [f"startup painted {trace.painted:.3f}", f"startup interactive {trace.interactive:.3f}"]
     assert all(re.fullmatch(r"startup (painted|interactive) \d+\.\d{3}", line) for line in lines)
     window.close()
+
