@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 from rnnsim.errors import LessonError
 from rnnsim.lessons import builtin_lessons
 
-from . import dialogs, inspect_targets, menus
+from . import appearance, dialogs, inspect_targets, menus
 from .autosave import Autosave, left_behind
 from .debugger import Debugger
 from .file_load import FileLoad
@@ -85,6 +86,8 @@ class MainWindow(QMainWindow):
         ``autosave``: keep the session in the user's data folder for recovery (ui/autosave.py)."""
         super().__init__()
         self.remember_layout = remember_layout
+        if remember_layout:                          # the kept text size and theme, before any view is built
+            appearance.apply_appearance(QApplication.instance())
         self.setWindowTitle("rnnsim — recurrent networks, step by step")
         self.setObjectName("rnnsim-main")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
@@ -127,7 +130,8 @@ class MainWindow(QMainWindow):
         # would otherwise make the window taller than the screen
         widgets = {"model": self.model_panel, "lessons": self.lessons_panel, "data": _scrolled(self.data_panel),
                    "hyper": self.hyper_panel,
-                   "predict": _scrolled(self.predict_panel), "generate": self.generate_panel, "runs": self.runs_panel,
+                   "predict": _scrolled(self.predict_panel), "generate": _scrolled(self.generate_panel, horizontal=True),
+                   "runs": _scrolled(self.runs_panel, horizontal=True),
                    "gradcheck": _scrolled(self.gradcheck_panel), "equations": self.equations,
                    "surface": _scrolled(self.cost_surface, horizontal=True), "boundary": self.boundary, "inspector": self.inspector,
                    "cell": self.cell, "dashboard": _scrolled(self.dashboard, horizontal=True)}
@@ -175,8 +179,10 @@ class MainWindow(QMainWindow):
         super().showEvent(ev)
         if not self._sized:
             self._sized = True
+            appearance.fit_to_screen(self)           # a first start, or a layout kept from a bigger screen
             if not (self.remember_layout and self.restore_layout()):
                 self.initial_sizes()
+            appearance.fit_to_screen(self)
             if self.lessons_at_start:
                 self.show_lessons()
 
@@ -204,6 +210,7 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.place_docks()
+        appearance.fit_to_screen(self)
         self.initial_sizes()
 
     def place_docks(self) -> None:
@@ -219,14 +226,9 @@ class MainWindow(QMainWindow):
             self.docks[key].raise_()
 
     def initial_sizes(self):
-        """The first layout: graph in the middle, model panel left, equations right, cell below."""
-        w = self.width()
-        self.resizeDocks([self.docks["model"], self.docks["equations"]], [320, max(420, int(w * 0.28))],
-                         Qt.Orientation.Horizontal)
-        h = self.height()
-        self.resizeDocks([self.docks["cell"]], [int(h * 0.36)], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["equations"], self.docks["inspector"]], [int(h * 0.6), int(h * 0.4)],
-                         Qt.Orientation.Vertical)
+        """The first layout (appearance.initial_sizes): graph in the middle, model panel left, equations right,
+        cell below — narrower columns on a small screen."""
+        appearance.initial_sizes(self)
 
     @property
     def ready(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from . import appearance
+
 
 def build(self):
     """The menu bar of ``self`` (the main window): File, Debug, Training, View, Help — its actions become
@@ -73,6 +75,7 @@ def build(self):
     action(self, view, "&Fit the sequence", g.view.fit_all, "Ctrl+9", "Fit the whole unrolled graph")
     view.addSeparator()
     self.docks_menu = view.addMenu("&Panels")
+    appearance.add_menus(self, view)
     action(self, view, "&Reset layout", self.reset_layout, None,
            "Every panel back in its first place (the layout is otherwise kept between runs)")
     help_ = mb.addMenu("&Help")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPalette, QPixmap
 
 # ---- phase and accent colours ---------------------------------------------------------------
 PHASE = {
@@ -95,8 +95,13 @@ def contrast(a: QColor, b: QColor) -> float:
 
 
 def readable(color: QColor, background: QColor = CANVAS, ratio: float = 4.5) -> QColor:
-    """``color`` darkened just enough to be read as text on ``background`` (e.g. a gate's colour as a label)."""
+    """``color`` darkened (on a dark ``background``: lightened) just enough to be read as text on ``background``
+    (e.g. a gate's colour as a label)."""
     c = QColor(color)
+    if background.lightness() < 128:          # a dark background: lighten instead
+        while contrast(c, background) < ratio and c.lightness() < 255:
+            c = QColor.fromHsl(max(c.hslHue(), 0), c.hslSaturation(), min(255, c.lightness() + 8))
+        return c
     while contrast(c, background) < ratio and c.lightness() > 0:
         c = c.darker(110)
     return c
@@ -167,48 +172,146 @@ def shape_text(a) -> str:
 
 
 # ---- fonts and style sheet ----------------------------------------------------------------
+#: every font size below is multiplied by this (View → Text size; 1.0 is 100 %)
+TEXT_SCALE = 1.0
+#: "light" or "dark": the colours above are this scheme's (use_scheme)
+SCHEME = "light"
+
+
+def set_text_scale(scale: float) -> None:
+    global TEXT_SCALE, STYLE
+    TEXT_SCALE = float(scale)
+    STYLE = style_sheet(SCHEME, TEXT_SCALE)
+
+
+def pt(size: float) -> float:
+    """A font size in points at the chosen text size."""
+    return size * TEXT_SCALE
+
+
 def ui_font(size=10, bold=False) -> QFont:
-    f = QFont("DejaVu Sans", size)
+    f = QFont("DejaVu Sans")
+    f.setPointSizeF(pt(size))
     f.setBold(bold)
     return f
 
 
 def math_font(size=12, italic=True) -> QFont:
-    f = QFont("DejaVu Serif", size)
+    f = QFont("DejaVu Serif")
+    f.setPointSizeF(pt(size))
     f.setItalic(italic)
     return f
 
 
 def mono_font(size=9) -> QFont:
-    f = QFont("DejaVu Sans Mono", size)
+    f = QFont("DejaVu Sans Mono")
+    f.setPointSizeF(pt(size))
     f.setStyleHint(QFont.StyleHint.Monospace)
     return f
 
 
-STYLE = """
-QMainWindow, QDockWidget { background: #f7fafc; }
-QDockWidget::title { background: #edf2f7; padding: 4px 8px; font-weight: bold; color: #2d3748; }
-QToolBar { background: #ffffff; border-bottom: 1px solid #e2e8f0; spacing: 4px; padding: 2px; }
-QToolButton { padding: 3px 6px; border-radius: 4px; color: #1a202c; }
-QToolButton:hover { background: #edf2f7; }
-QToolButton:checked { background: #e2e8f0; }
-QToolButton:disabled { color: #a0aec0; }
-QGroupBox { font-weight: bold; color: #2d3748; border: 1px solid #e2e8f0; border-radius: 6px;
-            margin-top: 14px; padding-top: 6px; background: #ffffff; }
-QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }
-QStatusBar { background: #edf2f7; color: #2d3748; }
-QLineEdit[invalid="true"] { border: 1px solid #e53e3e; background: #fff5f5; }
-QLabel#hint { color: #718096; }
-QLabel#eventTitle { font-weight: bold; font-size: 11pt; }
-QScrollBar:horizontal { background: #edf2f7; height: 12px; margin: 0; border: none; }
-QScrollBar:vertical { background: #edf2f7; width: 12px; margin: 0; border: none; }
-QScrollBar::handle { background: #a0aec0; border-radius: 4px; margin: 2px; }
-QScrollBar::handle:hover { background: #718096; }
-QScrollBar::handle:horizontal { min-width: 28px; }
-QScrollBar::handle:vertical { min-height: 28px; }
-QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; border: none; background: none; }
-QScrollBar::add-page, QScrollBar::sub-page { background: none; }
+# ---- light and dark --------------------------------------------------------------------------------
+#: the colours that differ between the schemes, by the name of the module's QColor (``PHASE.forward``: an entry
+#: of a dict). use_scheme changes those QColor objects in place, so every view built afterwards — and every
+#: default argument that holds one — draws in the scheme's colours.
+SCHEMES = {
+    "light": {"INK": "#1a202c", "MUTED": "#718096", "LABEL": "#4a5568", "FAINT": "#cbd5e0", "PAPER": "#ffffff",
+              "CANVAS": "#f7fafc", "GATE.c": "#2d3748", "PHASE.forward": "#2b6cb0", "PHASE.output": "#c05621",
+              "PHASE.loss": "#c05621", "PHASE.backward": "#6b46c1", "PHASE.update": "#2f855a"},
+    "dark": {"INK": "#edf2f7", "MUTED": "#a0aec0", "LABEL": "#cbd5e0", "FAINT": "#4a5568", "PAPER": "#232733",
+             "CANVAS": "#1a1d24", "GATE.c": "#a0aec0", "PHASE.forward": "#63b3ed", "PHASE.output": "#ed8936",
+             "PHASE.loss": "#ed8936", "PHASE.backward": "#b794f4", "PHASE.update": "#68d391"},
+}
+#: the colour of a unit whose value is not known yet, by scheme
+UNKNOWN = {"light": (226, 232, 240), "dark": (74, 85, 104)}
+
+
+def use_scheme(scheme: str) -> None:
+    """The module's colours become ``scheme``'s ("light" or "dark"), in place; the style sheet too."""
+    global SCHEME, STYLE
+    if scheme not in SCHEMES:
+        raise ValueError(f"colour scheme {scheme!r} is not one of {tuple(SCHEMES)}")
+    SCHEME = scheme
+    for name, value in SCHEMES[scheme].items():
+        table, _, key = name.partition(".")
+        target = globals()[table][key] if key else globals()[table]
+        target.setRgb(*_rgb(value))
+    for key, c in PHASE.items():
+        PHASE_LIGHT[key].setRgb(c.red(), c.green(), c.blue(), 40)
+    UNKNOWN_RGB[:] = UNKNOWN[scheme]
+    STYLE = style_sheet(SCHEME, TEXT_SCALE)
+
+
+def _rgb(value: str) -> tuple:
+    return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def is_dark() -> bool:
+    return SCHEME == "dark"
+
+
+def palette() -> QPalette:
+    """The widgets' palette: Fusion's own in the light scheme, a dark one made of the theme's colours."""
+    from PySide6.QtWidgets import QApplication
+    if SCHEME == "light":
+        return QApplication.style().standardPalette()
+    c = SHEET["dark"]
+    p = QPalette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    for r, value in ((role.Window, c["window"]), (role.WindowText, c["ink"]), (role.Base, c["paper"]),
+                     (role.AlternateBase, c["panel"]), (role.Text, c["ink"]), (role.Button, c["panel"]),
+                     (role.ButtonText, c["ink"]), (role.ToolTipBase, c["paper"]), (role.ToolTipText, c["ink"]),
+                     (role.PlaceholderText, c["muted"]), (role.Highlight, "#3182ce"),
+                     (role.HighlightedText, "#ffffff"), (role.Link, "#63b3ed"), (role.BrightText, "#ffffff"),
+                     (role.Light, "#4a5568"), (role.Midlight, "#3b4252"), (role.Mid, "#2d3340"),
+                     (role.Dark, "#12141a"), (role.Shadow, "#000000")):
+        p.setColor(r, QColor(value))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(group.Disabled, r, QColor(c["disabled"]))
+    return p
+
+
+#: the style sheet's colours, by scheme (the text colours of the views are the module's QColors above)
+SHEET = {
+    "light": dict(window="#f7fafc", panel="#edf2f7", paper="#ffffff", line="#e2e8f0", heading="#2d3748",
+                  ink="#1a202c", hover="#edf2f7", checked="#e2e8f0", disabled="#a0aec0", muted="#718096",
+                  invalid_bg="#fff5f5", handle="#a0aec0", handle_hover="#718096"),
+    "dark": dict(window="#1a1d24", panel="#2a303c", paper="#232733", line="#3b4252", heading="#e2e8f0",
+                 ink="#edf2f7", hover="#363d4b", checked="#434b5c", disabled="#6b7280", muted="#a0aec0",
+                 invalid_bg="#3b1f24", handle="#4a5568", handle_hover="#718096"),
+}
+
+
+def style_sheet(scheme: str = "light", scale: float = 1.0) -> str:
+    """The app's style sheet in ``scheme``'s colours, its one font size times ``scale``."""
+    c = SHEET[scheme]
+    return f"""
+QMainWindow, QDockWidget {{ background: {c['window']}; }}
+QDockWidget::title {{ background: {c['panel']}; padding: 4px 8px; font-weight: bold; color: {c['heading']}; }}
+QToolBar {{ background: {c['paper']}; border-bottom: 1px solid {c['line']}; spacing: 4px; padding: 2px; }}
+QToolButton {{ padding: 3px 6px; border-radius: 4px; color: {c['ink']}; }}
+QToolButton:hover {{ background: {c['hover']}; }}
+QToolButton:checked {{ background: {c['checked']}; }}
+QToolButton:disabled {{ color: {c['disabled']}; }}
+QGroupBox {{ font-weight: bold; color: {c['heading']}; border: 1px solid {c['line']}; border-radius: 6px;
+            margin-top: 14px; padding-top: 6px; background: {c['paper']}; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
+QStatusBar {{ background: {c['panel']}; color: {c['heading']}; }}
+QLineEdit[invalid="true"] {{ border: 1px solid #e53e3e; background: {c['invalid_bg']}; }}
+QLabel#hint {{ color: {c['muted']}; }}
+QLabel#eventTitle {{ font-weight: bold; font-size: {11 * scale:.3g}pt; }}
+QScrollBar:horizontal {{ background: {c['panel']}; height: 12px; margin: 0; border: none; }}
+QScrollBar:vertical {{ background: {c['panel']}; width: 12px; margin: 0; border: none; }}
+QScrollBar::handle {{ background: {c['handle']}; border-radius: 4px; margin: 2px; }}
+QScrollBar::handle:hover {{ background: {c['handle_hover']}; }}
+QScrollBar::handle:horizontal {{ min-width: 28px; }}
+QScrollBar::handle:vertical {{ min-height: 28px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none; background: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 """
+
+
+STYLE = style_sheet()
 #: (the flat scroll bars above also paint ~6× faster than Fusion's: the graph's bar repaints as it follows
 #: the debugger's cursor)
 

@@ -1,0 +1,169 @@
+"""How the window looks on the learner's screen (ui/appearance.py): fitted to a 1366 × 768 screen with a usable
+graph, a layout kept from a bigger screen shrunk to fit, View → Reset layout never taller than the screen;
+View → Text size and View → Theme kept in QSettings and applied; the dark scheme's colours readable."""
+import pytest
+from PySide6.QtCore import QRect, QSettings, QStandardPaths
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import ui  # noqa: F401
+from ui import appearance, theme
+from ui.app import make_app
+from ui.plots.base import PlotPanel
+
+SMALL = QRect(0, 0, 1366, 768)
+
+
+@pytest.fixture
+def settings_dir(tmp_path):
+    """QSettings read and write under tmp_path: no test touches the user's real settings."""
+    folder = str(tmp_path / "config")
+    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
+    for f in formats:
+        QSettings.setPath(f, QSettings.Scope.UserScope, folder)
+    yield folder
+    home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    for f in formats:
+        QSettings.setPath(f, QSettings.Scope.UserScope, home)
+
+
+@pytest.fixture
+def restored_look():
+    """The process's theme and text size are the normal ones again after the test (later tests build windows)."""
+    yield
+    theme.set_text_scale(1.0)
+    theme.use_scheme("light")
+    appearance.restyle(make_app())
+
+
+@pytest.fixture
+def screen(monkeypatch):
+    """screen(rect): the window's screen is ``rect`` (offscreen has no real screen to fit)."""
+    def set_screen(rect):
+        monkeypatch.setattr(appearance, "available_geometry", lambda widget: QRect(rect))
+    return set_screen
+
+
+@pytest.fixture
+def window(qtbot, settings_dir, monkeypatch, restored_look):
+    """window(remember=False) -> a shown MainWindow, its first Tape recorded."""
+    from ui.main_window import MainWindow
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
+    made = []
+
+    def make(remember=False):
+        make_app()
+        w = MainWindow(remember_layout=remember)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        w.cell.set_animated(False)
+        w.session.start()
+        qtbot.waitUntil(lambda: w.ready, timeout=20000)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+
+
+def fits(w, rect) -> bool:
+    extra = appearance.frame_extra(w)
+    return w.width() + extra.width() <= rect.width() and w.height() + extra.height() <= rect.height()
+
+
+def test_a_1366_by_768_screen_leaves_the_graph_a_usable_share(qtbot, window, screen):
+    screen(SMALL)
+    w = window()
+    assert fits(w, SMALL), (w.size(), appearance.frame_extra(w))
+    qtbot.waitUntil(lambda: w.graph.width() >= 800 and w.graph.height() >= 330)
+    for key in ("model", "equations", "cell"):                     # the panels in front are still there
+        assert not w.docks[key].visibleRegion().isEmpty(), key
+    w.resize(1600, 1000)                                           # e.g. dragged bigger than the screen
+    w.reset_layout()
+    assert fits(w, SMALL)
+    qtbot.waitUntil(lambda: w.graph.width() >= 800 and w.graph.height() >= 330)
+
+
+def test_a_layout_kept_on_a_big_screen_is_shrunk_to_a_small_one(qtbot, window, screen):
+    screen(QRect(0, 0, 1920, 1200))
+    big = window(remember=True)
+    big.resize(1900, 1150)
+    qtbot.waitUntil(lambda: big.height() == 1150)
+    big.close()                                                    # keeps its layout
+    screen(SMALL)
+    w = window(remember=True)
+    assert fits(w, SMALL), w.size()
+    assert w.graph.height() > 200
+
+
+def test_a_big_screen_keeps_the_roomy_layout(qtbot, window, screen):
+    screen(QRect(0, 0, 1920, 1080))
+    w = window()
+    assert not appearance.is_small(w)
+    qtbot.waitUntil(lambda: w.docks["equations"].width() >= 420)
+
+
+def test_text_size_is_kept_and_scales_the_app_font_now_and_every_font_at_the_next_start(qtbot, window):
+    w = window(remember=True)
+    app = QApplication.instance()
+    normal = app.font().pointSizeF()
+    assert w.text_size_actions[100].isChecked()
+    w.text_size_actions[150].trigger()
+    assert QSettings("rnnsim", "rnnsim").value(appearance.TEXT_SIZE_KEY) in (150, "150")
+    assert app.font().pointSizeF() == pytest.approx(1.5 * normal)
+    assert "16.5pt" in app.styleSheet()                            # the event title's 11 pt
+    w.close()
+    theme.set_text_scale(1.0)                                      # a new process starts at 100 %
+    again = window(remember=True)
+    assert again.text_size_actions[150].isChecked()
+    assert theme.math_font(12).pointSizeF() == pytest.approx(18)
+    assert again.inspector.table.font().pointSizeF() == pytest.approx(1.5 * 9)
+
+
+def test_a_bad_kept_text_size_or_theme_falls_back_to_the_normal_one(settings_dir):
+    QSettings("rnnsim", "rnnsim").setValue(appearance.TEXT_SIZE_KEY, "huge")
+    QSettings("rnnsim", "rnnsim").setValue(appearance.THEME_KEY, "purple")
+    assert appearance.text_size() == 100 and appearance.theme_choice() == "system"
+    with pytest.raises(ValueError, match="text size 300"):
+        appearance.set_text_size(make_app(), 300)
+
+
+def test_the_theme_is_kept_and_dark_applies_at_the_next_start(qtbot, window):
+    w = window(remember=True)
+    assert w.theme_actions["system"].isChecked()
+    assert not theme.is_dark()                                     # offscreen: the desktop's scheme is unknown
+    w.theme_actions["dark"].trigger()
+    assert QSettings("rnnsim", "rnnsim").value(appearance.THEME_KEY) == "dark"
+    assert not theme.is_dark()                                     # "applies at the next start", as the menu says
+    w.close()
+    dark = window(remember=True)
+    assert theme.is_dark() and dark.theme_actions["dark"].isChecked()
+    window_colour = QApplication.instance().palette().color(QPalette.ColorRole.Window)
+    assert window_colour.lightness() < 60
+    assert dark.graph.view.backgroundBrush().color() == theme.CANVAS
+    assert theme.CANVAS.lightness() < 60
+    panels = dark.dashboard.findChildren(PlotPanel)
+    assert panels and all(p.plot.backgroundBrush().color() == theme.PAPER for p in panels)
+
+
+def test_system_follows_the_desktop(monkeypatch):
+    monkeypatch.setattr(appearance, "system_is_dark", lambda app=None: True)
+    assert appearance.scheme_for("system") == "dark"
+    monkeypatch.setattr(appearance, "system_is_dark", lambda app=None: False)
+    assert appearance.scheme_for("system") == "light" and appearance.scheme_for("dark") == "dark"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_colours_are_readable_in_both_schemes(restored_look, scheme):
+    theme.use_scheme(scheme)
+    for name in ("INK", "LABEL"):
+        assert theme.contrast(getattr(theme, name), theme.CANVAS) >= 4.5, name
+        assert theme.contrast(getattr(theme, name), theme.PAPER) >= 4.5, name
+    assert theme.contrast(theme.MUTED, theme.PAPER) >= 3.5
+    for key, colour in theme.GATE.items():                         # gate letters as labels
+        assert theme.contrast(theme.readable(colour, theme.PAPER), theme.PAPER) >= 4.5, key
+    sheet = theme.SHEET[scheme]
+    assert theme.contrast(QColor(sheet["ink"]), QColor(sheet["window"])) >= 7
+    assert theme.contrast(QColor(sheet["heading"]), QColor(sheet["panel"])) >= 4.5
