@@ -19,11 +19,13 @@ FAULTS_PER_STEP = textwrap.dedent("""
     x, y = rng.standard_normal((64, 50, 4)), rng.standard_normal((64, 50, 4))
     for _ in range(3):
         model.loss_and_grads(x, y)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(5):
+    faults = []
+    for _ in range(11):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         model.loss_and_grads(x, y)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
     from rnnsim import allocator
-    print(allocator.keep_freed_memory(), (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 5)
+    print(allocator.keep_freed_memory(), sorted(faults)[len(faults) // 2])
 """)
 
 
@@ -37,10 +39,12 @@ def _faults_per_step(keep: str):
 def test_training_steps_reuse_their_memory():
     applied, faults = _faults_per_step("1")
     assert applied
-    assert faults < 100          # ~0–60 measured; each step's ~20 MB of temporaries would be ~800–7 000
+    # the median step: 0 measured (a step that moves to another malloc arena under load faults some in);
+    # each step's ~20 MB of temporaries handed back to the kernel would be ~3 000
+    assert faults < 300
 
 
 def test_the_setting_can_be_turned_off_and_then_steps_fault_their_memory_in():
     applied, faults = _faults_per_step("0")
     assert not applied
-    assert faults > 300
+    assert faults > 1000
