@@ -237,6 +237,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="build the bundle even when dist/rnnsim exists")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="where the bundle is (default: dist)")
+    parser.add_argument("--work", type=Path, default=ROOT / "build" / "bundle",
+                        help="PyInstaller's work folder when it builds (default: build/bundle)")
     parser.add_argument("--screenshot", type=Path, default=ROOT / "build" / "bundle-check.png",
                         help="where the second start's screenshot goes (default: build/bundle-check.png)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds each start may take (default: 300)")
@@ -252,7 +254,7 @@ def main(argv=None) -> int:
     program = build_bundle.executable(dist)
     if args.rebuild or not program.is_file():
         started = time.perf_counter()
-        build_bundle.build(dist, ROOT / "build" / "bundle")
+        build_bundle.build(dist, args.work.resolve())
         print(f"build: {time.perf_counter() - started:.0f} s")
     else:
         age = (time.time() - program.stat().st_mtime) / 60
