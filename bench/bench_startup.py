@@ -15,7 +15,12 @@ printed. The settings and the autosave folder are a fresh temporary folder per r
 the imports that cost most on the way to the window (the app itself is not used for this: its worker
 threads and the training process import more meanwhile, and would mix into the list).
 
-    python bench/bench_startup.py [--runs 5] [--top 25]
+    python bench/bench_startup.py [--runs 5] [--top 25] [--baseline REV]
+
+``--baseline REV`` also starts the app as it was at git revision REV (``git archive`` into a temporary
+folder; its first start compiles its own kernel cache and is not counted), interleaved with the current
+tree run by run, and prints each figure's ratio current / baseline — the machine's load drifts, so only
+figures from one run of this script compare.
 
 Targets (issue 16): painted < 1 s, interactive < 1.5 s (median of 5, warm numba cache).
 """
@@ -64,15 +69,15 @@ class Xvfb:
         self.process.wait(10)
 
 
-def start_once(display: str) -> dict[str, float]:
-    """Start the app once; return {"painted": s, "interactive": s} after stopping it."""
+def start_once(display: str, root: Path = ROOT) -> dict[str, float]:
+    """Start the app in ``root`` once; return {"painted": s, "interactive": s} after stopping it."""
     with tempfile.TemporaryDirectory(prefix="rnnsim-startup-") as home:
         env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", RNNSIM_STARTUP_TRACE="1",
                    XDG_CONFIG_HOME=str(Path(home, "config")), RNNSIM_DATA_DIR=str(Path(home, "data")))
         env.pop("WAYLAND_DISPLAY", None)
         stderr_path = Path(home, "stderr.txt")
         with open(stderr_path, "w") as stderr:
-            app = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env,
+            app = subprocess.Popen([sys.executable, "main.py"], cwd=root, env=env,
                                    stdout=subprocess.DEVNULL, stderr=stderr)
             found: dict[str, float] = {}
             deadline = time.monotonic() + TIMEOUT
@@ -106,26 +111,46 @@ def package_totals(text: str) -> list[tuple[int, str]]:
     return sorted(((us, name) for name, us in totals.items()), reverse=True)
 
 
+def baseline_tree(revision: str, folder: Path) -> Path:
+    """The repository as it was at ``revision``, unpacked into ``folder`` (the working tree is untouched)."""
+    archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=ROOT, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--top", type=int, default=25, help="import offenders to list (0: none)")
+    parser.add_argument("--baseline", metavar="REV", help="also time the app at this git revision, interleaved")
     args = parser.parse_args()
     if shutil.which("Xvfb") is None:
         raise SystemExit("bench_startup needs Xvfb (apt-get install xvfb)")
-    with Xvfb() as xvfb:
-        start_once(xvfb.display)                                  # warms numba's cache and the file cache
-        results = {"painted": [], "interactive": []}
+    with Xvfb() as xvfb, tempfile.TemporaryDirectory(prefix="rnnsim-baseline-") as folder:
+        trees = {"current": ROOT}
+        if args.baseline:
+            trees["baseline"] = baseline_tree(args.baseline, Path(folder))
+        results = {name: {"painted": [], "interactive": []} for name in trees}
+        for root in trees.values():
+            start_once(xvfb.display, root)                        # warms numba's cache and the file cache
         for k in range(args.runs):
-            found = start_once(xvfb.display)
-            for what in results:
-                results[what].append(found[what])
-            print(f"run {k + 1}: painted {found['painted']:.3f} s, interactive {found['interactive']:.3f} s")
-        for what, values in results.items():
-            median = statistics.median(values)
-            verdict = "meets" if median < TARGETS[what] else "misses"
-            print(f"{what:>11}: median {median:.3f} s (range {min(values):.3f}–{max(values):.3f} s, "
-                  f"{args.runs} runs) — {verdict} the target < {TARGETS[what]} s")
+            for name, root in trees.items():
+                found = start_once(xvfb.display, root)
+                for what in results[name]:
+                    results[name][what].append(found[what])
+                print(f"run {k + 1} {name:>8}: painted {found['painted']:.3f} s, "
+                      f"interactive {found['interactive']:.3f} s")
+        for name in trees:
+            for what, values in results[name].items():
+                median = statistics.median(values)
+                verdict = "meets" if median < TARGETS[what] else "misses"
+                print(f"{name:>8} {what:>11}: median {median:.3f} s (range {min(values):.3f}–{max(values):.3f} s, "
+                      f"{args.runs} runs) — {verdict} the target < {TARGETS[what]} s")
+        if args.baseline:
+            for what in ("painted", "interactive"):
+                ratio = statistics.median(results["current"][what]) / statistics.median(results["baseline"][what])
+                print(f"{what:>11}: current / baseline {args.baseline} = {ratio:.2f}")
         if args.top:
             text = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORT_PATH], cwd=ROOT,
                                   env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), capture_output=True,

@@ -61,6 +61,9 @@ def settle_memory() -> None:
 
 
 def main(argv=None) -> int:
+    # start-up makes ~170 000 long-lived objects (modules, Qt wrappers): cyclic collections meanwhile would
+    # walk them again and again and free nothing; settle_memory() collects once and freezes them after the paint
+    gc.disable()
     from rnnsim.train_process import TrainerProcess
 
     app = make_app(argv)
@@ -70,10 +73,15 @@ def main(argv=None) -> int:
     if os.environ.get(TRACE_VARIABLE):
         StartupTrace(window)                       # a child of the window: lives as long as it
     window.show()
-    settle_memory()
-    QTimer.singleShot(0, window.session.start)    # after the first paint: warm-up and the first Tape
-    QTimer.singleShot(0, window.offer_recovery)   # a session autosaved by a run that was killed
-    QTimer.singleShot(0, TrainerProcess.prestart)  # the training process imports meanwhile (~0.5 s)
+
+    def after_paint():
+        settle_memory()
+        gc.enable()
+        window.session.start()                     # warm-up and the first Tape, each on its own thread
+        window.offer_recovery()                    # a session autosaved by a run that was killed
+        once(window.session.tapeChanged, TrainerProcess.prestart)   # imports for ~0.5 s in its own process
+
+    FirstPaint(window, after_paint)
     quit_on_sigterm(app)
     return app.exec()
 
@@ -145,6 +153,43 @@ class StartupTrace(QObject):
 
     def _print(self, what, seconds):
         print(f"startup {what} {seconds:.3f}", file=self.stream, flush=True)
+
+
+class FirstPaint(QObject):
+    """Calls ``then()`` once, as soon as ``widget``'s first paint event has been handled — or after
+    ``at_most_ms`` when no paint comes (a window opened minimised): work that the first picture does not
+    need (threads that compete for the interpreter, other processes) waits until the window is on screen."""
+
+    def __init__(self, widget, then, at_most_ms: int = 1500):
+        super().__init__(widget)
+        self.widget, self.then = widget, then
+        self.fallback = QTimer(self)
+        self.fallback.setSingleShot(True)
+        self.fallback.timeout.connect(self._run)
+        self.fallback.start(at_most_ms)
+        self._ran = False
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        if watched is self.widget and event.type() == QEvent.Type.Paint and not self._ran:
+            QTimer.singleShot(0, self._run)        # after this paint (and the rest of its frame) is done
+        return False
+
+    def _run(self):
+        if self._ran:
+            return
+        self._ran = True
+        self.fallback.stop()
+        self.widget.removeEventFilter(self)
+        self.then()
+
+
+def once(signal, slot) -> None:
+    """Connect ``slot`` (no arguments) to ``signal`` for its next emission only."""
+    def fire(*_):
+        signal.disconnect(fire)
+        slot()
+    signal.connect(fire)
 
 
 def quit_on_sigterm(app) -> QTimer:

@@ -42,3 +42,47 @@ def test_trace_prints_painted_then_interactive(qtbot):
     assert all(re.fullmatch(r"startup (painted|interactive) \d+\.\d{3}", line) for line in lines)
     window.close()
 
+
+
+def test_first_paint_runs_its_work_once_after_the_paint(qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QLabel
+    from ui.app import FirstPaint
+
+    label = QLabel("first picture")
+    qtbot.addWidget(label)
+    calls = []
+    FirstPaint(label, lambda: calls.append(label.isVisible()), at_most_ms=60000)
+    assert calls == []
+    label.show()
+    qtbot.waitUntil(lambda: calls == [True])
+    label.repaint()                          # a second paint, handled now
+    later = []
+    QTimer.singleShot(0, lambda: later.append(1))   # queued after anything that paint queued
+    qtbot.waitUntil(lambda: later == [1])
+    assert calls == [True]
+
+
+def test_first_paint_runs_its_work_even_without_a_paint(qtbot):
+    from PySide6.QtWidgets import QLabel
+    from ui.app import FirstPaint
+
+    hidden = QLabel("never shown")
+    qtbot.addWidget(hidden)
+    calls = []
+    FirstPaint(hidden, lambda: calls.append("ran"), at_most_ms=30)
+    qtbot.waitUntil(lambda: calls == ["ran"])
+
+
+def test_once_connects_for_one_emission(qtbot):
+    from PySide6.QtCore import QObject, Signal
+    from ui.app import once
+
+    class Source(QObject):
+        fired = Signal(object)
+
+    source, calls = Source(), []
+    once(source.fired, lambda: calls.append(1))
+    source.fired.emit("a")
+    source.fired.emit("b")
+    assert calls == [1]
