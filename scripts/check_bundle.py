@@ -12,6 +12,8 @@ the program could find one. Each start must:
 - give a screenshot (``import -window root``) that is not blank (≥ 100 colours, ``identify -format %k``);
 - end on SIGTERM, its worker with it.
 
+Before that, started without DISPLAY, the pre-flight check must say so in one line and exit 2.
+
 Run as root (who may write anywhere), the program runs as the user "nobody" (``setpriv``), so that the
 read-only copy really is read-only to it.
 
@@ -163,11 +165,13 @@ def one_start(program: Path, env: dict, log: Path, shot: Path, timeout: float, w
         interactive = wait_for(lambda: alive() and trace_time(log, "interactive"), deadline, "'startup interactive'")
         worker = wait_for(lambda: alive() and [c for c in children(app.pid) if " -c " in f" {c[1]} "],
                           deadline, "the training worker (a child started with -c)")
+        kernels_seconds = None
         if wait_for_kernels is not None:
             wait_for(lambda: alive() and all(any(Path(name).name.startswith(prefix) and name.endswith(".nbi")
                                                  for name in kernel_files(wait_for_kernels))
                                              for prefix in KERNEL_INDEXES),
                      deadline, f"every kernel family's index in {wait_for_kernels}", poll=0.5)
+            kernels_seconds = time.monotonic() - started
         windows = visible_windows(display)
         if len(windows) != 1:
             raise CheckFailed(f"{len(windows)} visible rnnsim windows, expected 1")
@@ -189,7 +193,7 @@ def one_start(program: Path, env: dict, log: Path, shot: Path, timeout: float, w
     wait_for(lambda: not [pid for pid in left if Path(f"/proc/{pid}").exists()], time.monotonic() + 30,
              "the training worker to end with the app")
     return {"window": window_seconds, "painted": painted, "interactive": interactive, "colours": colours,
-            "worker": worker[0][1]}
+            "kernels": kernels_seconds, "worker": worker[0][1]}
 
 
 def check(bundle: Path, screenshot_path: Path, timeout: float) -> None:
@@ -210,12 +214,17 @@ def check(bundle: Path, screenshot_path: Path, timeout: float) -> None:
             if subprocess.run([*AS_USER, "/usr/bin/test", "-w", str(copy)], env={}).returncode == 0:
                 raise CheckFailed(f"the copy {copy} is writable")
             program = copy / program_name
+            no_display = subprocess.run([*AS_USER, str(program)], env={k: env[k] for k in ("HOME", "XDG_CACHE_HOME")},
+                                        capture_output=True, text=True, timeout=timeout, cwd=scratch)
+            if no_display.returncode != 2 or not no_display.stderr.startswith("rnnsim: no display"):
+                raise CheckFailed(f"without DISPLAY: exit {no_display.returncode}, {no_display.stderr[-500:]!r}")
+            print(f"without DISPLAY: exit 2, {no_display.stderr.strip()[:60]}…")
             first = one_start(program, env, scratch / "first.log", scratch / "first.png", timeout, kernels)
             print(f"first start (empty cache): window {first['window']:.1f} s, painted {first['painted']:.2f} s, "
                   f"interactive {first['interactive']:.2f} s; worker: {first['worker'][:70]}")
             compiled = kernel_files(kernels)
-            print(f"  kernels compiled into {kernels}: {sum(n.endswith('.nbi') for n in compiled)} .nbi, "
-                  f"{sum(n.endswith('.nbc') for n in compiled)} .nbc")
+            print(f"  kernels compiled into {kernels} {first['kernels']:.1f} s after the start: "
+                  f"{sum(n.endswith('.nbi') for n in compiled)} .nbi, {sum(n.endswith('.nbc') for n in compiled)} .nbc")
             second = one_start(program, env, scratch / "second.log", screenshot_path, timeout, None)
             print(f"second start (warm cache): window {second['window']:.1f} s, painted {second['painted']:.2f} s, "
                   f"interactive {second['interactive']:.2f} s; screenshot {screenshot_path} ({second['colours']} colours)")
