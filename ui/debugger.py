@@ -66,12 +66,12 @@ class Timeline(QWidget):
 
     def paintEvent(self, _):
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#ffffff"))
+        p.fillRect(self.rect(), theme.PAPER)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         n = self._count()
         h = self.height()
         bar = QRectF(6, 8, self.width() - 12, h - 14)
-        p.fillRect(bar, QColor("#edf2f7"))
+        p.fillRect(bar, theme.SOFT)
         if n == 0:
             return
         w = bar.width() / n

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPalette, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPalette, QPen, QPixmap
 
 # ---- phase and accent colours ---------------------------------------------------------------
 PHASE = {
@@ -30,6 +30,14 @@ FAINT = QColor("#cbd5e0")             # unknown-yet nodes, idle arrows
 PAPER = QColor("#ffffff")
 CANVAS = QColor("#f7fafc")            # scene background
 CUT = QColor("#e53e3e")               # truncation cut marks
+EDGE = QColor("#a0aec0")              # outlines, idle arrows and frames
+LINE = QColor("#e2e8f0")              # dividers and light rules
+SOFT = QColor("#edf2f7")              # a faint fill (frozen parts, title strips)
+HEADING = QColor("#2d3748")           # headings and operator symbols
+OP_FILL = QColor("#fffbea")           # the fill of the cell view's operators
+GRID_MAJOR = QColor("#e5e9f0")        # the plots' grid lines
+GRID_MINOR = QColor("#f1f4f8")
+STEP_LOSS = QColor("#90b4dc")         # a light version of the forward blue (the per-step loss)
 
 #: gate colours, the same in the cell view, the unrolled graph and the equation panel.
 GATE = {
@@ -216,10 +224,14 @@ def mono_font(size=9) -> QFont:
 #: default argument that holds one — draws in the scheme's colours.
 SCHEMES = {
     "light": {"INK": "#1a202c", "MUTED": "#718096", "LABEL": "#4a5568", "FAINT": "#cbd5e0", "PAPER": "#ffffff",
-              "CANVAS": "#f7fafc", "GATE.c": "#2d3748", "PHASE.forward": "#2b6cb0", "PHASE.output": "#c05621",
+              "CANVAS": "#f7fafc", "EDGE": "#a0aec0", "LINE": "#e2e8f0", "SOFT": "#edf2f7", "HEADING": "#2d3748",
+              "OP_FILL": "#fffbea", "GRID_MAJOR": "#e5e9f0", "GRID_MINOR": "#f1f4f8", "STEP_LOSS": "#90b4dc",
+              "GATE.c": "#2d3748", "PHASE.forward": "#2b6cb0", "PHASE.output": "#c05621",
               "PHASE.loss": "#c05621", "PHASE.backward": "#6b46c1", "PHASE.update": "#2f855a"},
     "dark": {"INK": "#edf2f7", "MUTED": "#a0aec0", "LABEL": "#cbd5e0", "FAINT": "#4a5568", "PAPER": "#232733",
-             "CANVAS": "#1a1d24", "GATE.c": "#a0aec0", "PHASE.forward": "#63b3ed", "PHASE.output": "#ed8936",
+             "CANVAS": "#1a1d24", "EDGE": "#718096", "LINE": "#3b4252", "SOFT": "#2a303c", "HEADING": "#e2e8f0",
+             "OP_FILL": "#3a3524", "GRID_MAJOR": "#353b47", "GRID_MINOR": "#2a2f3a", "STEP_LOSS": "#4f7aa8",
+             "GATE.c": "#a0aec0", "PHASE.forward": "#63b3ed", "PHASE.output": "#ed8936",
              "PHASE.loss": "#ed8936", "PHASE.backward": "#b794f4", "PHASE.update": "#68d391"},
 }
 #: the colour of a unit whose value is not known yet, by scheme
@@ -239,7 +251,27 @@ def use_scheme(scheme: str) -> None:
     for key, c in PHASE.items():
         PHASE_LIGHT[key].setRgb(c.red(), c.green(), c.blue(), 40)
     UNKNOWN_RGB[:] = UNKNOWN[scheme]
+    for tool, colour in _THEMED:
+        tool.setColor(colour)
     STYLE = style_sheet(SCHEME, TEXT_SCALE)
+
+
+#: pens and brushes built once (at import) from the colours above: use_scheme recolours them in place
+_THEMED: list = []
+
+
+def pen(colour: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) -> QPen:
+    """A pen of one of the theme's colours, kept in that colour when the scheme changes."""
+    p = QPen(colour, width, style)
+    _THEMED.append((p, colour))
+    return p
+
+
+def brush(colour: QColor) -> QBrush:
+    """A brush of one of the theme's colours, kept in that colour when the scheme changes."""
+    b = QBrush(colour)
+    _THEMED.append((b, colour))
+    return b
 
 
 def _rgb(value: str) -> tuple:

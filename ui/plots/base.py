@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout
 
 from .. import theme
@@ -59,19 +59,20 @@ class PlotPanel(ExportMixin, QFrame):
         self.x_label, self.y_label = x_label, y_label
         self.setObjectName("plotPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#plotPanel { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 4px; }")
+        self.setStyleSheet(f"#plotPanel {{ background: {theme.PAPER.name()}; border: 1px solid {theme.LINE.name()};"
+                           " border-radius: 4px; }")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(0)
         self.plot = pg.PlotWidget(background=theme.PAPER, axisItems=axis_items)
         self.plot.setMinimumSize(200, 150)
         self.item = self.plot.getPlotItem()
-        self.item.setTitle(f"<span style='color:{TEXT}; font-weight:600'>{title}</span>", size="10pt")
+        self.item.setTitle(f"<span style='color:{TEXT.name()}; font-weight:600'>{title}</span>", size=f"{theme.pt(10):g}pt")
         for name in ("left", "bottom"):
             ax = self.item.getAxis(name)
             ax.setPen(AXIS_PEN)
             ax.setTextPen(theme.INK)
-            ax.setStyle(tickFont=QFont("DejaVu Sans", 8))
+            ax.setStyle(tickFont=theme.ui_font(8))
             ax.enableAutoSIPrefix(False)
             # the space for tick labels only grows: a narrower label ("0.1" after "0.05") would
             # otherwise re-lay out the plot and re-render both axes (measured: most axis renders)
@@ -110,7 +111,8 @@ class PlotPanel(ExportMixin, QFrame):
             helper = QLabel("?")
             helper.setObjectName("plotHelp")
             helper.setToolTip(help_text)
-            helper.setStyleSheet("#plotHelp { color: #2b6cb0; font-weight: bold; border: 1px solid #90b4dc;"
+            helper.setStyleSheet(f"#plotHelp {{ color: {theme.PHASE['forward'].name()}; font-weight: bold;"
+                                 f" border: 1px solid {theme.STEP_LOSS.name()};"
                                  " border-radius: 7px; padding: 0 4px; }")
             bar.addWidget(helper)
             self.help_text = help_text
@@ -155,7 +157,7 @@ class PlotPanel(ExportMixin, QFrame):
         """Change the title (in the picture, so in the PNG too); unchanged: nothing is re-rendered."""
         if title != self.title:
             self.title = title
-            self.item.setTitle(f"<span style='color:{TEXT}; font-weight:600'>{title}</span>", size="10pt")
+            self.item.setTitle(f"<span style='color:{TEXT.name()}; font-weight:600'>{title}</span>", size=f"{theme.pt(10):g}pt")
 
     # ---- curves -----------------------------------------------------------------------------
     def add_legend(self):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QPen
 
-MAJOR = QColor("#e5e9f0")
-MINOR = QColor("#f1f4f8")
+from .. import theme
+
+MAJOR = theme.GRID_MAJOR
+MINOR = theme.GRID_MINOR
 
 
 class TickGrid(pg.GraphicsObject):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -13,7 +12,7 @@ from .. import theme
 
 # ---- colours: one place for every series the dashboard draws (from the app's theme) ---------------
 SERIES = {
-    "step_loss": QColor("#90b4dc"),             # per-step (mini-batch) loss: a light version of "train"
+    "step_loss": theme.STEP_LOSS,             # per-step (mini-batch) loss: a light version of "train"
     "train": theme.PHASE["forward"],            # training loss / accuracy per epoch
     "val": theme.PHASE["loss"],                 # validation
     "lr": theme.PHASE["update"],                # learning rate
@@ -24,8 +23,8 @@ SERIES = {
 #: per-parameter curves (Tableau 10, colour-blind friendlier than the default cycle)
 PARAM_COLORS = [QColor(c) for c in ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
                                     "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")]
-AXIS_PEN = pg.mkPen(theme.MUTED)
-TEXT = theme.INK.name()
+AXIS_PEN = theme.pen(theme.MUTED)
+TEXT = theme.INK                  # the titles' colour (a QColor: the scheme may change it)
 
 
 CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache

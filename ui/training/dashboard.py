@@ -151,7 +151,8 @@ class TrainingDashboard(QWidget):
     def _controls(self) -> QWidget:
         bar = QFrame()
         bar.setObjectName("trainingControls")
-        bar.setStyleSheet("#trainingControls { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 6px; }")
+        bar.setStyleSheet(f"#trainingControls {{ background: {theme.PAPER.name()}; border: 1px solid {theme.LINE.name()};"
+                          " border-radius: 6px; }")
         row = QHBoxLayout(bar)
         row.setContentsMargins(6, 4, 6, 4)
 
@@ -213,9 +214,12 @@ class TrainingDashboard(QWidget):
         self.progress.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.progress.setTextVisible(True)
         self.progress.setToolTip("Epochs done in this run, out of the number set in Hyperparameters")
-        self.progress.setStyleSheet("QProgressBar { border: 1px solid #cbd5e0; border-radius: 4px; background: #ffffff;"
-                                    " text-align: center; color: #1a202c; min-height: 16px; }"
-                                    "QProgressBar::chunk { background: #bee3f8; border-radius: 3px; }")
+        self.progress.setStyleSheet(f"QProgressBar {{ border: 1px solid {theme.FAINT.name()}; border-radius: 4px;"
+                                    f" background: {theme.PAPER.name()}; text-align: center;"
+                                    f" color: {theme.INK.name()}; min-height: 16px; }}"
+                                    f"QProgressBar::chunk {{ background: rgba({theme.PHASE['forward'].red()}, {theme.PHASE['forward'].green()},"
+                                    f" {theme.PHASE['forward'].blue()}, 70);"
+                                    " border-radius: 3px; }")
         row.addWidget(self.progress)
         self.stats = LiveText("figures", width=240)     # changes 10× a second: no re-layout (see LiveText)
         row.addWidget(self.stats, 1, Qt.AlignmentFlag.AlignVCenter)

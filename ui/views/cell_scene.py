@@ -23,8 +23,8 @@ CAPTION_PX = 15       # strip captions and the diagram's words
 W_SCENE = 920
 H_SCENE = 360
 RIGHT = W_SCENE - 70     # the centre of the strips of what leaves the cell (c(t), h(t))
-_LINE = QColor("#4a5568")
-_H_BLUE = QColor("#2b6cb0")
+_LINE = theme.LABEL
+_H_BLUE = theme.PHASE["forward"]
 
 
 class UnitStrip(QGraphicsItem):
@@ -121,9 +121,9 @@ class UnitStrip(QGraphicsItem):
         super().hoverEnterEvent(ev)
 
 
-_FRAME_PEN = QPen(QColor("#a0aec0"), 1)      # built once: UnitStrip.paint runs for every strip on every step
-_AXIS_PEN = QPen(QColor("#e2e8f0"), 1)
-_WHITE = QBrush(QColor("#ffffff"))
+_FRAME_PEN = theme.pen(theme.EDGE, 1)      # built once: UnitStrip.paint runs for every strip on every step
+_AXIS_PEN = theme.pen(theme.LINE, 1)
+_WHITE = theme.brush(theme.PAPER)
 _NOT_YET_FONT = scene_font(CAPTION_PX - 1)
 
 
@@ -214,7 +214,7 @@ class CellScene(QGraphicsScene):
         # for them each time; a linear search over so few items is cheaper
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setBackgroundBrush(QBrush(theme.CANVAS))
-        body = self.addRect(QRectF(40, 20, W_SCENE - 150, 318), QPen(QColor("#a0aec0"), 1.5), QBrush(QColor("#ffffff")))
+        body = self.addRect(QRectF(40, 20, W_SCENE - 150, 318), QPen(theme.EDGE, 1.5), QBrush(theme.PAPER))
         body.setZValue(0)
         if cell == "lstm":
             self._lstm()
@@ -249,9 +249,9 @@ class CellScene(QGraphicsScene):
         self.texts.append(t)
         return t
 
-    def op(self, x, y, text, r=13, color=QColor("#2d3748")):
+    def op(self, x, y, text, r=13, color=theme.HEADING):
         """A pointwise operation: a circle with ×, +, 1−."""
-        item = self.addEllipse(QRectF(x - r, y - r, 2 * r, 2 * r), QPen(color, 1.6), QBrush(QColor("#fffbea")))
+        item = self.addEllipse(QRectF(x - r, y - r, 2 * r, 2 * r), QPen(color, 1.6), QBrush(theme.OP_FILL))
         item.setZValue(4)
         item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         t = text_item(text, item, 18 if len(text) == 1 else 15, color, bold=True)

@@ -299,7 +299,7 @@ def paint_glyph(p: QPainter, g: Glyph):
         p.drawRect(target)
     elif g.kind == "scalar":
         p.setBrush(g.tints[0][0])
-        p.setPen(QPen(QColor("#a0aec0"), 1))
+        p.setPen(QPen(theme.EDGE, 1))
         p.drawRoundedRect(body.adjusted(1, 1, -1, -1), 4, 4)
         p.setPen(theme.INK)
         p.drawText(body, Qt.AlignmentFlag.AlignCenter, g.cells[0][0])
@@ -331,12 +331,18 @@ def paint_glyph(p: QPainter, g: Glyph):
 
 # ---- one formula: words · symbolic · numbers substituted · result ------------------------------------
 def _color_of(name: str):
-    """A gate's colour for its symbol (darkened to read as text on white), else None."""
+    """A gate's colour for its symbol (darkened, or lightened on a dark page, to read as text), else None."""
     base = name[:-4] if name.endswith("_pre") else name
-    return _GATE_TEXT.get(base) if len(base) == 1 and base in "ifgorzn" else None
+    if not (len(base) == 1 and base in "ifgorzn"):
+        return None
+    page = theme.PAPER.rgb()
+    if _GATE_TEXT.get("page") != page:        # worked out once per colour scheme
+        _GATE_TEXT.clear()
+        _GATE_TEXT.update({k: theme.readable(c, theme.PAPER) for k, c in theme.GATE.items()}, page=page)
+    return _GATE_TEXT.get(base)
 
 
-_GATE_TEXT = {k: theme.readable(c, theme.PAPER) for k, c in theme.GATE.items()}
+_GATE_TEXT: dict = {}
 
 
 class Block:
@@ -418,11 +424,11 @@ class Block:
 
     def paint(self, p: QPainter):
         F = _Fonts.get()
-        p.setPen(QPen(QColor("#e2e8f0"), 1))
-        p.setBrush(QColor("#ffffff"))
+        p.setPen(QPen(theme.LINE, 1))
+        p.setBrush(theme.PAPER)
         p.drawRoundedRect(self.rect, 6, 6)
         p.setFont(F.words)
-        p.setPen(QColor("#4a5568"))
+        p.setPen(theme.LABEL)
         for line, y in self.word_lines:
             p.drawText(QRectF(10, y, self.rect.width(), F.height(F.words)),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, line)

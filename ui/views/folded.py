@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsView
 
 from .. import theme
@@ -20,6 +20,8 @@ class FoldedView(QGraphicsView):
         self.graph = setup_canvas(self, session)
         self.pix: dict = {}
         self.caption = None
+        self.note = None
+        self._diagram = QRectF()
         self.t = None
         self._stale = False                        # a cursor move arrived while hidden: refresh on show
         session.tapeChanged.connect(lambda _: self.rebuild())
@@ -37,7 +39,7 @@ class FoldedView(QGraphicsView):
             return
         self.graph.clear()
         self.pix.clear()
-        self.caption = None
+        self.caption = self.note = None
         if idx.encoder_rows:                       # two cycles handed over once: the unrolled graph shows it
             note = text_item("An encoder–decoder has two cycles: the encoder's, run over x(1) … x(N), then the\n"
                              "decoder's, started from the encoder's final state (the context) and run over d(t).\n"
@@ -66,12 +68,12 @@ class FoldedView(QGraphicsView):
                 centers[(kind,)] = QPointF(x0, y)
         for key, c in centers.items():
             self._node(key, c)
-        pen = QPen(QColor("#4a5568"), 1.8)
+        pen = QPen(theme.LABEL, 1.8)
 
         def arrow(a, b, label=None, side=1):
             item = self.graph.addPath(arrow_path([a, b], 8), pen)
             if label:
-                t = text_item(label, None, 16, QColor("#2d3748"), italic=True, serif=True)
+                t = text_item(label, None, 16, theme.HEADING, italic=True, serif=True)
                 self.graph.addItem(t)
                 center_text(t, (a.x() + b.x()) / 2 + 14 * side, (a.y() + b.y()) / 2)
             return item
@@ -113,20 +115,34 @@ class FoldedView(QGraphicsView):
             arrow(top(centers[("h", top_layer, d)]), bottom(centers[("o",)]),
                   "V" if (spec.output_size is not None and d == dirs - 1) else None, side=1)
         arrow(top(centers[("o",)]), bottom(centers[("L",)]))
-        note = text_item("Folded: one cell, used at every step.\nThe same U, W, V at every t — unrolling this\n"
-                         f"cycle over T = {idx.T} steps gives the unrolled graph.", None, 12, theme.LABEL)
-        self.graph.addItem(note)
-        note.setPos(x0 + 200, 30)
+        self._diagram = self.graph.itemsBoundingRect()
+        self.note = text_item("Folded: one cell, used at every step.\nThe same U, W, V at every t — unrolling this\n"
+                              f"cycle over T = {idx.T} steps gives the unrolled graph.", None, 12, theme.LABEL)
+        self.graph.addItem(self.note)
         self.caption = text_item("", None, 15, theme.INK, bold=True)
         self.graph.addItem(self.caption)
-        self.caption.setPos(x0 + 200, 100)
-        self.graph.setSceneRect(self.graph.itemsBoundingRect().adjusted(-30, -20, 30, 20))
+        self._place_notes()
         self.refresh()
+
+    def _place_notes(self):
+        """The note and the "showing t" caption beside the diagram in a wide view, below it in a narrow one
+        (the folded cycle beside the unrolled graph gets a third of the width), then fit the scene."""
+        if self.caption is None or self.note is None:
+            return
+        d = self._diagram
+        if self.width() < 1.1 * self.height():
+            self.note.setPos(d.left(), d.bottom() + 16)
+            self.caption.setPos(d.left(), d.bottom() + 24 + self.note.boundingRect().height())
+        else:
+            self.note.setPos(d.right() + 40, d.top() + 10)
+            self.caption.setPos(d.right() + 40, d.top() + 80)
+        self.graph.setSceneRect(self.graph.itemsBoundingRect().adjusted(-30, -20, 30, 20))
+        self.fitInView(self.graph.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def _node(self, key, c):
         kind = key[0]
         rect = QRectF(c.x() - NW / 2, c.y() - NH / 2, NW, NH)
-        box = self.graph.addRect(rect, QPen(QColor("#4a5568"), 1.4), QBrush(theme.PAPER))
+        box = self.graph.addRect(rect, QPen(theme.LABEL, 1.4), QBrush(theme.PAPER))
         box.setZValue(1)
         name = {"x": "x(t)", "o": "o(t)", "L": "L(t)"}.get(kind)
         if kind == "h":
@@ -178,6 +194,7 @@ class FoldedView(QGraphicsView):
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
+        self._place_notes()
         self.fitInView(self.graph.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def showEvent(self, ev):

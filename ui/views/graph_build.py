@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QPen
 
 from .. import theme
 from ..tapeindex import NEVER, norm
@@ -143,7 +143,7 @@ class SceneBuilder:
 
     def _no_input_mark(self, x, y, t):
         """A faint "no input" where x(t) would be (one-to-many, input at the first step only)."""
-        mark = text_item("no input", None, 10, theme.readable(QColor("#a0aec0")), italic=True)
+        mark = text_item("no input", None, 10, theme.readable(theme.EDGE), italic=True)
         self.graph.addItem(mark)
         center_text(mark, x, y)
         mark.setToolTip(f"No input at step {t + 1}: one-to-many, the network read x(1) and now runs on its "
@@ -321,7 +321,7 @@ class SceneBuilder:
             self.headers[t] = h
         for t in range(T + 1):
             x = L.col_x(t) - PX / 2
-            line = self.graph.addLine(x, HEADER_H, x, L.height, QPen(QColor("#e2e8f0"), 1))
+            line = self.graph.addLine(x, HEADER_H, x, L.height, QPen(theme.LINE, 1))
             line.setZValue(-1)
 
     def _build_cuts(self, idx, L: Layout):

@@ -18,8 +18,8 @@ from ..tapeindex import NEVER, norm
 from .graph_layout import GUTTER, HEADER_H
 from .graphics import arrow_path, center_text, scene_font, strength, text_item
 
-FROZEN_FILL = QColor("#edf2f7")
-FROZEN_EDGE = QColor("#cbd5e0")
+FROZEN_FILL = theme.SOFT
+FROZEN_EDGE = theme.FAINT
 ARROW_INK = theme.LABEL
 
 
@@ -27,8 +27,8 @@ class Node(QGraphicsPathItem):
     """A vector node: value grid (left) and gradient grid (right, once known). Drawn by Qt (C++):
     a rounded box (a circle for the scalar loss nodes) whose pen says known / not yet known."""
 
-    KNOWN_PEN = QPen(QColor("#4a5568"), 1.2)
-    UNKNOWN_PEN = QPen(QColor("#a0aec0"), 1.2, Qt.PenStyle.DashLine)
+    KNOWN_PEN = theme.pen(theme.LABEL, 1.2)
+    UNKNOWN_PEN = theme.pen(theme.EDGE, 1.2, Qt.PenStyle.DashLine)
 
     def __init__(self, view, key, rect: QRectF, label: str, tip: str, value=None, vscale=1.0, grad=None,
                  gscale=1.0, known_v=-1, known_g=NEVER, halves=True, circle=False):
@@ -60,7 +60,7 @@ class Node(QGraphicsPathItem):
             dp = QPainterPath(QPointF(rect.center().x(), rect.top() + 3))
             dp.lineTo(QPointF(rect.center().x(), rect.bottom() - 3))
             self.divider.setPath(dp)
-            self.divider.setPen(QPen(QColor("#e2e8f0"), 1))
+            self.divider.setPen(QPen(theme.LINE, 1))
             self.divider.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         if circle and value is not None:
             v = float(np.ravel(value)[0])
@@ -94,7 +94,7 @@ class Node(QGraphicsPathItem):
                 self.divider.setVisible(v)
             self.label.setBrush(QBrush(theme.INK if v else theme.LABEL))
             self.setPen(self.KNOWN_PEN if v else self.UNKNOWN_PEN)
-            self.setBrush(QBrush((self.fill if self.circle else theme.PAPER) if v else QColor("#f7fafc")))
+            self.setBrush(QBrush((self.fill if self.circle else theme.PAPER) if v else theme.CANVAS))
         if g != self.shown_g:
             self.shown_g = g
             if self.g_item is not None:
@@ -143,7 +143,7 @@ def grid_item(parent, values, scale, gradient, rect: QRectF) -> QGraphicsPixmapI
 class Arrow(QGraphicsPathItem):
     """A forward arrow (grey) with its gradient twin (purple, reversed) shown during BPTT."""
 
-    IDLE = QPen(QColor("#a0aec0"), 1.4)
+    IDLE = theme.pen(theme.EDGE, 1.4)
     ACTIVE = QPen(theme.ACCENT, 3.0)
 
     def __init__(self, view, key, points, label=None, label_at=None, tip="", grad_points=None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from .. import theme
@@ -13,7 +13,7 @@ from .graph_layout import PX
 from .graphics import strength
 
 
-BACKGROUND_RGB = (0xed, 0xf2, 0xf7)     # the minimap's background, also where the graph has no node
+BACKGROUND = theme.SOFT                 # the minimap's background, also where the graph has no node
 
 
 def _mean(v) -> float:
@@ -100,7 +100,7 @@ class Minimap(QWidget):
         kv, kg = self.kv <= c, self.kg <= c
         rgb[kv] = self.val_rgb[kv]
         rgb[kg] = self.grad_rgb[kg]
-        rgb[self.absent] = BACKGROUND_RGB
+        rgb[self.absent] = BACKGROUND.getRgb()[:3]
         self._img = theme.rgb_image(rgb)
         self.update()
 
@@ -109,7 +109,7 @@ class Minimap(QWidget):
 
     def paintEvent(self, _):
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(*BACKGROUND_RGB))
+        p.fillRect(self.rect(), BACKGROUND)
         if self._img is None or self.view.layout_ is None or self.view.session.index is None:
             return
         L = self.view.layout_
