@@ -12,7 +12,8 @@ the program could find one. Each start must:
 - give a screenshot (``import -window root``) that is not blank (≥ 100 colours, ``identify -format %k``);
 - end on SIGTERM, its worker with it.
 
-Before that, started without DISPLAY, the pre-flight check must say so in one line and exit 2.
+Before that, started without DISPLAY, the pre-flight check must say so in one line and exit 2; and a
+training run in the bundle's worker process (:data:`WORKER_RUN`) must equal the same run in-process.
 
 Run as root (who may write anywhere), the program runs as the user "nobody" (``setpriv``), so that the
 read-only copy really is read-only to it.
@@ -49,6 +50,36 @@ NOBODY = 65534
 #: the prefix that runs a command as an unprivileged user when this check runs as root
 AS_USER = ["/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"] \
     if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+
+
+#: run by the bundle (``rnnsim -c``): 25 training steps in a worker process (rnnsim.train_process, which
+#: starts the bundle again with ``-c``) and the same steps here; prints "same" when they agree bit for bit
+WORKER_RUN = """
+import numpy as np
+from rnnsim import recipe
+from rnnsim.data import make_task
+from rnnsim.train import Trainer
+from rnnsim.train_process import DONE, SNAPSHOTS, TrainerProcess
+
+def trainer():
+    dataset, task = make_task("temporal-xor", seed=0, n=64)
+    config = recipe.build_config(task.training)
+    spec = recipe.build_spec(dataset, task.model)
+    return Trainer(recipe.build_model(spec, "pytorch", config.seed, None, task.initial_params), dataset, config)
+
+here = trainer()
+here.run(max_steps=25)
+worker = TrainerProcess.acquire()
+worker.start_run(trainer(), max_steps=25)
+kind, payload = worker.receive()
+while kind == SNAPSHOTS:
+    kind, payload = worker.receive()
+worker.close()
+assert kind == DONE, (kind, payload)
+assert payload.history.to_dict() == here.history.to_dict()
+assert all(np.array_equal(payload.model.params[name], value) for name, value in here.model.params.items())
+print("same")
+"""
 
 
 class CheckFailed(Exception):
@@ -202,8 +233,8 @@ def check(bundle: Path, screenshot_path: Path, timeout: float) -> None:
         scratch = Path(scratch)
         scratch.chmod(0o755)                     # the program may run as another user (see AS_USER)
         copy = read_only_copy(bundle, scratch / "ro")
-        home, cache = scratch / "home", scratch / "cache"
-        for folder in (home, cache):
+        home, cache, worker_cache = scratch / "home", scratch / "cache", scratch / "worker-cache"
+        for folder in (home, cache, worker_cache):
             folder.mkdir()
             if AS_USER:
                 os.chown(folder, NOBODY, NOBODY)
@@ -214,11 +245,20 @@ def check(bundle: Path, screenshot_path: Path, timeout: float) -> None:
             if subprocess.run([*AS_USER, "/usr/bin/test", "-w", str(copy)], env={}).returncode == 0:
                 raise CheckFailed(f"the copy {copy} is writable")
             program = copy / program_name
-            no_display = subprocess.run([*AS_USER, str(program)], env={k: env[k] for k in ("HOME", "XDG_CACHE_HOME")},
+            no_display_env = {k: env[k] for k in ("HOME", "XDG_CACHE_HOME")}
+            no_display = subprocess.run([*AS_USER, str(program)], env=no_display_env,
                                         capture_output=True, text=True, timeout=timeout, cwd=scratch)
             if no_display.returncode != 2 or not no_display.stderr.startswith("rnnsim: no display"):
                 raise CheckFailed(f"without DISPLAY: exit {no_display.returncode}, {no_display.stderr[-500:]!r}")
             print(f"without DISPLAY: exit 2, {no_display.stderr.strip()[:60]}…")
+            # a cache of its own: the app's first start below must find the user's cache empty
+            worker_run = subprocess.run([*AS_USER, str(program), "-c", WORKER_RUN],
+                                        env=dict(no_display_env, XDG_CACHE_HOME=str(worker_cache)),
+                                        capture_output=True, text=True, timeout=timeout, cwd=scratch)
+            if worker_run.returncode != 0 or worker_run.stdout.strip() != "same":
+                raise CheckFailed(f"the training worker's run: exit {worker_run.returncode}, "
+                                  f"{(worker_run.stdout + worker_run.stderr)[-1500:]}")
+            print("a training run in the bundle's worker process equals the same run in-process")
             first = one_start(program, env, scratch / "first.log", scratch / "first.png", timeout, kernels)
             print(f"first start (empty cache): window {first['window']:.1f} s, painted {first['painted']:.2f} s, "
                   f"interactive {first['interactive']:.2f} s; worker: {first['worker'][:70]}")
