@@ -189,8 +189,12 @@ def one_start(program: Path, env: dict, log: Path, shot: Path, timeout: float, w
         app = subprocess.Popen([*AS_USER, str(program)], env=env, cwd=log.parent, stdin=subprocess.DEVNULL,
                                stdout=output, stderr=subprocess.STDOUT)
     try:
-        alive = lambda: app.poll() is None or (_ for _ in ()).throw(CheckFailed(f"the app ended ({app.returncode})"))
-        windows = wait_for(lambda: alive() and visible_windows(display), deadline, "the window")
+        def alive() -> bool:
+            if app.poll() is not None:
+                raise CheckFailed(f"the app ended (exit status {app.returncode})")
+            return True
+
+        wait_for(lambda: alive() and visible_windows(display), deadline, "the window")
         window_seconds = time.monotonic() - started
         painted = wait_for(lambda: alive() and trace_time(log, "painted"), deadline, "'startup painted'")
         interactive = wait_for(lambda: alive() and trace_time(log, "interactive"), deadline, "'startup interactive'")
