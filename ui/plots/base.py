@@ -64,7 +64,9 @@ class PlotPanel(ExportMixin, QFrame):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(0)
-        self.plot = pg.PlotWidget(background=theme.PAPER, axisItems=axis_items)
+        # enableMenu=False: the view box never builds its context menu (the app shows none; building and
+        # dropping it cost ~3 ms a plot, 0.05 s of the training dashboard's construction at start-up)
+        self.plot = pg.PlotWidget(background=theme.PAPER, axisItems=axis_items, enableMenu=False)
         self.plot.setMinimumSize(200, 150)
         self.item = self.plot.getPlotItem()
         self.item.setTitle(f"<span style='color:{TEXT.name()}; font-weight:600'>{title}</span>", size=f"{theme.pt(10):g}pt")
