@@ -25,6 +25,8 @@ NO_REAL_SCREEN = ("offscreen", "minimal")
 TITLE_BAR = 32
 #: a screen below these (logical pixels) gets the compact first layout
 SMALL_WIDTH, SMALL_HEIGHT = 1500, 900
+#: the graph pane's least width: below its rows' natural width (at a large text size) they are clipped
+GRAPH_MIN_WIDTH = 400
 
 
 def settings() -> QSettings:
@@ -118,6 +120,9 @@ def fit_to_screen(window) -> QRect | None:
     area = available_geometry(window)
     if area is None:
         return None
+    # the graph's toolbar and legend rows may be squeezed (clipped at their right end) rather than make the
+    # window wider than the screen at a large text size
+    window.centralWidget().setMinimumWidth(GRAPH_MIN_WIDTH)
     extra = frame_extra(window)
     room = QSize(area.width() - extra.width(), area.height() - extra.height())
     size = window.size().boundedTo(room)

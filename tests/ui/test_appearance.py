@@ -98,6 +98,15 @@ def test_a_layout_kept_on_a_big_screen_is_shrunk_to_a_small_one(qtbot, window, s
     assert w.graph.height() > 200
 
 
+def test_text_at_200_percent_still_fits_a_small_screen(qtbot, window, screen):
+    theme.set_text_scale(2.0)
+    appearance.restyle(make_app())
+    screen(SMALL)
+    w = window()
+    assert w.graph.minimumSizeHint().width() > SMALL.width() // 2       # its rows would ask for more ...
+    assert fits(w, SMALL), w.size()                                     # ... they are clipped instead
+
+
 def test_a_big_screen_keeps_the_roomy_layout(qtbot, window, screen):
     screen(QRect(0, 0, 1920, 1080))
     w = window()

@@ -116,14 +116,19 @@ def _prepare_colours(g: Glyph):
     if g.kind == "vector":
         flat = v.reshape(-1)
         rows = g.rows if g.rows is not None else shown_rows(flat.size)
-        rgb = theme.colours(flat, scale, g.gradient)
-        light = ((rgb.astype(np.int32) + 2 * 255) // 3).tolist()
+        light = _on_paper(theme.colours(flat, scale, g.gradient)).tolist()
         g.tints = [[QColor(*light[i]) if i is not None else None] for i in rows]
         return
     m = v.reshape(1, 1) if g.kind == "scalar" else v
-    rgb = theme.colours(m, scale, g.gradient)
-    light = ((rgb.astype(np.int32) + 2 * 255) // 3).tolist()
+    light = _on_paper(theme.colours(m, scale, g.gradient)).tolist()
     g.tints = [[QColor(*c) for c in row] for row in light]
+
+
+def _on_paper(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) colours mixed into the page so the ink reads on them: 1 : 2 with white, 1 : 3 with a dark page."""
+    paper = np.array(theme.PAPER.getRgb()[:3], dtype=np.int32)
+    share = 3 if theme.is_dark() else 2
+    return (rgb.astype(np.int32) + share * paper) // (share + 1)
 
 
 def _cell_strings(g: Glyph) -> list:

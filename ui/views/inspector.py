@@ -222,7 +222,7 @@ class Inspector(QWidget):
                 v = m[i, j]
                 item = QTableWidgetItem(theme.fmt(v, 4))
                 c = theme.qcolor(v, scale, gradient)
-                item.setBackground(QColor((c.red() + 255) // 2, (c.green() + 255) // 2, (c.blue() + 255) // 2))
+                item.setBackground(_on_paper(c))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(repr(float(v)))
                 self.table.setItem(i, j, item)
@@ -263,3 +263,9 @@ class Inspector(QWidget):
 def _colormap(gradient: bool) -> pg.ColorMap:
     lut = theme.GRAD_LUT if gradient else theme.VALUE_LUT
     return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
+
+
+def _on_paper(c: QColor) -> QColor:
+    """A value's colour mixed into the page so the table's text reads on it: half white, a quarter on a dark page."""
+    paper, share = theme.PAPER, (3 if theme.is_dark() else 1)
+    return QColor(*((v + share * q) // (share + 1) for v, q in zip(c.getRgb()[:3], paper.getRgb()[:3])))
