@@ -187,9 +187,8 @@ SCHEME = "light"
 
 
 def set_text_scale(scale: float) -> None:
-    global TEXT_SCALE, STYLE
+    global TEXT_SCALE
     TEXT_SCALE = float(scale)
-    STYLE = style_sheet(SCHEME, TEXT_SCALE)
 
 
 def pt(size: float) -> float:
@@ -253,7 +252,7 @@ def use_scheme(scheme: str) -> None:
     UNKNOWN_RGB[:] = UNKNOWN[scheme]
     for tool, colour in _THEMED:
         tool.setColor(colour)
-    STYLE = style_sheet(SCHEME, TEXT_SCALE)
+    STYLE = style_sheet(SCHEME)
 
 
 #: pens and brushes built once (at import) from the colours above: use_scheme recolours them in place
@@ -314,8 +313,8 @@ SHEET = {
 }
 
 
-def style_sheet(scheme: str = "light", scale: float = 1.0) -> str:
-    """The app's style sheet in ``scheme``'s colours, its one font size times ``scale``."""
+def style_sheet(scheme: str = "light") -> str:
+    """The app's style sheet in ``scheme``'s colours (no font sizes: the text size changes without it)."""
     c = SHEET[scheme]
     return f"""
 QMainWindow, QDockWidget {{ background: {c['window']}; }}
@@ -331,7 +330,6 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
 QStatusBar {{ background: {c['panel']}; color: {c['heading']}; }}
 QLineEdit[invalid="true"] {{ border: 1px solid #e53e3e; background: {c['invalid_bg']}; }}
 QLabel#hint {{ color: {c['muted']}; }}
-QLabel#eventTitle {{ font-weight: bold; font-size: {11 * scale:.3g}pt; }}
 QScrollBar:horizontal {{ background: {c['panel']}; height: 12px; margin: 0; border: none; }}
 QScrollBar:vertical {{ background: {c['panel']}; width: 12px; margin: 0; border: none; }}
 QScrollBar::handle {{ background: {c['handle']}; border-radius: 4px; margin: 2px; }}

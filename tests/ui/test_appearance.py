@@ -122,7 +122,7 @@ def test_text_size_is_kept_and_scales_the_app_font_now_and_every_font_at_the_nex
     w.text_size_actions[150].trigger()
     assert QSettings("rnnsim", "rnnsim").value(appearance.TEXT_SIZE_KEY) in (150, "150")
     assert app.font().pointSizeF() == pytest.approx(1.5 * normal)
-    assert "16.5pt" in app.styleSheet()                            # the event title's 11 pt
+    assert w.debugger.widgetForAction(w.debugger.step).font().pointSizeF() == pytest.approx(1.5 * normal)
     w.close()
     theme.set_text_scale(1.0)                                      # a new process starts at 100 %
     again = window(remember=True)
