@@ -59,7 +59,10 @@ def run(args, out, system: str | None = None):
 # ---- what the entry starts ----------------------------------------------------------------------------
 def launcher_command(python: str | None = None, which=shutil.which) -> list[str]:
     """The argv the menu entry runs: the ``rnnsim-app`` launcher beside ``python`` (a venv's or pipx's
-    bin folder), else on PATH, else ``python -m rnnsim`` (``pythonw`` on Windows: no console window)."""
+    bin folder), else on PATH, else ``python -m rnnsim`` (``pythonw`` on Windows: no console window). In a
+    bundle (PyInstaller sets ``sys.frozen``) the executable itself is the app: started with no arguments."""
+    if python is None and getattr(sys, "frozen", False):
+        return [sys.executable]
     python = python or sys.executable
     name = "rnnsim-app.exe" if python.lower().endswith(".exe") else "rnnsim-app"
     beside = Path(python).parent / name

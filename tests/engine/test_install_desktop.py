@@ -124,3 +124,9 @@ def test_the_windows_shortcut_command_and_icon(tmp_path):
     first, second = struct.unpack("<BBBBHHII", ico[6:22]), struct.unpack("<BBBBHHII", ico[22:38])
     assert first[:2] == (16, 16) and second[:2] == (0, 0)                 # 256 is written as 0
     assert ico[first[7]:first[7] + first[6]] == pngs[16] and ico[second[7]:second[7] + second[6]] == pngs[256]
+
+
+def test_a_bundle_launches_itself(monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", "/opt/rnnsim/rnnsim")
+    assert launcher_command(which=lambda name: "/usr/bin/rnnsim-app") == ["/opt/rnnsim/rnnsim"]
