@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QTabBar
 
 from . import theme
 
@@ -140,6 +141,24 @@ def fit_to_screen(window) -> QRect | None:
 
 def is_small(window) -> bool:
     return window.width() < SMALL_WIDTH or window.height() < SMALL_HEIGHT
+
+
+def hide_stale_tab_bars(window) -> int:
+    """Hide the dock tab bars QMainWindow no longer uses but left visible; returns how many.
+
+    After docks are added and tabified again (the first layout, Reset layout) QMainWindow can leave an old
+    tab bar shown where it last was — seen on X as a fragment of an "Equations | Lessons" bar at the left
+    edge of the Lessons dock. A tab bar in use sits right under its group's docks (tabs at the bottom):
+    same left edge and width as a visible dock whose bottom edge it touches."""
+    docks = [d.geometry() for d in window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()]
+    hidden = 0
+    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        g = bar.geometry()
+        if bar.isVisible() and not any(abs(d.left() - g.left()) <= 2 and abs(d.width() - g.width()) <= 2
+                                       and abs(d.bottom() + 1 - g.top()) <= 6 for d in docks):
+            bar.hide()
+            hidden += 1
+    return hidden
 
 
 def initial_sizes(window) -> None:

@@ -6,7 +6,7 @@ the training plots of the next issue plug in the same way.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
             appearance.fit_to_screen(self)
             if self.lessons_at_start:
                 self.show_lessons()
+            QTimer.singleShot(0, self, lambda: appearance.hide_stale_tab_bars(self))
 
     def _layout_settings(self) -> QSettings:
         return QSettings("rnnsim", "rnnsim")
@@ -212,6 +213,7 @@ class MainWindow(QMainWindow):
         self.place_docks()
         appearance.fit_to_screen(self)
         self.initial_sizes()
+        QTimer.singleShot(0, self, lambda: appearance.hide_stale_tab_bars(self))
 
     def place_docks(self) -> None:
         """Every dock in its first place (DOCKS): tabs stacked on their first dock, the inspector under the

@@ -176,3 +176,18 @@ def test_text_colours_are_readable_in_both_schemes(restored_look, scheme):
     sheet = theme.SHEET[scheme]
     assert theme.contrast(QColor(sheet["ink"]), QColor(sheet["window"])) >= 7
     assert theme.contrast(QColor(sheet["heading"]), QColor(sheet["panel"])) >= 4.5
+
+
+def test_a_dock_tab_bar_left_over_by_qt_is_hidden_and_the_ones_in_use_stay(qtbot, make_window):
+    from PySide6.QtWidgets import QTabBar
+    w = make_window()
+    bars = lambda: [b for b in w.findChildren(QTabBar) if b.parent() is w and b.isVisible()]  # noqa: E731
+    qtbot.waitUntil(lambda: len(bars()) > 0)
+    in_use = bars()
+    stray = QTabBar(w)                       # what QMainWindow leaves behind: an old bar where no dock group is
+    stray.addTab("Equations")
+    stray.addTab("Lessons")
+    stray.setGeometry(w.centralWidget().geometry().center().x(), 200, 200, 27)
+    stray.show()
+    assert appearance.hide_stale_tab_bars(w) == 1
+    assert not stray.isVisible() and bars() == in_use
