@@ -8,12 +8,27 @@ RECORD_TIMEOUT = 20000
 
 
 @pytest.fixture
+def settings_dir(tmp_path):
+    """QSettings read and write under tmp_path: no test touches the user's real settings."""
+    from PySide6.QtCore import QSettings, QStandardPaths
+
+    folder = str(tmp_path / "config")
+    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
+    for f in formats:
+        QSettings.setPath(f, QSettings.Scope.UserScope, folder)
+    yield folder
+    home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    for f in formats:
+        QSettings.setPath(f, QSettings.Scope.UserScope, home)
+
+
+@pytest.fixture
 def make_window(qtbot, monkeypatch):
     """make_window(**setup) -> a shown MainWindow with its first Tape recorded; ``setup`` by flat names
     (Session.configure: task, steps, cell, hidden_size, optimizer, lr, probe_text, ...)."""
-    from ui.main_window import MainWindow
-
     from PySide6.QtWidgets import QMessageBox
+
+    from ui.main_window import MainWindow
 
     # a modal question would hang offscreen: unsaved work at close (e.g. after Apply update) is discarded
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))

@@ -2,7 +2,7 @@
 graph, a layout kept from a bigger screen shrunk to fit, View → Reset layout never taller than the screen;
 View → Text size and View → Theme kept in QSettings and applied; the dark scheme's colours readable."""
 import pytest
-from PySide6.QtCore import QRect, QSettings, QStandardPaths
+from PySide6.QtCore import QRect, QSettings
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -12,19 +12,6 @@ from ui.app import make_app
 from ui.plots.base import PlotPanel
 
 SMALL = QRect(0, 0, 1366, 768)
-
-
-@pytest.fixture
-def settings_dir(tmp_path):
-    """QSettings read and write under tmp_path: no test touches the user's real settings."""
-    folder = str(tmp_path / "config")
-    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
-    for f in formats:
-        QSettings.setPath(f, QSettings.Scope.UserScope, folder)
-    yield folder
-    home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
-    for f in formats:
-        QSettings.setPath(f, QSettings.Scope.UserScope, home)
 
 
 @pytest.fixture
@@ -181,7 +168,7 @@ def test_text_colours_are_readable_in_both_schemes(restored_look, scheme):
 def test_a_dock_tab_bar_left_over_by_qt_is_hidden_and_the_ones_in_use_stay(qtbot, make_window):
     from PySide6.QtWidgets import QTabBar
     w = make_window()
-    bars = lambda: [b for b in w.findChildren(QTabBar) if b.parent() is w and b.isVisible()]  # noqa: E731
+    bars = lambda: [b for b in w.findChildren(QTabBar) if b.parent() is w and b.isVisible()]
     qtbot.waitUntil(lambda: len(bars()) > 0)
     in_use = bars()
     stray = QTabBar(w)                       # what QMainWindow leaves behind: an old bar where no dock group is

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 
 import ui  # noqa: F401
 from rnnsim.lessons import build_setup, builtin_lessons, load_lesson, measure
@@ -16,19 +16,6 @@ TIMEOUT = 30000
 #: on a busy machine); the margin keeps the test about the clicks and the figure, not the speed
 LESSON_TIMEOUT = 300000
 LESSON_IDS = [lesson.id for lesson in builtin_lessons()]
-
-
-@pytest.fixture
-def settings_dir(tmp_path):
-    """QSettings read and write under tmp_path: no test touches the user's real settings."""
-    folder = str(tmp_path / "config")
-    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
-    for f in formats:
-        QSettings.setPath(f, QSettings.Scope.UserScope, folder)
-    yield folder
-    home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
-    for f in formats:
-        QSettings.setPath(f, QSettings.Scope.UserScope, home)
 
 
 @pytest.fixture
