@@ -12,43 +12,18 @@ bundle one after the other. Prints each figure's median and range and the ratio 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_startup import ROOT, TIMEOUT, TRACE, Xvfb  # noqa: E402  (the benchmark beside this one)
+import bench_startup
+from bench_startup import ROOT, Xvfb
 
 
 def start_once(command: list[str], display: str) -> dict[str, float]:
-    """Start ``command`` once; return {"painted": s, "interactive": s} after stopping it."""
-    with tempfile.TemporaryDirectory(prefix="rnnsim-bundle-startup-") as home:
-        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", RNNSIM_STARTUP_TRACE="1",
-                   XDG_CONFIG_HOME=str(Path(home, "config")), RNNSIM_DATA_DIR=str(Path(home, "data")))
-        env.pop("WAYLAND_DISPLAY", None)
-        stderr_path = Path(home, "stderr.txt")
-        with open(stderr_path, "w") as stderr:
-            app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-            found: dict[str, float] = {}
-            deadline = time.monotonic() + TIMEOUT
-            while "interactive" not in found and app.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-                found = {what: float(s) for what, s in TRACE.findall(stderr_path.read_text())}
-            app.send_signal(signal.SIGTERM)
-            try:
-                app.wait(30)
-            except subprocess.TimeoutExpired:
-                app.kill()
-                app.wait()
-        text = stderr_path.read_text()
-    if "interactive" not in found:
-        raise SystemExit(f"{command[0]} did not report 'startup interactive'; its stderr:\n{text[-3000:]}")
-    return found
+    """One start of ``command`` (the bundle or ``python main.py``): {"painted": s, "interactive": s}."""
+    return bench_startup.start_once(display, ROOT, command)
 
 
 def main() -> None:

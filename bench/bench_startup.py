@@ -69,15 +69,16 @@ class Xvfb:
         self.process.wait(10)
 
 
-def start_once(display: str, root: Path = ROOT) -> dict[str, float]:
-    """Start the app in ``root`` once; return {"painted": s, "interactive": s} after stopping it."""
+def start_once(display: str, root: Path = ROOT, command: list[str] | None = None) -> dict[str, float]:
+    """Start the app once — ``python main.py`` in ``root``, or ``command`` (a bundle's executable) — and
+    return {"painted": s, "interactive": s} after stopping it."""
     with tempfile.TemporaryDirectory(prefix="rnnsim-startup-") as home:
         env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", RNNSIM_STARTUP_TRACE="1",
                    XDG_CONFIG_HOME=str(Path(home, "config")), RNNSIM_DATA_DIR=str(Path(home, "data")))
         env.pop("WAYLAND_DISPLAY", None)
         stderr_path = Path(home, "stderr.txt")
         with open(stderr_path, "w") as stderr:
-            app = subprocess.Popen([sys.executable, "main.py"], cwd=root, env=env,
+            app = subprocess.Popen(command or [sys.executable, "main.py"], cwd=root, env=env,
                                    stdout=subprocess.DEVNULL, stderr=stderr)
             found: dict[str, float] = {}
             deadline = time.monotonic() + TIMEOUT
@@ -92,7 +93,8 @@ def start_once(display: str, root: Path = ROOT) -> dict[str, float]:
                 app.wait()
         text = stderr_path.read_text()
     if "interactive" not in found:
-        raise SystemExit(f"the app did not report 'startup interactive'; its stderr:\n{text[-3000:]}")
+        raise SystemExit(f"{(command or ['the app'])[0]} did not report 'startup interactive'; its stderr:\n"
+                         f"{text[-3000:]}")
     return found
 
 
