@@ -4,8 +4,8 @@ the lesson picked in the list, Set up, Run — once its headline figures are in.
     Xvfb :94 -screen 0 1600x1000x24 &
     DISPLAY=:94 QT_QPA_PLATFORM=xcb python scripts/lesson_screenshots.py [lesson-id ...]
 
-Settings are read and written in a temporary folder (the learner's own stay untouched); with no ids
-every built-in lesson is rendered.
+Each lesson starts as on a first start, its settings in a temporary folder (the learner's own stay
+untouched); with no ids every built-in lesson is rendered.
 """
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ def wait(app, done, timeout=TIMEOUT_S):
 
 
 def shoot(app, lesson_id: str) -> Path:
+    from PySide6.QtWidgets import QMessageBox
+
     from ui.main_window import MainWindow
+    # closing a trained window asks whether to keep the work: no one is there to answer
+    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard)
     window = MainWindow(remember_layout=True)
     window.resize(1600, 1000)
     window.show()
@@ -61,12 +65,12 @@ def shoot(app, lesson_id: str) -> Path:
 
 def main(argv=None) -> int:
     ids = list(argv if argv is not None else sys.argv[1:]) or [lesson.id for lesson in builtin_lessons()]
-    with tempfile.TemporaryDirectory(prefix="rnnsim-shots-") as settings:
-        for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-            QSettings.setPath(fmt, QSettings.Scope.UserScope, settings)
-        app = make_app()
-        OUT.mkdir(parents=True, exist_ok=True)
-        for lesson_id in ids:
+    app = make_app()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for lesson_id in ids:
+        with tempfile.TemporaryDirectory(prefix="rnnsim-shots-") as settings:   # each lesson from a first start
+            for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+                QSettings.setPath(fmt, QSettings.Scope.UserScope, settings)
             print(shoot(app, lesson_id), flush=True)
     return 0
 
