@@ -212,15 +212,21 @@ def _has_bool(value) -> bool:
     return isinstance(value, list) and any(_has_bool(v) for v in value)
 
 
-def _action(c: _Checker, value, where) -> dict:
+def _kind(c: _Checker, value, where, table: dict, noun: str) -> str:
+    """An object's ``kind`` from ``table`` ({kind: (required fields, optional fields)}), its fields checked."""
     c.obj(value, where)
     if "kind" not in value:
         c.fail(f"{where}.kind", "missing")
     kind = value["kind"]
-    if kind not in ACTIONS:
-        c.fail(f"{where}.kind", f"unknown action {shown(kind)}; known: {', '.join(ACTIONS)}")
-    required, optional = ACTIONS[kind]
+    if kind not in table:
+        c.fail(f"{where}.kind", f"unknown {noun} {shown(kind)}; known: {', '.join(table)}")
+    required, optional = table[kind]
     c.keys(value, where, ("kind",) + required, optional)
+    return kind
+
+
+def _action(c: _Checker, value, where) -> dict:
+    kind = _kind(c, value, where, ACTIONS, "action")
     if kind == "seek":
         event = c.text(value["event"], f"{where}.event")
         if event not in KINDS and event not in PHASES:
@@ -266,14 +272,7 @@ def _action(c: _Checker, value, where) -> dict:
 
 
 def _measure(c: _Checker, value, where) -> dict:
-    c.obj(value, where)
-    if "kind" not in value:
-        c.fail(f"{where}.kind", "missing")
-    kind = value["kind"]
-    if kind not in MEASURES:
-        c.fail(f"{where}.kind", f"unknown measure {shown(kind)}; known: {', '.join(MEASURES)}")
-    required, optional = MEASURES[kind]
-    c.keys(value, where, ("kind",) + required, optional)
+    kind = _kind(c, value, where, MEASURES, "measure")
     if kind == "weights":
         of = value["of"]
         if not isinstance(of, list) or not of:

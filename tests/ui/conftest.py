@@ -4,7 +4,7 @@ import pytest
 import ui  # noqa: F401  (first: guards None's reference count against the PySide6 6.12 drain)
 from ui.app import make_app
 
-RECORD_TIMEOUT = 20000
+RECORD_TIMEOUT = 30000
 
 
 @pytest.fixture
@@ -25,7 +25,9 @@ def settings_dir(tmp_path):
 @pytest.fixture
 def make_window(qtbot, monkeypatch):
     """make_window(**setup) -> a shown MainWindow with its first Tape recorded; ``setup`` by flat names
-    (Session.configure: task, steps, cell, hidden_size, optimizer, lr, probe_text, ...)."""
+    (Session.configure: task, steps, cell, hidden_size, optimizer, lr, probe_text, ...). With
+    ``remember_layout=True`` it is the window as ``rnnsim`` opens it: it keeps the learner's preferences
+    (use it with ``settings_dir``)."""
     from PySide6.QtWidgets import QMessageBox
 
     from ui.main_window import MainWindow
@@ -34,9 +36,9 @@ def make_window(qtbot, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
     windows = []
 
-    def make(warm=False, **setup):
+    def make(warm=False, remember_layout=False, **setup):
         make_app()
-        w = MainWindow(setup=setup)
+        w = MainWindow(setup=setup or None, remember_layout=remember_layout)
         qtbot.addWidget(w)
         w.show()
         qtbot.waitExposed(w)

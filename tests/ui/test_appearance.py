@@ -4,7 +4,7 @@ View → Text size and View → Theme kept in QSettings and applied; the dark sc
 import pytest
 from PySide6.QtCore import QRect, QSettings
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 import ui  # noqa: F401
 from ui import appearance, theme
@@ -32,27 +32,9 @@ def screen(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, settings_dir, monkeypatch, restored_look):
+def window(make_window, settings_dir, restored_look):
     """window(remember=False) -> a shown MainWindow, its first Tape recorded."""
-    from ui.main_window import MainWindow
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
-    made = []
-
-    def make(remember=False):
-        make_app()
-        w = MainWindow(remember_layout=remember)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        w.cell.set_animated(False)
-        w.session.start()
-        qtbot.waitUntil(lambda: w.ready, timeout=20000)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
+    return lambda remember=False: make_window(warm=True, remember_layout=remember)
 
 
 def fits(w, rect) -> bool:

@@ -9,7 +9,6 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 
 import ui  # noqa: F401
 from rnnsim.lessons import build_setup, builtin_lessons, load_lesson, measure
-from ui.app import make_app
 
 TIMEOUT = 30000
 #: a lesson's three clicks to its headline: meant to take under 30 s (the digits lesson takes ~45 s alone, ~2 min
@@ -19,30 +18,10 @@ LESSON_IDS = [lesson.id for lesson in builtin_lessons()]
 
 
 @pytest.fixture
-def fresh_window(qtbot, settings_dir, monkeypatch):
+def fresh_window(make_window, settings_dir):
     """fresh_window() -> the app's window as ``rnnsim`` opens it (it keeps the learner's preferences), its
     first Tape recorded."""
-    from PySide6.QtWidgets import QMessageBox
-
-    from ui.main_window import MainWindow
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
-    windows = []
-
-    def make():
-        make_app()
-        w = MainWindow(remember_layout=True)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        w.cell.set_animated(False)
-        w.session.start(warm=False)
-        qtbot.waitUntil(lambda: w.ready, timeout=TIMEOUT)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
+    return lambda: make_window(remember_layout=True)
 
 
 class Clicks:
