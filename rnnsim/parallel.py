@@ -11,6 +11,7 @@ summed. Small problems run in one chunk, where thread hand-offs would cost more 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,8 +22,9 @@ MIN_CHUNK = 4
 
 _lock = threading.Lock()
 _users = 0
-_saved = None
 _libraries = None
+_scanned_with_scipy = False
+_limited: list = []          # (library, its thread count before) that single_threaded_blas set to one thread
 _pool = None
 
 
@@ -48,27 +50,39 @@ def map_chunks(fn, items):
     return list(_pool.map(fn, items))
 
 
-def _blas_libraries():
-    global _libraries
-    if _libraries is None:
+def _blas_libraries(with_scipy: bool = True):
+    """The BLAS libraries loaded in this process (threadpoolctl); ``with_scipy`` first loads SciPy's, the one
+    numba's ``np.dot`` calls. Scanned again once SciPy's has been loaded since the last scan."""
+    global _libraries, _scanned_with_scipy
+    scipy_loaded = "scipy.linalg.cython_blas" in sys.modules
+    if with_scipy and not scipy_loaded:
         try:
-            import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba's np.dot calls: load it now)
+            import scipy.linalg.cython_blas  # noqa: F401
+            scipy_loaded = True
+        except ImportError:
+            pass
+    if _libraries is None or scipy_loaded != _scanned_with_scipy:
+        try:
             from threadpoolctl import ThreadpoolController
             _libraries = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
         except ImportError:
             _libraries = []
+        _scanned_with_scipy = scipy_loaded
     return _libraries
 
 
 @contextmanager
-def single_threaded_blas():
-    """Every BLAS library at one thread while the engine computes; restored when the last user leaves."""
-    global _users, _saved
+def single_threaded_blas(with_scipy: bool = True):
+    """Every BLAS library at one thread while the engine computes; restored when the last user leaves.
+
+    ``with_scipy=False`` (the Tape's recorder: numpy only, no compiled kernel) spares SciPy's import, ~0.3 s of
+    the app's first Tape: numpy's BLAS alone is limited then, SciPy's too when it is loaded already."""
+    global _users
     with _lock:
-        if _users == 0:
-            libs = _blas_libraries()
-            _saved = [lib.num_threads for lib in libs]
-            for lib in libs:
+        limited = {lib.filepath for lib, _ in _limited}
+        for lib in _blas_libraries(with_scipy):      # SciPy's may join while a recorder holds numpy's
+            if lib.filepath not in limited:
+                _limited.append((lib, lib.num_threads))
                 lib.set_num_threads(1)
         _users += 1
     try:
@@ -77,5 +91,6 @@ def single_threaded_blas():
         with _lock:
             _users -= 1
             if _users == 0:
-                for lib, n in zip(_blas_libraries(), _saved):
-                    lib.set_num_threads(n)
+                for lib, threads in _limited:
+                    lib.set_num_threads(threads)
+                _limited.clear()

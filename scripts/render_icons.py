@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
-SIZES = (16, 32, 48, 64, 128, 256)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rnnsim.commands.install_desktop import ICON_SIZES as SIZES, ICONS  # noqa: E402  (the sizes the menu entry installs)
 
 
 def render(svg: Path, sizes=SIZES, folder: Path = ICONS) -> list[Path]:

@@ -11,19 +11,15 @@ import signal
 import sys
 import time
 
-from pathlib import Path
-
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
+# the app's icon in every size it is drawn at: the PNGs ``rnnsim install-desktop`` puts in the menu
+from rnnsim.commands.install_desktop import ICON_SIZES, ICONS
 
 from . import theme
 
 _IMPORTED_AT = time.perf_counter()
-#: the app's icon in every size it is drawn at (resources/icons, installed beside ui/ as rnnsim/data/tasks.py
-#: finds resources/); ``rnnsim install-desktop`` puts the same icon in the menu
-ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
-ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 
 def app_icon() -> QIcon:
@@ -77,7 +73,9 @@ def main(argv=None) -> int:
     def after_paint():
         settle_memory()
         gc.enable()
-        window.session.start()                     # warm-up and the first Tape, each on its own thread
+        window.session.start()                     # the first Tape, then the warm-up, each on its own thread
+        # the hidden docks' contents, piece by piece, once the learner has the first Tape to look at
+        once(window.session.tapeChanged, lambda: QTimer.singleShot(IDLE_BUILD_AFTER_MS, window.later.builder.start))
         window.offer_recovery()                    # a session autosaved by a run that was killed
         once(window.session.tapeChanged, TrainerProcess.prestart)   # imports for ~0.5 s in its own process
 
@@ -86,6 +84,9 @@ def main(argv=None) -> int:
     return app.exec()
 
 
+#: ms after the first Tape is shown before the hidden docks are built (ui/deferred.py): the first moments
+#: of a start belong to the learner's first clicks
+IDLE_BUILD_AFTER_MS = 400
 #: set to a non-empty value to have :func:`main` print when the window was first painted and became usable
 TRACE_VARIABLE = "RNNSIM_STARTUP_TRACE"
 #: the event loop must answer a posted call within this many seconds for the window to count as usable

@@ -9,7 +9,8 @@ are built, so they follow at the next start (the graph's labels follow its zoom,
 """
 from __future__ import annotations
 
-import pyqtgraph as pg
+import sys
+
 from PySide6.QtCore import QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QTabBar
@@ -78,8 +79,8 @@ def restyle(app) -> None:
     app.setPalette(theme.palette())
     app.setFont(theme.ui_font(10))
     app.setStyleSheet(theme.STYLE)
-    pg.setConfigOption("background", theme.PAPER)
-    pg.setConfigOption("foreground", theme.INK)
+    if "pyqtgraph" in sys.modules:       # else it takes the theme's colours when it is imported
+        theme.pyqtgraph()
 
 
 def set_text_size(app, percent: int) -> None:

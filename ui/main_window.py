@@ -25,6 +25,7 @@ from rnnsim.lessons import builtin_lessons
 from . import appearance, dialogs, inspect_targets, menus
 from .autosave import Autosave, left_behind
 from .debugger import Debugger
+from .deferred import LaterParts
 from .file_load import FileLoad
 from .livetext import LiveText
 from .panels import lesson_files
@@ -37,8 +38,6 @@ from .panels.lessons import LessonsPanel
 from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
 from .panels.runs import RunsPanel
-from .panels.surface_view import CostSurfaceView
-from .plots.boundary import BoundaryView
 from .session import Session
 from .training import files
 from .training.dashboard import TrainingDashboard
@@ -108,13 +107,13 @@ class MainWindow(QMainWindow):
         self.equations = EquationView(self.session)
         self.inspector = Inspector(session=self.session)
         self.cell = CellView(self.session)
-        self.dashboard = TrainingDashboard(self.training, show_errors=False)
+        # the plots, the cost surface and the boundary: built when first shown, or after the window is ready
+        self.dashboard = TrainingDashboard(self.training, show_errors=False, lazy=True)
         self.data_panel = DataPanel(self.training)
         self.hyper_panel = HyperparametersPanel(self.training)
         self.predict_panel = PredictPanel(self.training)
         self.recent = files.RecentFiles(parent=self)
-        self.cost_surface = CostSurfaceView(self.training, self.session.edits)
-        self.boundary = BoundaryView(self.training)
+        self.later = LaterParts(self, wrap_surface=lambda w: _scrolled(w, horizontal=True))
         self.runs_panel = RunsPanel(self.training, show_errors=False)
         self.gradcheck_panel = GradcheckPanel(self.training)
         self.generate_panel = GeneratePanel(self.training)
@@ -133,11 +132,12 @@ class MainWindow(QMainWindow):
                    "predict": _scrolled(self.predict_panel), "generate": _scrolled(self.generate_panel, horizontal=True),
                    "runs": _scrolled(self.runs_panel, horizontal=True),
                    "gradcheck": _scrolled(self.gradcheck_panel), "equations": self.equations,
-                   "surface": _scrolled(self.cost_surface, horizontal=True), "boundary": self.boundary, "inspector": self.inspector,
+                   "surface": self.later.surface, "boundary": self.later.boundary, "inspector": self.inspector,
                    "cell": self.cell, "dashboard": _scrolled(self.dashboard, horizontal=True)}
         for key, title, area, _ in DOCKS:
             self.add_dock(key, title, widgets[key], area)
         self.place_docks()
+        self.later.build_when_seen(self.docks)
         # the bottom docks (the cell view, the training dashboard) reach the left edge: the dashboard's plots
         # and controls need the width at 1366 px; the equations keep the right column's full height
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -174,6 +174,22 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
         self._sized = False
         self.reload_lessons()
+
+    # ---- the parts built after the window is on screen (ui/deferred.py) ---------------------------------
+    @property
+    def cost_surface(self):
+        """The cost surface beside the gradient over time (built now if it was not yet)."""
+        return self.later.surface.build()
+
+    @property
+    def boundary(self):
+        """The decision boundary view (built now if it was not yet)."""
+        return self.later.boundary.build()
+
+    def build_deferred(self) -> None:
+        """Build the training plots, the cost surface and the decision boundary now (the app builds them in
+        idle moments after the first Tape: ``later.builder.start()``)."""
+        self.later.builder.finish()
 
     def showEvent(self, ev):
         super().showEvent(ev)
@@ -474,9 +490,12 @@ class MainWindow(QMainWindow):
         self.training.shutdown()
         self.gradcheck_panel.shutdown()
         self.lesson_driver.runner.stop()
-        self.cost_surface.shutdown()
-        for runner in (self.boundary.runner, self.runs_panel.runner, self.generate_panel.runner,
-                       self.dashboard.confusion_runner, self.dashboard.text_sample.runner):
+        self.later.builder.timer.stop()
+        surface, boundary = self.later.surface.content, self.later.boundary.content
+        if surface is not None:
+            surface.shutdown()
+        for runner in ([boundary.runner] if boundary is not None else []) + [
+                self.runs_panel.runner, self.generate_panel.runner] + self.dashboard.runners():
             runner.stop()                                  # their jobs read the model: done before it goes
         self.dashboard.timer.stop()
         self.debugger.stop_play()

@@ -50,6 +50,7 @@ class Session(QObject):
         self.built = None                      # ui.probe.Recorded: the Tape shown and what it was made of
         self.breakpoints: set[int] = set()
         self.compiling = False
+        self._warm_after_tape = False
         self.offer: str | None = None          # the text of the pending offer of new weights
         self._stale = False                    # something changed while training ran
         self._carry = None                     # (optimizer, updates, losses) after "Apply update"
@@ -75,12 +76,19 @@ class Session(QObject):
 
     # ---- start / stop ------------------------------------------------------------------------
     def start(self, warm: bool = True):
-        """Warm numba up on one worker and record the first Tape on another."""
+        """Record the first Tape on a worker, then warm numba up on another. The Tape needs no compiled
+        kernel, and a warm-up that loads them from numba's cache holds the interpreter for ~0.3 s: started
+        together, it delayed the first Tape by as much (the "compiling" status shows from the start)."""
         if warm:
             self.compiling = True
             self.compilingChanged.emit(True)
-            self.compiler.submit(warmup(self.training.spec.cell))
+            self._warm_after_tape = True
         self._record_now()
+
+    def _start_warmup(self):
+        if self._warm_after_tape:
+            self._warm_after_tape = False
+            self.compiler.submit(warmup(self.training.spec.cell))
 
     def shutdown(self, msecs: int = 30000):
         self._rebuild.stop()
@@ -361,6 +369,7 @@ class Session(QObject):
             built.tape.seek(min(cursor, len(built.tape.events) - 1))
         self.tapeChanged.emit(self)
         self.cursorChanged.emit(built.tape.cursor)
+        self._start_warmup()
         if built.updates and old is not None and built.updates > old.updates:
             before = built.losses[-2] if len(built.losses) > 1 else float("nan")
             self.status.emit(f"Update {built.updates} applied: loss {before:.6g} → {built.tape.loss:.6g}")
@@ -373,6 +382,7 @@ class Session(QObject):
     def _on_failed(self, exc):
         from rnnsim.errors import RnnsimError
         self._pending_cursor = None
+        self._start_warmup()
         if isinstance(exc, RnnsimError):
             self.errorOccurred.emit("The engine refused this probe", str(exc))
         else:

@@ -346,3 +346,12 @@ STYLE = style_sheet()
 #: the debugger's cursor)
 
 ALIGN_CENTER = Qt.AlignmentFlag.AlignCenter
+
+
+def pyqtgraph():
+    """pyqtgraph, with the theme's colours as its defaults. Imported on first use, not at the start: its
+    import costs ~0.2 s, and the views the window shows first do not need it."""
+    import pyqtgraph as pg
+    pg.setConfigOption("background", PAPER)
+    pg.setConfigOption("foreground", INK)
+    return pg

@@ -1,16 +1,32 @@
 """One adapter per cell kind around its numba kernels, so the network code treats all cells alike.
 
+The kernel modules (``elman``, ``lstm``, ``gru``) load on first use, not when ``rnnsim`` is imported:
+numba's import alone costs ~0.2 s, which the desktop app's window, the Tape recorder (numpy only) and
+most commands need not wait for. ``from rnnsim.cells import elman`` gives the module all the same.
+
 A ``Record`` holds everything one direction of one layer computed in its forward pass
 (time-major, ``(T, batch, ·)``): the hidden states ``h``, and for the cells that have them the
 cell state ``c``, the gate activations and the other values its backward pass reuses.
 """
 from __future__ import annotations
 
+import importlib
+import types
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import elman, gru, lstm
+
+class _OnFirstUse(types.ModuleType):
+    """Stands for a kernel module until one of its attributes is read, then imports it. The import puts the
+    real module in this package's namespace in its place, and Python's import lock makes a second thread
+    wait for it (``importlib.util.LazyLoader`` lets it see a half-run module before Python 3.12)."""
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+elman, lstm, gru = (_OnFirstUse(f"{__name__}.{name}") for name in ("elman", "lstm", "gru"))
 
 
 @dataclass
@@ -41,8 +57,12 @@ class ElmanCell:
     gate_blocks = 1
     has_cell_state = False
 
-    def __init__(self, act: int):
-        self.act = act
+    def __init__(self, activation: str):
+        self.activation = activation        # the name of elman's code for it (read on first use: see above)
+
+    @property
+    def act(self) -> int:
+        return getattr(elman, self.activation)
 
     def allocate(self, steps, batch, hidden) -> Record:
         return Record(h=np.empty((steps, batch, hidden)))
@@ -103,12 +123,12 @@ class GRUCell:
 
 
 CELLS = {
-    "linear": ElmanCell(elman.IDENTITY),
-    "rnn_tanh": ElmanCell(elman.TANH),
-    "rnn_relu": ElmanCell(elman.RELU),
-    "rnn_sigmoid": ElmanCell(elman.SIGMOID),
-    "rnn_softplus": ElmanCell(elman.SOFTPLUS),
-    "rnn_hard_sigmoid": ElmanCell(elman.HARD_SIGMOID),
+    "linear": ElmanCell("IDENTITY"),
+    "rnn_tanh": ElmanCell("TANH"),
+    "rnn_relu": ElmanCell("RELU"),
+    "rnn_sigmoid": ElmanCell("SIGMOID"),
+    "rnn_softplus": ElmanCell("SOFTPLUS"),
+    "rnn_hard_sigmoid": ElmanCell("HARD_SIGMOID"),
     "lstm": LSTMCell(),
     "gru": GRUCell(),
 }

@@ -2,7 +2,7 @@
 
 Linux (and other freedesktop systems): ``$XDG_DATA_HOME/applications/rnnsim.desktop`` (``XDG_DATA_HOME``
 defaults to ``~/.local/share``) and the icon at ``$XDG_DATA_HOME/icons/hicolor/<n>x<n>/apps/rnnsim.png``
-for n in 16, 32, 48, 64, 128, 256 plus ``hicolor/scalable/apps/rnnsim.svg``, each written atomically;
+for n in 16, 22, 24, 32, 48, 64, 128, 256 plus ``hicolor/scalable/apps/rnnsim.svg``, each written atomically;
 then ``update-desktop-database`` and ``gtk-update-icon-cache`` when they are installed. Windows: a
 Start-menu shortcut ``rnnsim.lnk`` made by PowerShell's ``WScript.Shell`` and its icon
 ``%LOCALAPPDATA%\\rnnsim\\rnnsim.ico``. macOS: not supported (one line, exit 2).
@@ -25,7 +25,8 @@ from ..io import write_atomic
 from .common import JSON_HELP, UsageError, strict_json
 
 APP_ID = "rnnsim"                     # the .desktop file's name, the icon's name, the window's class
-ICON_SIZES = (16, 32, 48, 64, 128, 256)
+#: 22 and 24: the sizes GTK menus draw; without a PNG there they load the SVG, which not every desktop can
+ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 ICONS = RESOURCES / "icons"
 #: characters that make an Exec argument need quoting (the Desktop Entry Specification's list)
 _RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")

@@ -32,7 +32,7 @@ from .. import losses, parallel
 from ..errors import ConfigError, InputError
 from ..model import check_truncate
 from ..optim import Optimizer
-from ..cells.elman import HARD_SIGMOID_SLOPE
+from ..cells import elman          # loads numba on first use: only a hard-sigmoid Tape reads it
 from ..spec import GATE_BLOCKS
 from .cursor import Recording, Tape
 from .events import PHASE_OF, Event, Naming
@@ -121,7 +121,7 @@ ACTIVATIONS = {
     "rnn_softplus": (lambda a, out: np.copyto(out, np.where(a > 20.0, a, np.log1p(np.exp(np.minimum(a, 20.0))))),
                      lambda h, pre: np.where(pre > 20.0, 1.0, 1.0 / (1.0 + np.exp(-pre)))),
     "rnn_hard_sigmoid": (lambda a, out: np.copyto(out, np.minimum(np.maximum(a + 3.0, 0.0), 6.0) / 6.0),
-                         lambda h, pre: np.where((pre > -3.0) & (pre < 3.0), HARD_SIGMOID_SLOPE, 0.0)),
+                         lambda h, pre: np.where((pre > -3.0) & (pre < 3.0), elman.HARD_SIGMOID_SLOPE, 0.0)),
 }
 
 
@@ -302,7 +302,7 @@ def record(model, x, target, truncate=None, l2=0.0, clip=None, clip_mode="norm",
     params = {k: v.copy() for k, v in model.params.items()}
     # one BLAS thread, as the engine: the products here are small, and a 2-thread pool collapses
     # when another thread (the GUI) is busy (docs/pitfalls.md)
-    with parallel.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore", divide="ignore",
+    with parallel.single_threaded_blas(with_scipy=False), np.errstate(over="ignore", invalid="ignore", divide="ignore",
                                                       under="ignore"):
         return _record(spec, params, x, target, truncate, l2, clip, clip_mode, optimizer, decoder_x)
 

@@ -11,7 +11,7 @@ import pytest
 
 from rnnsim.cli import main
 from rnnsim.commands import install_desktop
-from rnnsim.commands.install_desktop import (ICON_SIZES, desktop_entry, exec_field, ico_from_pngs,
+from rnnsim.commands.install_desktop import (ICON_SIZES, ICONS, desktop_entry, exec_field, ico_from_pngs,
                                              launcher_command, linux_paths, shortcut_command, windows_paths,
                                              xdg_data_home)
 
@@ -130,3 +130,17 @@ def test_a_bundle_launches_itself(monkeypatch):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", "/opt/rnnsim/rnnsim")
     assert launcher_command(which=lambda name: "/usr/bin/rnnsim-app") == ["/opt/rnnsim/rnnsim"]
+
+
+def test_the_svg_icon_is_recognised_by_gtk_menus():
+    """gdk-pixbuf (the loader GTK menus use for sizes without a PNG) takes a file for SVG only when "<svg"
+    is within its first 256 bytes: a comment before the tag made menus show a generic icon instead."""
+    assert b"<svg" in (ICONS / "rnnsim.svg").read_bytes()[:256]
+
+
+def test_every_menu_size_has_its_png():
+    """GTK menus draw icons at 22 or 24 px: a PNG at each size keeps them off the SVG altogether."""
+    assert {22, 24} <= set(ICON_SIZES)
+    for size in ICON_SIZES:
+        data = (ICONS / f"rnnsim-{size}.png").read_bytes()
+        assert data[:8] == PNG_SIGNATURE and struct.unpack(">II", data[16:24]) == (size, size)

@@ -122,6 +122,7 @@ def test_the_theme_is_kept_and_dark_applies_at_the_next_start(qtbot, window):
     assert window_colour.lightness() < 60
     assert dark.graph.view.backgroundBrush().color() == theme.CANVAS
     assert theme.CANVAS.lightness() < 60
+    dark.build_deferred()                                          # the training plots are built after the start
     panels = dark.dashboard.findChildren(PlotPanel)
     assert panels and all(p.plot.backgroundBrush().color() == theme.PAPER for p in panels)
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from rnnsim import runs as run_records
 
 from .. import theme
-from ..plots.base import exact, run_color
+from ..plots.style import exact, run_color
 from ..workers import Runner
 
 COLUMNS = ("Show", "Name", "Label", "Outcome", "Final loss")

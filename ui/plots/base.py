@@ -15,7 +15,6 @@ import math
 import time
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout
@@ -25,24 +24,17 @@ from .export import ExportMixin
 from .grid import TickGrid
 from .legend import OutsideLegend
 from .style import (AXIS_PEN, CACHED, DOWNSAMPLE_ABOVE, PARAM_COLORS, RANGE_SETTLE, SERIES, TEXT,  # noqa: F401
-                    THIN_ABOVE, csv_number, exact, nearest, nice_ceiling, param_label)
+                    RUN_COLORS, THIN_ABOVE, csv_number, exact, nearest, nice_ceiling, param_label, run_color)
 from .symlog import SymlogAxis, symlog, symlog_inverse, symlog_threshold  # noqa: F401  (re-exported)
 
-#: kept runs' colours, by run id: deep colours outside the current run's blues and oranges and outside the
-#: per-parameter palette (PARAM_COLORS), so that a kept run is never taken for a parameter's curve
-RUN_COLORS = [QColor(c) for c in ("#c51b7d", "#1b7837", "#762a83", "#b35806", "#01665e", "#8c510a", "#4d4d4d",
-                                  "#de77ae")]
+pg = theme.pyqtgraph()       # the theme's colours as its defaults before any plot is made
+
 OVERLAY_Z = -10              # behind the current run's curves (z 0), above the grid (z −1000)
 OVERLAY_WIDTH = 1.4
 
 
 def _same(a, b) -> bool:
     return a is b or np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
-
-
-def run_color(run_id: int) -> QColor:
-    """The colour of kept run ``run_id`` on every plot and in the run list."""
-    return RUN_COLORS[(int(run_id) - 1) % len(RUN_COLORS)]
 
 
 class PlotPanel(ExportMixin, QFrame):

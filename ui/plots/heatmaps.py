@@ -177,7 +177,9 @@ class HiddenStatePlot(HeatmapPanel):
 class WeightsView(QWidget):
     """U, W, V of one layer (top row) and the gradients the last update used (bottom row)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, build_now: bool = True):
+        """``build_now=False``: the six heatmaps are made by running :attr:`pieces` (a generator, one heatmap
+        per step: ~35 ms each), e.g. spread over a start-up's idle moments."""
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -193,26 +195,34 @@ class WeightsView(QWidget):
         self.caption.setStyleSheet(f"color: {theme.MUTED.name()};")
         top.addWidget(self.caption, 1)
         lay.addLayout(top)
-        grid = QGridLayout()
-        grid.setSpacing(4)
-        lay.addLayout(grid, 1)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(4)
+        lay.addLayout(self.grid, 1)
+        self.panels = {}
+        self._params = self._grads = self._spec = None
+        self.pieces = self._make_panels()
+        if build_now:
+            for _ in self.pieces:
+                pass
+
+    def _make_panels(self):
         words = {"U": "input → hidden (PyTorch weight_ih): row = a unit of a gate, column = an input feature",
                  "W": "hidden → hidden (weight_hh): how each unit's previous state h(t−1) feeds each unit",
                  "V": "hidden → output (fc.weight): how the outputs read the last layer's state"}
         axes = {"U": ("input", "unit"), "W": ("previous state h(t−1)", "unit"), "V": ("hidden unit", "output")}
         titles = {"U": "U  (input → hidden)", "W": "W  (hidden → hidden)", "V": "V  (hidden → output)"}
-        self.panels = {}
         for col, letter in enumerate("UWV"):
             x_label, y_label = axes[letter]
             self.panels[letter] = HeatmapPanel(titles[letter], help_text=f"{letter}: {words[letter]}",
                                                x_label=x_label, y_label=y_label, bar_labels=False)
+            self.grid.addWidget(self.panels[letter], 0, col)
+            yield
             self.panels["d" + letter] = HeatmapPanel(
                 f"∂L/∂{letter}  (gradient)", gradient=True, x_label=x_label, y_label=y_label, bar_labels=False,
                 help_text=f"The gradient of the loss for {letter} at the last detailed step, as the update used it "
                           f"(after clipping); the update moves {letter} against it. Green negative, purple positive.")
-            grid.addWidget(self.panels[letter], 0, col)
-            grid.addWidget(self.panels["d" + letter], 1, col)
-        self._params = self._grads = self._spec = None
+            self.grid.addWidget(self.panels["d" + letter], 1, col)
+            yield
 
     def show_data(self, params: dict | None, grads: dict | None, spec, step: int | None = None,
                   grads_step: int | None = None, rows=("values", "grads")) -> None:

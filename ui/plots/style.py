@@ -31,6 +31,15 @@ CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 RANGE_SETTLE = 0.3           # s: while training, a view range changes at most this often (see fit)
 THIN_ABOVE = 300             # points: wider pens only for short curves (epochs, time steps)
 DOWNSAMPLE_ABOVE = 20_000    # points: peak-downsample longer curves
+#: kept runs' colours, by run id: deep colours outside the current run's blues and oranges and outside the
+#: per-parameter palette (PARAM_COLORS), so that a kept run is never taken for a parameter's curve
+RUN_COLORS = [QColor(c) for c in ("#c51b7d", "#1b7837", "#762a83", "#b35806", "#01665e", "#8c510a", "#4d4d4d",
+                                  "#de77ae")]
+
+
+def run_color(run_id: int) -> QColor:
+    """The colour of kept run ``run_id`` on every plot and in the run list."""
+    return RUN_COLORS[(int(run_id) - 1) % len(RUN_COLORS)]
 
 
 def nice_ceiling(v: float) -> float:

@@ -30,14 +30,7 @@ from rnnsim.metrics import class_count, model_confusion
 
 from .. import theme
 from ..livetext import LiveText
-from ..plots.banner import DivergenceBanner  # noqa: F401  (re-exported)
-from ..plots.base import PlotPanel, run_color
-from ..plots.confusion import ConfusionPlot
-from ..plots.gates import GATES, GatePlot
-from ..plots.gradients import GradNormPlot, GradOverTimePlot
-from ..plots.heatmaps import HiddenStatePlot, WeightsView
-from ..plots.loss import AccuracyPlot, LearningRatePlot, LossPlot
-from ..plots.text_sample import TextSampleView
+from ..plots.banner import DivergenceBanner
 from ..workers import Runner
 from .controller import DIVERGED, FINISHED, PAUSED, READY, RUNNING, STOPPED
 
@@ -54,13 +47,20 @@ class TrainingDashboard(QWidget):
     """
 
     def __init__(self, controller=None, parent=None, refresh_hz: float = 10.5, stagger: bool = True,
-                 show_errors: bool = True):
+                 show_errors: bool = True, lazy: bool = False):
+        """``lazy``: build the controls now, the plots (~0.5 s, and pyqtgraph's import) when the dashboard is
+        first seen (ui/deferred.build_when_seen) or :meth:`build_plots` / :meth:`build_plots_step` asks."""
         super().__init__(parent)
         self.controller = None
         self.refresh_hz = refresh_hz
         self._drawn = {}                      # plot name -> history version / snapshot drawn
         self._rate = deque(maxlen=40)         # (time, step) for steps per second
-        self._build()
+        self._build_controls()
+        self.plots_built = False
+        self.step_plots = ()
+        self._plot_steps = self._plots()
+        if not lazy:
+            self.build_plots()
         self.timer = QTimer(self)
         # several short frames per refresh (SLOTS): every plot is redrawn refresh_hz times a second, but
         # no single frame holds the GUI for more than about two plots
@@ -75,7 +75,7 @@ class TrainingDashboard(QWidget):
             self.attach(controller)
 
     # ---- construction -------------------------------------------------------------------------
-    def _build(self):
+    def _build_controls(self):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
@@ -84,17 +84,56 @@ class TrainingDashboard(QWidget):
         self.banner.rollbackRequested.connect(self._rollback)
         self.banner.resetRequested.connect(partial(self._command, "reset"))
         lay.addWidget(self.banner)
-
-        self.loss_plot = LossPlot()
-        self.accuracy_plot = AccuracyPlot()
-        self.lr_plot = LearningRatePlot()
-        self.grad_norm_plot = GradNormPlot()
-        self.grad_time_plot = GradOverTimePlot()
-        self.hidden_plot = HiddenStatePlot()
-        self.gate_plot = GatePlot()
-        self.weights_view = WeightsView()
-        self.confusion_plot = ConfusionPlot()
         self.confusion_runner = Runner("confusion matrix", self)
+
+    def build_plots(self) -> None:
+        """Build every plot not built yet (at once), and draw the attached controller's history in them."""
+        while self.build_plots_step():
+            pass
+
+    def build_plots_step(self) -> bool:
+        """Build the next plot (at most ~80 ms of work, so a start-up can spread them over idle moments);
+        True while more remain."""
+        if self.plots_built:
+            return False
+        try:
+            next(self._plot_steps)
+            return True
+        except StopIteration:
+            self.plots_built = True
+            if self.controller is not None:             # what the controller did meanwhile, drawn now
+                self._on_reset()
+                self._on_state(self.controller.state)
+            return False
+
+    def _plots(self):
+        """The plots, one per step (a generator: :meth:`build_plots_step`); pyqtgraph is imported by the first."""
+        from ..plots.confusion import ConfusionPlot
+        from ..plots.gates import GatePlot
+        from ..plots.gradients import GradNormPlot, GradOverTimePlot
+        from ..plots.heatmaps import HiddenStatePlot, WeightsView
+        from ..plots.loss import AccuracyPlot, LearningRatePlot, LossPlot
+        from ..plots.text_sample import TextSampleView
+        yield
+        lay = self.layout()
+        self.loss_plot = LossPlot()
+        yield
+        self.accuracy_plot = AccuracyPlot()
+        yield
+        self.lr_plot = LearningRatePlot()
+        yield
+        self.grad_norm_plot = GradNormPlot()
+        yield
+        self.grad_time_plot = GradOverTimePlot()
+        yield
+        self.hidden_plot = HiddenStatePlot()
+        yield
+        self.gate_plot = GatePlot()
+        yield
+        self.weights_view = WeightsView(build_now=False)
+        yield from self.weights_view.pieces
+        self.confusion_plot = ConfusionPlot()
+        yield
         self.confusion_runner.done.connect(self._confusion_done)
         self.confusion_runner.failed.connect(lambda exc: self.confusion_plot.clear_matrix(f"Not computed: {exc}"))
 
@@ -144,9 +183,21 @@ class TrainingDashboard(QWidget):
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 6)
         lay.addWidget(split, 1)
+        yield
         self.text_sample = TextSampleView()          # text data only: what the network writes, every few seconds
         lay.addWidget(self.text_sample)
         self.step_plots = (self.loss_plot, self.accuracy_plot, self.lr_plot, self.grad_norm_plot)
+
+    def plot_panels(self) -> list:
+        """Every PlotPanel of the dashboard (none before the plots are built)."""
+        if not self.plots_built:
+            return []
+        from ..plots.base import PlotPanel
+        return self.findChildren(PlotPanel)
+
+    def runners(self) -> list:
+        """The worker threads of the dashboard (to stop before the model goes)."""
+        return [self.confusion_runner] + ([self.text_sample.runner] if hasattr(self, "text_sample") else [])
 
     def _controls(self) -> QWidget:
         bar = QFrame()
@@ -259,7 +310,7 @@ class TrainingDashboard(QWidget):
         if items:
             self._rate.append((time.perf_counter(), items[-1].step))
             latest = self.controller.history.latest
-            if latest is not None and latest.params is not None:
+            if self.plots_built and latest is not None and latest.params is not None:
                 self.text_sample.offer(self.controller.model.spec, latest.params, latest.step)
 
     def _on_state(self, state):
@@ -279,7 +330,7 @@ class TrainingDashboard(QWidget):
             end = self.controller.planned_end()
             for plot in self.step_plots:
                 plot.set_x_hint(end)
-        for plot in self.findChildren(PlotPanel):
+        for plot in self.plot_panels():
             plot.live = running
         if running:
             self._rate.clear()
@@ -287,13 +338,18 @@ class TrainingDashboard(QWidget):
         else:
             self.timer.stop()
             self.refresh(force=True)
-            self._sample_current()
+            if self.plots_built:
+                self._sample_current()
         if state != DIVERGED:
             self.banner.hide()
 
     def _on_reset(self):
         self._drawn.clear()
         self._rate.clear()
+        self.banner.hide()
+        if not self.plots_built:           # build_plots draws the controller's state when it has built them
+            self.refresh(force=True)
+            return
         c = self.controller
         spec = c.model.spec
         entries = [(f"layer {layer + 1}" + (" (backward ←)" if d else ""), (layer, d))
@@ -310,9 +366,8 @@ class TrainingDashboard(QWidget):
         self.tabs.setTabVisible(self.confusion_tab, class_count(c.trainer.train_set) is not None)
         for plot in self.step_plots:
             plot.clear_marks()
-        for plot in self.findChildren(PlotPanel):       # a new model or data: forget sticky ranges and scales
+        for plot in self.plot_panels():       # a new model or data: forget sticky ranges and scales
             plot.forget_view()
-        self.banner.hide()
         self._on_runs()
         self.refresh(force=True)
 
@@ -322,6 +377,9 @@ class TrainingDashboard(QWidget):
 
     def _on_runs(self):
         """Overlay the visible kept runs, labelled against each other and the settings in force."""
+        if not self.plots_built:
+            return
+        from ..plots.style import run_color
         c = self.controller
         shown = [(run, label, run_color(run.id)) for run, label in zip(c.runs, c.run_labels()) if run.visible]
         for plot in (self.loss_plot, self.accuracy_plot, self.grad_norm_plot, self.grad_time_plot):
@@ -329,12 +387,13 @@ class TrainingDashboard(QWidget):
 
     def _show_gates(self, cell: str) -> None:
         """The gates plot only for cells that have gates (LSTM, GRU); the tab says what it holds."""
+        from ..plots.gates import GATES
         gated = cell in GATES
         self.gate_plot.setVisible(gated)
         self.tabs.setTabText(self.inside_tab, "Hidden state && gates" if gated else "Hidden state")
 
     def _on_model(self, model):
-        if model is not None:
+        if model is not None and self.plots_built:
             self._show_gates(model.spec.cell)
         self._invalidate("weights_v")
         self._invalidate("weights_g")
@@ -413,6 +472,8 @@ class TrainingDashboard(QWidget):
             self.redraws += 1
         if parts is None or "acc_lr" in parts:
             self._update_stats(h)
+        if not self.plots_built:
+            return
         shown = self.isVisible()
         tab = self.tabs.currentIndex()
         latest = h.latest
@@ -543,7 +604,7 @@ class TrainingDashboard(QWidget):
 
     def closeEvent(self, event):
         self.timer.stop()
-        self.confusion_runner.stop()
-        self.text_sample.runner.stop()
+        for runner in self.runners():
+            runner.stop()
         super().closeEvent(event)
 

@@ -17,7 +17,6 @@ asks its dock for room again.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QMainWindow, QSplitter,
@@ -57,23 +56,7 @@ class Inspector(QWidget):
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.info)
         split = QSplitter(Qt.Orientation.Vertical)
-        self.plot = pg.PlotWidget(background=theme.PAPER)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.invertY(True)
-        self.plot.setAspectLocked(False)
-        for ax in ("left", "bottom"):
-            self.plot.getAxis(ax).setPen(pg.mkPen(theme.EDGE))
-            self.plot.getAxis(ax).setTextPen(pg.mkPen(theme.LABEL))
-        self.plot.setLabel("left", "row")
-        self.plot.setLabel("bottom", "column")
-        self.image = pg.ImageItem()
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=_colormap(False), interactive=False, width=12)
-        self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
-        self.image.hoverEvent = self._hover
-        split.addWidget(self.plot)
+        self.plot = self.image = self.bar = None       # the heatmap: made by the first inspect (pyqtgraph loads then)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.itemChanged.connect(self._edited)
@@ -165,6 +148,28 @@ class Inspector(QWidget):
             self._make_room()
         self._show_entry(0)
 
+    def _make_heatmap(self) -> None:
+        """The heatmap with its colour bar, above the table."""
+        pg = theme.pyqtgraph()
+        self.plot = pg.PlotWidget(background=theme.PAPER)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(False)
+        for ax in ("left", "bottom"):
+            self.plot.getAxis(ax).setPen(pg.mkPen(theme.EDGE))
+            self.plot.getAxis(ax).setTextPen(pg.mkPen(theme.LABEL))
+        self.plot.setLabel("left", "row")
+        self.plot.setLabel("bottom", "column")
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=_colormap(False), interactive=False, width=12)
+        self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        self.image.hoverEvent = self._hover
+        self.split.insertWidget(0, self.plot)
+        self.split.setSizes([220, 160])
+
     def _make_room(self):
         """Lift the empty inspector's height limit and ask the window to give its dock ROOM_H."""
         if self.maximumHeight() >= UNLIMITED:
@@ -177,13 +182,16 @@ class Inspector(QWidget):
 
     def _show_entry(self, i):
         if not (0 <= i < len(self.entries)):
-            self.image.clear()
+            if self.image is not None:
+                self.image.clear()
             self.table.clear()
             self.info.setText("")
             self.array = None
             self.param = None
             return
         name, a, gradient, param = self.entries[i]
+        if self.plot is None:
+            self._make_heatmap()
         self.array = a
         editable = param is not None and getattr(self.session, "edits", None) is not None and a.ndim == 2
         self.param = param if editable else None
@@ -260,7 +268,9 @@ class Inspector(QWidget):
             self.plot.setToolTip(f"row {i}, column {j}: {m[i, j]:.6g}")
 
 
-def _colormap(gradient: bool) -> pg.ColorMap:
+def _colormap(gradient: bool):
+    """The values' (or the gradients') diverging map as a pyqtgraph ColorMap."""
+    pg = theme.pyqtgraph()
     lut = theme.GRAD_LUT if gradient else theme.VALUE_LUT
     return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
 
