@@ -5,6 +5,7 @@ status shows), and the first Tape is recorded on another.
 """
 from __future__ import annotations
 
+import faulthandler
 import gc
 import os
 import signal
@@ -57,6 +58,8 @@ def settle_memory() -> None:
 
 
 def main(argv=None) -> int:
+    if sys.stderr is not None:           # a crash in Qt's or numba's native code names the Python line it ran
+        faulthandler.enable()
     # start-up makes ~170 000 long-lived objects (modules, Qt wrappers): cyclic collections meanwhile would
     # walk them again and again and free nothing; settle_memory() collects once and freezes them after the paint
     gc.disable()

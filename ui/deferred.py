@@ -43,10 +43,15 @@ class Deferred(QWidget):
 
 
 
-def import_in_background(modules) -> threading.Thread:
+def import_in_background(modules, qt_modules=()) -> threading.Thread:
     """Import ``modules`` on a thread (started; join it). They define classes and values only, no Qt object
     with a thread of its own (measured: no Qt warning, and the event loop beside it never paused > 35 ms).
-    A failure is left for the main thread's own import of the module to report."""
+    ``qt_modules`` (the Qt libraries they load) are imported first, here on the calling (GUI) thread: the
+    libraries' own initialisation does not race the window's painting (~5 ms). A failure is left for the
+    main thread's own import of the module to report."""
+    for name in qt_modules:
+        importlib.import_module(name)
+
     def run():
         for name in modules:
             try:
@@ -109,6 +114,8 @@ class LaterParts:
     #: what those parts import (pyqtgraph with them): on a thread first (:func:`import_in_background`)
     MODULES = ("ui.plots.loss", "ui.plots.gates", "ui.plots.gradients", "ui.plots.heatmaps", "ui.plots.confusion",
                "ui.plots.text_sample", "ui.plots.boundary", "ui.panels.surface_view")
+    #: the Qt libraries pyqtgraph loads beyond the window's: on the GUI thread
+    QT_MODULES = ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtSvg", "PySide6.QtTest")
 
     def __init__(self, window, wrap_surface: Callable[[QWidget], QWidget] | None = None):
         self.window = window
@@ -131,7 +138,7 @@ class LaterParts:
         build_when_seen(docks["boundary"], self.boundary.build)
 
     def _steps(self):
-        loading = import_in_background(self.MODULES)         # ~0.3 s of imports, off the event loop
+        loading = import_in_background(self.MODULES, self.QT_MODULES)     # ~0.3 s of imports, off the event loop
         while loading.is_alive():
             loading.join(0.002)
             yield

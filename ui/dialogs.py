@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPushButton, Q
 
 from rnnsim.paths import numba_cache_dir
 
+from . import theme
 from .autosave import data_folder
 
 #: the project's pyproject.toml, read for the version when rnnsim runs from a checkout that is not installed
@@ -31,8 +32,8 @@ def shortcut_rows(actions) -> list[str]:
         keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
         if keys:
             rows.append(f"<tr><td><b>{html.escape(keys)}</b></td><td>{html.escape(a.text().replace('&', ''))}</td>"
-                        f"<td style='color:#718096'>{html.escape(a.toolTip().split('  (')[0])}</td></tr>")
-    rows.append("<tr><td><b>Ctrl+wheel, drag</b></td><td>Zoom, pan</td><td style='color:#718096'>in the graph; "
+                        f"<td style='color:{theme.MUTED.name()}'>{html.escape(a.toolTip().split('  (')[0])}</td></tr>")
+    rows.append(f"<tr><td><b>Ctrl+wheel, drag</b></td><td>Zoom, pan</td><td style='color:{theme.MUTED.name()}'>in the graph; "
                 "the wheel scrolls along time</td></tr>")
     return rows
 

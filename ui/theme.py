@@ -38,6 +38,10 @@ OP_FILL = QColor("#fffbea")           # the fill of the cell view's operators
 GRID_MAJOR = QColor("#e5e9f0")        # the plots' grid lines
 GRID_MINOR = QColor("#f1f4f8")
 STEP_LOSS = QColor("#90b4dc")         # a light version of the forward blue (the per-step loss)
+GOOD = QColor("#276749")              # a check passed (text)
+BAD = QColor("#c53030")               # a check failed, a value refused (text)
+CAUTION = QColor("#975a16")           # a warning's text, on CAUTION_BG
+CAUTION_BG = QColor("#fefcbf")
 
 #: gate colours, the same in the cell view, the unrolled graph and the equation panel.
 GATE = {
@@ -225,11 +229,13 @@ SCHEMES = {
     "light": {"INK": "#1a202c", "MUTED": "#718096", "LABEL": "#4a5568", "FAINT": "#cbd5e0", "PAPER": "#ffffff",
               "CANVAS": "#f7fafc", "EDGE": "#a0aec0", "LINE": "#e2e8f0", "SOFT": "#edf2f7", "HEADING": "#2d3748",
               "OP_FILL": "#fffbea", "GRID_MAJOR": "#e5e9f0", "GRID_MINOR": "#f1f4f8", "STEP_LOSS": "#90b4dc",
+              "GOOD": "#276749", "BAD": "#c53030", "CAUTION": "#975a16", "CAUTION_BG": "#fefcbf",
               "GATE.c": "#2d3748", "PHASE.forward": "#2b6cb0", "PHASE.output": "#c05621",
               "PHASE.loss": "#c05621", "PHASE.backward": "#6b46c1", "PHASE.update": "#2f855a"},
     "dark": {"INK": "#edf2f7", "MUTED": "#a0aec0", "LABEL": "#cbd5e0", "FAINT": "#4a5568", "PAPER": "#232733",
              "CANVAS": "#1a1d24", "EDGE": "#718096", "LINE": "#3b4252", "SOFT": "#2a303c", "HEADING": "#e2e8f0",
              "OP_FILL": "#3a3524", "GRID_MAJOR": "#353b47", "GRID_MINOR": "#2a2f3a", "STEP_LOSS": "#4f7aa8",
+             "GOOD": "#68d391", "BAD": "#fc8181", "CAUTION": "#f6e05e", "CAUTION_BG": "#3a3524",
              "GATE.c": "#a0aec0", "PHASE.forward": "#63b3ed", "PHASE.output": "#ed8936",
              "PHASE.loss": "#ed8936", "PHASE.backward": "#b794f4", "PHASE.update": "#68d391"},
 }

@@ -137,9 +137,10 @@ def test_system_follows_the_desktop(monkeypatch):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_text_colours_are_readable_in_both_schemes(restored_look, scheme):
     theme.use_scheme(scheme)
-    for name in ("INK", "LABEL"):
+    for name in ("INK", "LABEL", "GOOD", "BAD"):
         assert theme.contrast(getattr(theme, name), theme.CANVAS) >= 4.5, name
         assert theme.contrast(getattr(theme, name), theme.PAPER) >= 4.5, name
+    assert theme.contrast(theme.CAUTION, theme.CAUTION_BG) >= 4.5
     assert theme.contrast(theme.MUTED, theme.PAPER) >= 3.5
     for key, colour in theme.GATE.items():                         # gate letters as labels
         assert theme.contrast(theme.readable(colour, theme.PAPER), theme.PAPER) >= 4.5, key

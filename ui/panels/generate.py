@@ -171,7 +171,7 @@ class GeneratePanel(QWidget):
             prime, pieces = generate_chunks(model, prime, self.length.value(), self.temperature_value,
                                             self.seed.value(), CHUNK)
         except RnnsimError as exc:        # refused before anything is drawn: the prompt and the text shown stay
-            self.status.setText(f"<span style='color:#c53030'>⚠ {html.escape(str(exc))}</span>")
+            self.status.setText(f"<span style='color:{theme.BAD.name()}'>⚠ {html.escape(str(exc))}</span>")
             return
         self.output.start(prime)
         self.status.setText(f"Sampling at temperature {self.temperature_value:.2f}, seed {self.seed.value()}…")

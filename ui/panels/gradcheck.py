@@ -30,7 +30,6 @@ from .load_data import show_error
 DEFAULT_SEQUENCES = 20         # the counting-ones tutorial's 20 sequences; enough to exercise every weight
 DEFAULT_SAMPLE = 100           # elements per parameter (a seeded sample beyond this; 0 = all)
 PROGRESS_INTERVAL = 0.05       # seconds between progress reports from the worker
-PASS_COLOUR, FAIL_COLOUR = "#2f855a", "#c53030"
 COLUMNS = ("parameter", "shape", "checked", "relative error", "analytic", "numeric", "worst element", "")
 TIPS = ("The parameter, by its PyTorch name",
         "Its shape",
@@ -166,7 +165,7 @@ class GradcheckPanel(QWidget):
         lay.addWidget(self.verdict)
         self.stale_label = QLabel()
         self.stale_label.setWordWrap(True)
-        self.stale_label.setStyleSheet("color: #975a16; background: #fefcbf; padding: 3px;")
+        self.stale_label.setStyleSheet(f"color: {theme.CAUTION.name()}; background: {theme.CAUTION_BG.name()}; padding: 3px;")
         self.stale_label.setVisible(False)
         lay.addWidget(self.stale_label)
         self.advice = QLabel()
@@ -309,7 +308,7 @@ class GradcheckPanel(QWidget):
 
     # ---- showing the report ------------------------------------------------------------------------
     def _show_report(self, report):
-        colour = PASS_COLOUR if report.passed else FAIL_COLOUR
+        colour = (theme.GOOD if report.passed else theme.BAD).name()
         self.verdict.setText(("✓ " if report.passed else "✗ ") + report.verdict)
         self.verdict.setStyleSheet(f"color: {colour};")
         self.advice.setText(report.advice)
@@ -331,7 +330,7 @@ class GradcheckPanel(QWidget):
                 if column == len(COLUMNS) - 1:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                     item.setFont(theme.ui_font(12, bold=True))
-                    item.setForeground(QBrush(QColor(PASS_COLOUR if p.passed else FAIL_COLOUR)))
+                    item.setForeground(QBrush(QColor(theme.GOOD if p.passed else theme.BAD)))
                 self.table.setItem(row, column, item)
         self._paint_stale()
 
@@ -370,5 +369,5 @@ class GradcheckPanel(QWidget):
                 if item is not None:
                     item.setForeground(QBrush(ink))
         if self.report is not None:
-            colour = theme.MUTED.name() if self.stale else (PASS_COLOUR if self.report.passed else FAIL_COLOUR)
+            colour = theme.MUTED.name() if self.stale else (theme.GOOD if self.report.passed else theme.BAD).name()
             self.verdict.setStyleSheet(f"color: {colour};")

@@ -32,6 +32,7 @@ from rnnsim import optim
 from rnnsim.errors import RnnsimError
 from rnnsim.train import TrainConfig
 
+from .. import theme
 from .fields import FIELD_WIDTH, NumberField, block_inputs
 
 OPTIMIZERS = [
@@ -69,7 +70,7 @@ class HyperparametersPanel(QWidget):
         lay.setContentsMargins(6, 4, 6, 6)
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
-        self.reason.setStyleSheet("color: #c53030; font-weight: bold;")
+        self.reason.setStyleSheet(f"color: {theme.BAD.name()}; font-weight: bold;")
         self.reason.hide()
         lay.addWidget(self.reason)
         self.fields: dict[str, NumberField] = {}

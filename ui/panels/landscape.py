@@ -20,6 +20,7 @@ from rnnsim import landmarks
 from rnnsim.errors import ConfigError, RnnsimError
 from rnnsim.landscape import check_scalar, direction_plane, grid_axis, loss_surface, parameter_plane
 
+from .. import theme
 from ..plots.surface import SurfacePlot
 from ..workers import Runner
 from .fields import NumberField
@@ -170,7 +171,7 @@ class SurfacePanel(QWidget):
         lay.addWidget(self.clear_paths)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #4a5568;")
+        self.status.setStyleSheet(f"color: {theme.LABEL.name()};")
         lay.addWidget(self.status)
         lay.addStretch(1)
         outer.addWidget(column)

@@ -26,7 +26,6 @@ from .. import theme
 
 LESSON_ROLE = Qt.ItemDataRole.UserRole
 #: the gradient check's colours for a check that passes / fails
-PASS_STYLE, FAIL_STYLE = "color: #2f855a; font-weight: bold;", "color: #c53030; font-weight: bold;"
 
 
 def figure_text(value) -> str:
@@ -229,7 +228,8 @@ class LessonsPanel(QWidget):
             text += f"  ({note})"
         label = self.result_labels[index]
         label.setText(text)
-        label.setStyleSheet("" if passed is None else PASS_STYLE if passed else FAIL_STYLE)
+        label.setStyleSheet("" if passed is None else
+                            f"color: {(theme.GOOD if passed else theme.BAD).name()}; font-weight: bold;")
         label.setProperty("passed", passed)
 
 

@@ -89,7 +89,7 @@ class LoadDataDialog(QDialog):
         lay.addLayout(row)
         self.problem = QLabel("")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #c53030;")
+        self.problem.setStyleSheet(f"color: {theme.BAD.name()};")
         self.problem.hide()
         lay.addWidget(self.problem)
         self.pages = QStackedWidget()

@@ -186,7 +186,7 @@ class PredictPanel(QWidget):
     def _error(self, text):
         self.predict_button.setEnabled(True)
         self.answer_text = ""
-        self.answer.setText(f"<span style='color:#c53030'>⚠ {text}</span>")
+        self.answer.setText(f"<span style='color:{theme.BAD.name()}'>⚠ {text}</span>")
 
     def describe(self, out: np.ndarray) -> str:
         """Rich text: the answer in the data's terms (what it means: rnnsim.interpret.describe_output)."""

@@ -237,7 +237,7 @@ class TrainingDashboard(QWidget):
                None, sp.SP_BrowserReload).triggered.connect(partial(self._command, "reset"))
         sep = QFrame()
         sep.setFrameShape(QFrame.Shape.VLine)
-        sep.setStyleSheet("color: #e2e8f0;")
+        sep.setStyleSheet(f"color: {theme.LINE.name()};")
         row.addWidget(sep)
         self.steps_box = QSpinBox()
         self.steps_box.setRange(1, 1_000_000)
