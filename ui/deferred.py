@@ -122,25 +122,38 @@ class LaterParts:
         self.surface = Deferred(self._make_cost_surface, wrap_surface)
         self.boundary = Deferred(self._make_boundary)
         self.builder = IdleBuilder(self._steps(), lambda: window.ready, window)
+        self.loading: threading.Thread | None = None       # the background import, once the builder started it
+
+    def _imports_done(self) -> None:
+        """Wait for the background import: one thread importing a module at a time (two threads importing
+        modules that import each other can make importlib refuse one with a deadlock error)."""
+        if self.loading is not None:
+            self.loading.join()
+
+    def _build_plots(self):
+        self._imports_done()
+        self.window.dashboard.build_plots()
 
     def _make_cost_surface(self):
+        self._imports_done()
         from .panels.surface_view import CostSurfaceView
         return CostSurfaceView(self.window.training, self.window.session.edits)
 
     def _make_boundary(self):
+        self._imports_done()
         from .plots.boundary import BoundaryView
         return BoundaryView(self.window.training)
 
     def build_when_seen(self, docks: dict) -> None:
         """Build each part when its dock ({"dashboard", "surface", "boundary"} of ``docks``) is first seen."""
-        build_when_seen(docks["dashboard"], self.window.dashboard.build_plots)
+        build_when_seen(docks["dashboard"], self._build_plots)
         build_when_seen(docks["surface"], self.surface.build)
         build_when_seen(docks["boundary"], self.boundary.build)
 
     def _steps(self):
-        loading = import_in_background(self.MODULES, self.QT_MODULES)     # ~0.3 s of imports, off the event loop
-        while loading.is_alive():
-            loading.join(0.002)
+        self.loading = import_in_background(self.MODULES, self.QT_MODULES)    # ~0.3 s of imports, off the event loop
+        while self.loading.is_alive():
+            self.loading.join(0.002)
             yield
         while self.window.dashboard.build_plots_step():
             yield

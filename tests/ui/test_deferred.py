@@ -60,3 +60,13 @@ def test_the_idle_builder_builds_everything_one_piece_per_tick(make_window, qtbo
     assert w.dashboard.plots_built and w.later.surface.built and w.later.boundary.built
     assert ticks.count(False) > 10                 # the plots took many ticks: the event loop ran between them
     assert w.cost_surface is w.later.surface.content and w.boundary is w.later.boundary.content
+
+
+def test_a_dock_brought_forward_during_the_background_import_waits_for_it(make_window, qtbot):
+    w = make_window()
+    w.later.builder.start()
+    qtbot.waitUntil(lambda: w.later.loading is not None, timeout=5000)
+    w.show_panel("dashboard")
+    qtbot.waitUntil(lambda: w.dashboard.plots_built, timeout=10000)
+    assert not w.later.loading.is_alive()
+    qtbot.waitUntil(lambda: w.later.builder.done, timeout=30000)
