@@ -14,7 +14,7 @@ import threading
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider,
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider,
                                QSpinBox, QTextEdit, QToolTip, QVBoxLayout, QWidget)
 
 from rnnsim.errors import RnnsimError

@@ -23,20 +23,15 @@ from collections import deque
 from functools import partial
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QAction, QColor, QFontMetrics, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QScrollArea,
-                               QSizePolicy, QSpinBox, QSplitter, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMessageBox, QScrollArea,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 from rnnsim.metrics import class_count, model_confusion
 
 from .. import theme
-from ..livetext import LiveText
 from ..plots.banner import DivergenceBanner
 from ..workers import Runner
-from .controller import DIVERGED, FINISHED, PAUSED, READY, RUNNING, STOPPED
-
-BADGE_PAD = 8
-STATE_WORDS = {READY: ("Ready", "#4a5568"), RUNNING: ("Training", "#2f855a"), PAUSED: ("Paused", "#b7791f"),
-               STOPPED: ("Stopped", "#4a5568"), FINISHED: ("Finished", "#2b6cb0"), DIVERGED: ("Diverged", "#c53030")}
+from .controller import DIVERGED, RUNNING
+from .controls import STATE_WORDS, TrainingControls  # noqa: F401  (STATE_WORDS: re-exported)
 
 
 class TrainingDashboard(QWidget):
@@ -79,7 +74,11 @@ class TrainingDashboard(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
-        lay.addWidget(self._controls())
+        self.controls = TrainingControls(self._command, self._train_steps)
+        c = self.controls
+        self.actions, self.buttons, self.steps_box = c.actions, c.buttons, c.steps_box
+        self.state_label, self.progress, self.stats = c.state_label, c.progress, c.stats
+        lay.addWidget(c)
         self.banner = DivergenceBanner()
         self.banner.rollbackRequested.connect(self._rollback)
         self.banner.resetRequested.connect(partial(self._command, "reset"))
@@ -199,83 +198,6 @@ class TrainingDashboard(QWidget):
         """The worker threads of the dashboard (to stop before the model goes)."""
         return [self.confusion_runner] + ([self.text_sample.runner] if hasattr(self, "text_sample") else [])
 
-    def _controls(self) -> QWidget:
-        bar = QFrame()
-        bar.setObjectName("trainingControls")
-        bar.setStyleSheet(f"#trainingControls {{ background: {theme.PAPER.name()}; border: 1px solid {theme.LINE.name()};"
-                          " border-radius: 6px; }")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(6, 4, 6, 4)
-
-        def action(key, text, tip, shortcut=None, icon=None):
-            act = QAction(text, self)
-            if icon is not None:
-                act.setIcon(self.style().standardIcon(icon))
-            act.setToolTip(tip)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-            button = QToolButton()
-            button.setDefaultAction(act)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setMinimumWidth(64)
-            row.addWidget(button)
-            self.actions[key] = act
-            self.buttons[key] = button
-            return act
-
-        self.actions, self.buttons = {}, {}
-        sp = QStyle.StandardPixmap
-        action("train", "Train", "Train in the background (the window stays responsive); "
-                                 "after a pause this resumes the same run", "F5", sp.SP_MediaPlay
-               ).triggered.connect(partial(self._command, "train"))
-        action("pause", "Pause", "Stop after the current step; Train resumes exactly where it paused",
-               "F6", sp.SP_MediaPause).triggered.connect(partial(self._command, "pause"))
-        action("stop", "Stop", "End this run after the current step; the weights stay, and Train starts a "
-                               "new run of the set number of epochs from them", "Shift+F5", sp.SP_MediaStop
-               ).triggered.connect(partial(self._command, "stop"))
-        action("reset", "Reset", "New initial weights (the seed and network settings in force); clears the plots",
-               None, sp.SP_BrowserReload).triggered.connect(partial(self._command, "reset"))
-        sep = QFrame()
-        sep.setFrameShape(QFrame.Shape.VLine)
-        sep.setStyleSheet(f"color: {theme.LINE.name()};")
-        row.addWidget(sep)
-        self.steps_box = QSpinBox()
-        self.steps_box.setRange(1, 1_000_000)
-        self.steps_box.setValue(100)
-        self.steps_box.setSuffix(" steps")
-        self.steps_box.setToolTip("How many updates (mini-batches) “Train N steps” runs before it pauses")
-        act = action("train_steps", "Train", "Run exactly this many updates, then pause: watch a few steps at a time",
-                     None, sp.SP_MediaSeekForward)
-        act.triggered.connect(self._train_steps)
-        row.addWidget(self.steps_box)
-        row.addSpacing(12)
-        self.state_label = QLabel("Ready")
-        self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # a badge as wide as its longest word (bold, padded): it never runs into the epoch counter beside it
-        font = theme.ui_font(9, bold=True)
-        self.state_label.setFont(font)
-        fm = QFontMetrics(font)
-        self.state_label.setFixedSize(max(fm.horizontalAdvance(w) for w, _ in STATE_WORDS.values()) + 2 * BADGE_PAD + 4,
-                                      fm.height() + 8)
-        row.addWidget(self.state_label)
-        row.addSpacing(6)
-        self.progress = QProgressBar()
-        self.progress.setMinimumWidth(QFontMetrics(self.progress.font()).horizontalAdvance("epoch 99999/99999") + 16)
-        self.progress.setMaximumWidth(180)
-        self.progress.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.progress.setTextVisible(True)
-        self.progress.setToolTip("Epochs done in this run, out of the number set in Hyperparameters")
-        self.progress.setStyleSheet(f"QProgressBar {{ border: 1px solid {theme.FAINT.name()}; border-radius: 4px;"
-                                    f" background: {theme.PAPER.name()}; text-align: center;"
-                                    f" color: {theme.INK.name()}; min-height: 16px; }}"
-                                    f"QProgressBar::chunk {{ background: rgba({theme.PHASE['forward'].red()}, {theme.PHASE['forward'].green()},"
-                                    f" {theme.PHASE['forward'].blue()}, 70);"
-                                    " border-radius: 3px; }")
-        row.addWidget(self.progress)
-        self.stats = LiveText("figures", width=240)     # changes 10× a second: no re-layout (see LiveText)
-        row.addWidget(self.stats, 1, Qt.AlignmentFlag.AlignVCenter)
-        return bar
-
     # ---- attach -------------------------------------------------------------------------------
     def attach(self, controller) -> None:
         """Follow ``controller``'s signals and draw its history."""
@@ -314,18 +236,8 @@ class TrainingDashboard(QWidget):
                 self.text_sample.offer(self.controller.model.spec, latest.params, latest.step)
 
     def _on_state(self, state):
-        text, color = STATE_WORDS.get(state, (state, "#4a5568"))
-        self.state_label.setText(text)
-        background = theme.readable(QColor(color), theme.PAPER)          # white text on it: ≥ 4.5:1
-        self.state_label.setStyleSheet(f"color: white; background: {background.name()}; border-radius: 9px; "
-                                       f"padding: 0 {BADGE_PAD}px;")
+        self.controls.show_state(state)
         running = state == RUNNING
-        self.actions["train"].setEnabled(not running)
-        self.actions["train_steps"].setEnabled(not running)
-        self.actions["pause"].setEnabled(running)
-        self.actions["stop"].setEnabled(running or state == PAUSED)
-        self.actions["train"].setText({PAUSED: "Resume", FINISHED: "Train more", STOPPED: "Train again",
-                                       DIVERGED: "Roll back && train"}.get(state, "Train"))
         if running:      # the x axes span the planned run; after it they stay (no re-render as it ends)
             end = self.controller.planned_end()
             for plot in self.step_plots:
@@ -588,19 +500,12 @@ class TrainingDashboard(QWidget):
         self.confusion_plot.show_counts(counts, names, caption)
 
     def _update_stats(self, h):
-        budget = self.controller.trainer.config.epochs
-        done = min(int(h.epoch.last(0)), budget)
-        self.progress.setRange(0, max(budget, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(f"epoch {done}/{budget}")
-        parts = [f"step {int(h.step.last(0))}"]
-        if len(h.loss):
-            parts.append(f"loss {theme.fmt(h.loss.last(), 4)}")
+        rate = None
         if len(self._rate) >= 2:
             (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
-            if t1 > t0:
-                parts.append(f"{(s1 - s0) / (t1 - t0):,.0f} steps/s")
-        self.stats.setText("  ·  ".join(parts))
+            rate = (s1 - s0) / (t1 - t0) if t1 > t0 else None
+        self.controls.show_figures(int(h.epoch.last(0)), self.controller.trainer.config.epochs, int(h.step.last(0)),
+                                   h.loss.last() if len(h.loss) else None, rate)
 
     def closeEvent(self, event):
         self.timer.stop()
