@@ -49,6 +49,34 @@ def make_app(argv=None) -> QApplication:
     return app
 
 
+class GuiThreadCollector(QObject):
+    """Python's cyclic garbage collector run by the GUI thread between events, instead of wherever an
+    allocation crosses its threshold. An automatic collection can run inside a Qt call — seen: one inside
+    ``QObject::disconnect`` deleted a QObject, whose destructor waited for the connection lock that call
+    held, and the app hung — or on a worker thread, where deleting a QObject crashes Qt. Every
+    ``interval_ms`` this collects what automatic collection would have (the same thresholds; pyqtgraph's
+    ``GarbageCollector`` does likewise)."""
+
+    def __init__(self, parent=None, interval_ms: int = 1000):
+        super().__init__(parent)
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(collect_due)
+        self.timer.start(interval_ms)
+
+
+def collect_due() -> int:
+    """Collect the generations whose counts passed ``gc.get_threshold()``, youngest first, as the automatic
+    collector would; return the unreachable objects found."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    due = -1
+    for generation in range(3):                # collecting a generation collects the younger ones too
+        if counts[generation] <= thresholds[generation]:
+            break
+        due = generation
+    return gc.collect(due) if due >= 0 else 0
+
+
 def settle_memory() -> None:
     """Exempt everything built so far (Qt wrappers, modules, numba's compiled code: ~170 000 objects)
     from the cyclic garbage collector. Measured: while training, a full collection over them paused
@@ -61,7 +89,8 @@ def main(argv=None) -> int:
     if sys.stderr is not None:           # a crash in Qt's or numba's native code names the Python line it ran
         faulthandler.enable()
     # start-up makes ~170 000 long-lived objects (modules, Qt wrappers): cyclic collections meanwhile would
-    # walk them again and again and free nothing; settle_memory() collects once and freezes them after the paint
+    # walk them again and again and free nothing; settle_memory() collects once and freezes them after the paint,
+    # and then the GUI thread collects on a timer (GuiThreadCollector), never automatic collection again
     gc.disable()
     from rnnsim.train_process import TrainerProcess
 
@@ -75,7 +104,7 @@ def main(argv=None) -> int:
 
     def after_paint():
         settle_memory()
-        gc.enable()
+        GuiThreadCollector(app)                    # collections from now on: on this thread, between events
         window.session.start()                     # the first Tape, then the warm-up, each on its own thread
         # the hidden docks' contents, piece by piece, once the learner has the first Tape to look at
         once(window.session.tapeChanged, lambda: QTimer.singleShot(IDLE_BUILD_AFTER_MS, window.later.builder.start))

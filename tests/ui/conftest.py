@@ -1,10 +1,21 @@
 """Fixtures for the app's tests: a main window whose first Tape has been recorded."""
+import gc
+
 import pytest
 
 import ui  # noqa: F401  (first: guards None's reference count against the PySide6 6.12 drain)
-from ui.app import make_app
+from ui.app import collect_due, make_app
 
 RECORD_TIMEOUT = 30000
+
+
+@pytest.fixture(autouse=True)
+def collect_between_tests():
+    """As in the app (ui.app.GuiThreadCollector): no automatic garbage collection, which could run inside a
+    Qt call or on a worker thread and delete a QObject there; what is due is collected between tests."""
+    gc.disable()
+    yield
+    collect_due()
 
 
 @pytest.fixture
