@@ -42,7 +42,6 @@ class Deferred(QWidget):
         return self.content
 
 
-
 def import_in_background(modules, qt_modules=()) -> threading.Thread:
     """Import ``modules`` on a thread (started; join it). They define classes and values only, no Qt object
     with a thread of its own (measured: no Qt warning, and the event loop beside it never paused > 35 ms).
