@@ -269,3 +269,19 @@ def test_symlog_axis():
     text, _ = plot.readout_at(2)
     assert "1e-07" in text.replace("−", "-")
     assert math.isclose(plot.curves["layer 1"].getData()[1][-1], math.log10(1 + 1 / 1e-6))
+
+
+def test_a_long_note_wraps_inside_the_plot_area(qtbot):
+    """An empty plot's note (e.g. the cost surface's "Choose two weights … press Compute") stays within
+    the plot area in a narrow dock instead of running over the axes' labels."""
+    panel = PlotPanel("Cost surface", y_label="loss")
+    qtbot.addWidget(panel)
+    panel.resize(300, 260)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_note("Choose two weights (or directions) and press Compute to see the loss over their plane")
+    area = panel.item.vb.sceneBoundingRect()
+    note = panel._note.mapRectToScene(panel._note.boundingRect())
+    assert area.left() <= note.left() and note.right() <= area.right()
+    panel.set_note("short")
+    assert panel._note.mapRectToScene(panel._note.boundingRect()).width() < 0.5 * area.width()

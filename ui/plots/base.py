@@ -391,15 +391,22 @@ class PlotPanel(ExportMixin, QFrame):
             self._note.setText(text)
             if self._note.scene() is None:
                 self.plot.scene().addItem(self._note)
-            rect = self.item.vb.sceneBoundingRect()
-            self._note.setPos(rect.center())
+            self._place_note()
         elif self._note.scene() is not None:
             self.plot.scene().removeItem(self._note)
+
+    def _place_note(self):
+        """The note centred on the plot area, wrapped to 90 % of its width: never over the axes' labels."""
+        rect = self.item.vb.sceneBoundingRect()
+        self._note.setTextWidth(-1)                                       # its width on one line
+        one_line = self._note.textItem.boundingRect().width()
+        self._note.setTextWidth(min(one_line, max(80.0, 0.9 * rect.width())))
+        self._note.setPos(rect.center())
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
         if self._note.scene() is not None:
-            self._note.setPos(self.item.vb.sceneBoundingRect().center())
+            self._place_note()
 
     def mark_step(self, step: float, text: str = "NaN/inf") -> None:
         """A red dashed line at ``step`` (a divergence), labelled."""
