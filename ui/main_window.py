@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
         self.busy_bar.setMaximumHeight(14)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
-        self.compile_label = QLabel("⚙ Compiling kernels…")
+        self.compile_label = QLabel("⚙ Preparing kernels…")
         self.compile_label.setToolTip("numba compiles the fast kernels once (cached afterwards); the window stays "
                                       "usable meanwhile")
         self.compile_label.hide()

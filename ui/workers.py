@@ -132,15 +132,15 @@ class Runner(QObject):
 def warmup(first_cell: str | None = None):
     """A job function that compiles (or loads from numba's cache) every kernel family
     (:func:`rnnsim.warmup.warm_kernels`, the code ``rnnsim warmup`` runs); the family of the
-    cell the window opens with goes first. Returns the cells that stood for the families warmed.
+    cell the window opens with goes first. Returns the :class:`rnnsim.warmup.Warmed` of the families
+    warmed. Which of the two it does is known only afterwards, so the progress says both.
     """
     def run(job: Job):
         from rnnsim.warmup import warm_kernels
 
         def progress(k, n, label):
-            job.progress(f"Compiling {label} kernels ({k + 1}/{n})…")
+            job.progress(f"Loading or compiling {label} kernels ({k + 1}/{n})…")
 
-        warmed = warm_kernels(progress, first_cell=first_cell, cancelled=lambda: job.cancelled)
-        return [w.cell for w in warmed]
+        return warm_kernels(progress, first_cell=first_cell, cancelled=lambda: job.cancelled)
 
     return run

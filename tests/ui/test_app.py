@@ -473,6 +473,8 @@ def test_warmup_runs_on_a_worker_while_the_window_stays_responsive(make_window, 
         return run
 
     monkeypatch.setattr(ui.session, "warmup", gated_warmup)
+    said = []
+    s.status.connect(said.append)
     timer = QTimer()
     timer.timeout.connect(lambda: s.compiling and ticked_while_compiling.set())
     timer.start(0)
@@ -482,6 +484,10 @@ def test_warmup_runs_on_a_worker_while_the_window_stays_responsive(make_window, 
     timer.stop()
     assert seen == [True, True]            # on a worker thread; released by the event loop's timer
     assert not w.compile_label.isVisible()
+    # what it says holds whether the kernels compiled or came from the cache: which is known only at the end
+    assert "Loading or compiling Elman/linear kernels (1/3)…" in said
+    ready = [text for text in said if text.startswith("Kernels ready (")]
+    assert len(ready) == 1 and float(ready[0][len("Kernels ready ("):-len(" s).")]) > 0
 
 
 def test_save_and_load_model(make_window, qtbot, tmp_path, wait_for_new_tape):
