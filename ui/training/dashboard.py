@@ -53,7 +53,7 @@ class TrainingDashboard(QWidget):
         self._build_controls()
         self.plots_built = False
         self.step_plots = ()
-        self._plot_steps = self._plots()
+        self._plot_steps = None               # the _plots generator while the plots are being built
         if not lazy:
             self.build_plots()
         self.timer = QTimer(self)
@@ -91,15 +91,18 @@ class TrainingDashboard(QWidget):
             pass
 
     def build_plots_step(self) -> bool:
-        """Build the next plot (at most ~80 ms of work, so a start-up can spread them over idle moments);
+        """Build the next plot (10–60 ms of work, so a start-up can spread them over idle moments);
         True while more remain."""
         if self.plots_built:
             return False
+        if self._plot_steps is None:
+            self._plot_steps = self._plots()
         try:
             next(self._plot_steps)
             return True
         except StopIteration:
             self.plots_built = True
+            self._plot_steps = None
             if self.controller is not None:             # what the controller did meanwhile, drawn now
                 self._on_reset()
                 self._on_state(self.controller.state)
