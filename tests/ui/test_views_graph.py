@@ -74,6 +74,23 @@ def test_scrolling_back_through_bptt_leaves_no_stale_pixels(make_window, qtbot):
     assert ring_in_free_area(view)
 
 
+def test_a_scroll_repaints_where_the_blit_copied_the_frozen_parts(make_window, monkeypatch):
+    """Where Qt's scroll blit moves the gutter (content right) or the band (content down) is repainted
+    explicitly: on X a copy of the gutter once stayed ~510 px into the graph after a long scroll back."""
+    w = make_window(task="temporal-xor", cell="rnn_tanh", hidden_size=4, steps=20)
+    view = w.graph.view
+    asked = []
+    monkeypatch.setattr(view.viewport(), "update", lambda *args: asked.append(args))
+    view._repaint_blitted_frozen(510, 0)
+    view._repaint_blitted_frozen(0, 40)
+    view._repaint_blitted_frozen(-300, -20)               # content moved left or up: the copies left the view
+    gutter = view.gutter.boundingRect().width()
+    assert [a[0].x() for a in asked if a[0].y() == 0 and a[0].x() > 0] == [510]
+    assert asked[0][0].width() >= gutter and asked[0][0].height() == view.viewport().height()
+    assert asked[1][0].y() == 40 and asked[1][0].width() == view.viewport().width()
+    assert len(asked) == 2
+
+
 def test_panning_a_stacked_net_keeps_the_frozen_parts_in_place(make_window, qtbot):
     w = make_window(task="custom", cell="gru", hidden_size=4, steps=16, num_layers=2, bidirectional=True)
     view = w.graph.view

@@ -340,6 +340,22 @@ class UnrolledView(SceneBuilder, QGraphicsView):
     def scrollContentsBy(self, dx, dy):
         super().scrollContentsBy(dx, dy)
         self.place_frozen()
+        self._repaint_blitted_frozen(dx, dy)
+
+    def _repaint_blitted_frozen(self, dx, dy):
+        """Repaint where Qt's scroll blit copied the frozen gutter (content moved right, dx > 0) or header
+        band (content moved down, dy > 0). Qt repaints the items' old and new places itself, yet a copy of the
+        gutter was seen once on X, ~510 px into the graph, after the view followed the cursor back to t = 1
+        while kernels compiled."""
+        if self.band is None or self.gutter is None:
+            return
+        viewport = self.viewport().rect()
+        if dx > 0:
+            width = int(self.gutter.boundingRect().width()) + 2
+            self.viewport().update(QRect(dx, 0, width, viewport.height()))
+        if dy > 0:
+            height = int(self.band.rect().height() * self.transform().m22()) + 2
+            self.viewport().update(QRect(0, dy, viewport.width(), height))
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
