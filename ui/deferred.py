@@ -69,12 +69,17 @@ def build_when_seen(dock, build: Callable[[], object]) -> None:
 
 
 class IdleBuilder(QObject):
-    """Runs ``steps`` (an iterator: each ``next`` does one piece of work) one piece per timer tick, while
-    ``when()`` holds; a tick is skipped while it does not (e.g. until the first Tape is shown)."""
+    """Runs the steps of ``make_steps()`` (an iterator: each ``next`` does one piece of work) one piece per
+    timer tick, while ``when()`` holds; a tick is skipped while it does not (e.g. until the first Tape is
+    shown). The iterator is made at the first piece and dropped after the last: a generator waiting
+    unstarted would keep its owner in a reference cycle until a collection."""
 
-    def __init__(self, steps: Iterator, when: Callable[[], bool], parent=None, interval_ms: int = 15):
+    def __init__(self, make_steps: Callable[[], Iterator], when: Callable[[], bool], parent=None,
+                 interval_ms: int = 15):
         super().__init__(parent)
-        self.steps, self.when = steps, when
+        self.make_steps, self.when = make_steps, when
+        self.steps: Iterator | None = None
+        self.done = False
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
@@ -82,26 +87,28 @@ class IdleBuilder(QObject):
     def start(self) -> None:
         self.timer.start()
 
-    @property
-    def done(self) -> bool:
-        return self.steps is None
-
     def finish(self) -> None:
         """Build everything still missing now."""
         self.timer.stop()
-        if self.steps is not None:
-            for _ in self.steps:
-                pass
-            self.steps = None
+        while self._next():
+            pass
 
     def _tick(self):
-        if not self.when():
-            return
+        if self.when() and not self._next():
+            self.timer.stop()
+
+    def _next(self) -> bool:
+        """One piece of work; False once there is none left."""
+        if self.done:
+            return False
+        if self.steps is None:
+            self.steps = self.make_steps()
         try:
             next(self.steps)
+            return True
         except StopIteration:
-            self.timer.stop()
-            self.steps = None
+            self.steps, self.done = None, True
+            return False
 
 
 class LaterParts:
@@ -120,7 +127,7 @@ class LaterParts:
         self.window = window
         self.surface = Deferred(self._make_cost_surface, wrap_surface)
         self.boundary = Deferred(self._make_boundary)
-        self.builder = IdleBuilder(self._steps(), lambda: window.ready, window)
+        self.builder = IdleBuilder(self._steps, lambda: window.ready, window)
         self.loading: threading.Thread | None = None       # the background import, once the builder started it
 
     def _imports_done(self) -> None:
